@@ -1,0 +1,55 @@
+"""The trajectory record: what a training run hands to the checks (numpy, float64)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Trajectory:
+    """Checkpointed state of one run (a leading seed axis after the checkpoint axis, if batched).
+
+    time:     (C,) flow time t = lr · step
+    step:     (C,) GD/SGD/Adam step index
+    loss:     (C, ...) training loss L (not MSE)
+    W, a:     (C, ..., m, d) and (C, ..., m[, k]) parameters
+    w_norm:   (C, ..., m) ‖w_j‖;  a_norm: (C, ..., m) |a_j| (or ‖a_j‖)
+    patterns: (C, ..., n, m) bool gating 1[w_j·x_k > 0], or None when not recorded
+    """
+
+    time: np.ndarray
+    step: np.ndarray
+    loss: np.ndarray
+    W: np.ndarray
+    a: np.ndarray
+    w_norm: np.ndarray
+    a_norm: np.ndarray
+    patterns: np.ndarray | None
+    config: dict = field(default_factory=dict)
+    stopped_early: bool = False
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    @property
+    def norm_product(self) -> np.ndarray:
+        """p_j = |a_j| ‖w_j‖ at every checkpoint."""
+        return self.a_norm * self.w_norm
+
+    @property
+    def conserved(self) -> np.ndarray:
+        """Δ_j = ‖a_j‖² − ‖w_j‖² (F3.1); with bias the last input column is the bias b_j."""
+        return self.a_norm ** 2 - self.w_norm ** 2
+
+    def at_time(self, t: float) -> int:
+        """Index of the last checkpoint with time ≤ t."""
+        return int(max(0, np.searchsorted(self.time, t, side="right") - 1))
+
+    def gating_flips(self) -> list[tuple[int, int]]:
+        """(checkpoint, neuron) pairs where some w_j·x_k changed sign since the previous checkpoint (F1.9a)."""
+        if self.patterns is None:
+            raise ValueError("patterns were not recorded; train with record_patterns=True")
+        changed = (self.patterns[1:] != self.patterns[:-1]).any(axis=-2)  # (C-1, ..., m)
+        idx = np.argwhere(changed)
+        return [(int(i[0]) + 1, int(i[-1])) for i in idx]

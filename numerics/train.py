@@ -1,0 +1,152 @@
+"""Training runs: GD (gradient-flow proxy, t = lr · steps), SGD and Adam, with a trajectory record."""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import torch
+
+from . import model, optim, validate
+from .record import Trajectory
+
+
+class DivergenceError(RuntimeError):
+    """The loss became non-finite: the step size is too large for this problem."""
+
+
+def checkpoint_steps(steps: int, n_log: int = 60, linear_every: int | None = None, extra=()) -> np.ndarray:
+    """0, log-spaced steps up to `steps`, optional linear ones every `linear_every` steps, and `extra`."""
+    pts = {0, int(steps)}
+    if steps > 0 and n_log > 0:
+        pts.update(int(round(s)) for s in np.geomspace(1, steps, n_log))
+    if linear_every:
+        pts.update(range(0, steps + 1, int(linear_every)))
+    pts.update(int(s) for s in extra if 0 <= int(s) <= steps)
+    return np.array(sorted(pts), dtype=np.int64)
+
+
+def _default_progress() -> bool:
+    return "PYTEST_CURRENT_TEST" not in os.environ and os.environ.get("NUMERICS_PROGRESS", "1") != "0"
+
+
+def train(
+    X,
+    y,
+    W0: torch.Tensor,
+    a0: torch.Tensor,
+    *,
+    lr: float,
+    horizon: float | None = None,
+    steps: int | None = None,
+    loss: str = "square",
+    activation: str = "relu",
+    optimizer: str = "gd",
+    batch_size: int | None = None,
+    seed_batch: int = 0,
+    n_checkpoints: int = 60,
+    linear_every: int | None = None,
+    record_at_times=(),
+    record_patterns: bool = True,
+    stop_tol: float = 1e-14,
+    progress: bool | None = None,
+    desc: str = "train",
+) -> Trajectory:
+    """Train h = Σ a_j σ(w_j·x) from (W0, a0) and return the checkpointed trajectory.
+
+    Exactly one of `horizon` (flow time) or `steps` fixes the length; steps = ceil(horizon / lr).
+    Stops early once the relative update ‖Δθ‖/‖θ‖ of every seed falls below `stop_tol`.
+    Raises DivergenceError naming the step size if the loss becomes non-finite.
+    """
+    lr = validate.positive("lr", lr)
+    validate.choice("loss", loss, model.LOSSES)
+    validate.choice("activation", activation, model.ACTIVATIONS)
+    validate.choice("optimizer", optimizer, optim.OPTIMIZERS)
+    W = validate.as_tensor("W0", W0, dtype=W0.dtype if isinstance(W0, torch.Tensor) else torch.float64,
+                           device=W0.device if isinstance(W0, torch.Tensor) else "cpu").clone()
+    a = validate.as_tensor("a0", a0, dtype=W.dtype, device=W.device).clone()
+    X, y = validate.data(X, y, dtype=W.dtype, device=W.device)
+    validate.params(W, a, X.shape[1], y)
+    if (horizon is None) == (steps is None):
+        raise validate.InputError("give exactly one of horizon (flow time) or steps")
+    if steps is None:
+        steps = int(math.ceil(validate.positive("horizon", horizon) / lr - 1e-9))
+    steps = int(steps)
+    if steps < 0:
+        raise validate.InputError(f"steps must be ≥ 0, got {steps}")
+    n = X.shape[0]
+    if optimizer == "sgd":
+        batch_size = int(batch_size or max(1, n // 10))
+        if not 1 <= batch_size <= n:
+            raise validate.InputError(f"batch_size must be in [1, n={n}], got {batch_size}")
+    extra = [int(round(t / lr)) for t in record_at_times]
+    ckpts = checkpoint_steps(steps, n_checkpoints, linear_every, extra)
+    ckpt_set = set(ckpts.tolist())
+    opt = optim.make(optimizer, lr)
+    gen = torch.Generator().manual_seed(int(seed_batch))
+    progress = _default_progress() if progress is None else progress
+
+    rec: dict[str, list] = {k: [] for k in ("step", "loss", "W", "a", "patterns")}
+    stopped_early = False
+    check_every = 1 if W.device.type == "cpu" else 50
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=steps, desc=desc, delay=2.0, disable=not progress, leave=False, mininterval=0.5)
+    try:
+        for i in range(steps + 1):
+            lg = model.loss_and_grad(W, a, X, y, loss, activation) if optimizer != "sgd" else None
+            if i in ckpt_set or i == steps or stopped_early:
+                full = lg if lg is not None else model.loss_and_grad(W, a, X, y, loss, activation)
+                _check_finite(full.loss, i, lr)
+                rec["step"].append(i)
+                rec["loss"].append(full.loss.detach().cpu().numpy().copy())
+                rec["W"].append(W.detach().cpu().numpy().copy())
+                rec["a"].append(a.detach().cpu().numpy().copy())
+                if record_patterns:
+                    rec["patterns"].append((full.preact > 0).cpu().numpy())
+            if i == steps or stopped_early:
+                break
+            if optimizer == "sgd":
+                idx = torch.randperm(n, generator=gen)[:batch_size].to(X.device)
+                lg = model.loss_and_grad(W, a, X[idx], y[idx], loss, activation)
+            elif i % check_every == 0:
+                _check_finite(lg.loss, i, lr)
+            opt.update([W, a], [lg.grad_W, lg.grad_a])
+            if stop_tol > 0 and optimizer == "gd" and _converged(W, a, lg, lr, stop_tol):
+                stopped_early = True
+            if i % 256 == 0:
+                bar.update(min(256, steps - bar.n))
+    finally:
+        bar.close()
+    _check_finite(torch.as_tensor(np.asarray(rec["loss"][-1])), rec["step"][-1], lr)
+    steps_arr = np.asarray(rec["step"], dtype=np.int64)
+    Wr, ar = np.stack(rec["W"]), np.stack(rec["a"])
+    vector = ar.ndim == Wr.ndim
+    return Trajectory(
+        time=steps_arr * lr,
+        step=steps_arr,
+        loss=np.stack(rec["loss"]),
+        W=Wr,
+        a=ar,
+        w_norm=np.linalg.norm(Wr, axis=-1),
+        a_norm=np.linalg.norm(ar, axis=-1) if vector else np.abs(ar),
+        patterns=np.stack(rec["patterns"]) if record_patterns else None,
+        config=dict(lr=lr, steps=steps, loss=loss, activation=activation, optimizer=optimizer,
+                    batch_size=batch_size, seed_batch=seed_batch),
+        stopped_early=stopped_early,
+    )
+
+
+def _check_finite(L: torch.Tensor, step: int, lr: float) -> None:
+    if not bool(torch.isfinite(L).all()):
+        raise DivergenceError(
+            f"training diverged: the loss became non-finite at step {step} with step size lr={lr:g}; "
+            f"retry with a smaller step, e.g. lr={lr / 4:g}")
+
+
+def _converged(W, a, lg, lr, tol) -> bool:
+    """Relative update ‖lr·∇θ‖ ≤ tol·‖θ‖ for every seed (reduction over the last axes)."""
+    vec = a.dim() == W.dim()
+    upd = lg.grad_W.pow(2).sum((-1, -2)) + (lg.grad_a.pow(2).sum((-1, -2)) if vec else lg.grad_a.pow(2).sum(-1))
+    size = W.pow(2).sum((-1, -2)) + (a.pow(2).sum((-1, -2)) if vec else a.pow(2).sum(-1))
+    return bool((lr * lr * upd <= tol * tol * size).all())

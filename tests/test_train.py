@@ -1,0 +1,119 @@
+"""Training loop: records, early exit, divergence errors, init schemes, invariants."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import numerics
+from numerics import data
+from numerics.train import DivergenceError, checkpoint_steps
+from numerics.validate import InputError
+
+
+def _problem(seed=0, n=20, d=5):
+    ds = data.gaussian_regression(n=n, d=d, seed=seed)
+    return torch.tensor(ds.X), torch.tensor(ds.y)
+
+
+def test_record_shapes_and_time():
+    X, y = _problem()
+    W, a = numerics.init_params(6, 5, scale=0.5, seed=1)
+    tr = numerics.train(X, y, W, a, lr=0.01, horizon=1.0, n_checkpoints=10, stop_tol=0)
+    assert tr.step[0] == 0 and tr.step[-1] == 100
+    np.testing.assert_allclose(tr.time, tr.step * 0.01)
+    assert tr.W.shape == (len(tr), 6, 5) and tr.a.shape == (len(tr), 6)
+    assert tr.patterns.shape == (len(tr), 20, 6)
+    np.testing.assert_allclose(tr.w_norm, np.linalg.norm(tr.W, axis=-1))
+    assert tr.loss[-1] < tr.loss[0]
+
+
+def test_checkpoints_log_and_linear():
+    c = checkpoint_steps(1000, n_log=5, linear_every=250, extra=[7])
+    assert {0, 1, 7, 250, 500, 750, 1000} <= set(c.tolist())
+    assert np.all(np.diff(c) > 0)
+
+
+def test_divergence_names_step_size():
+    X, y = _problem()
+    W, a = numerics.init_params(6, 5, scale=3.0, scheme="gaussian", seed=1)
+    with pytest.raises(DivergenceError, match=r"lr=50.*smaller"):
+        numerics.train(X * 10, y, W, a, lr=50.0, steps=200)
+
+
+def test_early_exit_when_parameters_stop():
+    X, y = _problem()
+    W, a = torch.zeros(3, 5), torch.zeros(3)  # a saddle: the gradient is exactly zero
+    tr = numerics.train(X, y, W, a, lr=0.1, steps=10_000)
+    assert tr.stopped_early and tr.step[-1] == 1
+
+
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_other_optimizers_reduce_loss(opt):
+    X, y = _problem()
+    W, a = numerics.init_params(10, 5, scale=0.5, seed=2)
+    tr = numerics.train(X, y, W, a, lr=0.02, steps=300, optimizer=opt, batch_size=5, seed_batch=3)
+    assert tr.loss[-1] < tr.loss[0]
+
+
+def test_sgd_batch_seed_is_reproducible_and_separate():
+    X, y = _problem()
+    W, a = numerics.init_params(4, 5, scale=0.5, seed=2)
+    runs = [numerics.train(X, y, W, a, lr=0.05, steps=50, optimizer="sgd", batch_size=4, seed_batch=s).W[-1]
+            for s in (0, 0, 1)]
+    assert np.array_equal(runs[0], runs[1]) and not np.array_equal(runs[0], runs[2])
+
+
+@given(st.integers(1, 30), st.integers(1, 6), st.sampled_from([None, 2]), st.integers(0, 1000))
+def test_init_schemes(m, d, k, seed):
+    W, a = numerics.init_params(m, d, scale=0.1, scheme="balanced", k=k, seed=seed)
+    an = a.abs() if k is None else a.norm(dim=-1)
+    torch.testing.assert_close(an, W.norm(dim=-1))
+    W, a = numerics.init_params(m, d, scale=0.1, scheme="dominated", k=k, seed=seed)
+    an = a.abs() if k is None else a.norm(dim=-1)
+    assert bool((an >= W.norm(dim=-1) - 1e-15).all())
+    W2, a2 = numerics.init_params(m, d, scale=0.1, scheme="dominated", k=k, seed=seed)
+    assert torch.equal(W, W2) and torch.equal(a, a2)
+
+
+@given(st.integers(0, 10_000), st.sampled_from(["balanced", "dominated"]))
+def test_sign_of_a_frozen_under_balanced_or_dominated_init(seed, scheme):
+    """BF-P3 / F3.1 corollary: |a_j| ≥ ‖w_j‖ keeps sign(a_j) fixed (GD, small step)."""
+    X, y = _problem(seed)
+    W, a = numerics.init_params(8, 5, scale=0.3, scheme=scheme, seed=seed)
+    tr = numerics.train(X, y, W, a, lr=0.01, horizon=3.0, n_checkpoints=20)
+    assert np.all(np.sign(tr.a) == np.sign(tr.a[0]))
+
+
+def test_batched_seeds_equal_loop():
+    X, y = _problem()
+    W, a = numerics.init_params(5, 5, scale=0.3, seed=10, n_seeds=3)
+    tb = numerics.train(X, y, W, a, lr=0.05, steps=40, stop_tol=0)
+    for s in range(3):
+        Ws, as_ = numerics.init_params(5, 5, scale=0.3, seed=10 + s)
+        ts = numerics.train(X, y, Ws, as_, lr=0.05, steps=40, stop_tol=0)
+        np.testing.assert_allclose(tb.W[:, s], ts.W, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(lr=0.0), "lr must be"), (dict(lr=-1.0), "lr must be"), (dict(lr=float("nan")), "lr must be"),
+    (dict(lr=0.1, horizon=1.0, steps=3), "exactly one"), (dict(lr=0.1, steps=3, optimizer="lbfgs"), "optimizer="),
+])
+def test_bad_training_arguments(kwargs, match):
+    X, y = _problem()
+    W, a = numerics.init_params(3, 5, scale=0.1)
+    kwargs.setdefault("steps", None) if "horizon" in kwargs else kwargs.setdefault("steps", 3)
+    with pytest.raises(InputError, match=match):
+        numerics.train(X, y, W, a, **kwargs)
+
+
+def test_bad_data_shapes():
+    W, a = numerics.init_params(3, 5, scale=0.1)
+    with pytest.raises(InputError, match="X has n=4 rows but y has 3"):
+        numerics.train(torch.ones(4, 5), torch.ones(3), W, a, lr=0.1, steps=1)
+    with pytest.raises(InputError, match="NaN"):
+        numerics.train(torch.full((4, 5), float("nan")), torch.ones(4), W, a, lr=0.1, steps=1)
+    with pytest.raises(InputError, match="d=4"):
+        numerics.train(torch.ones(4, 4), torch.ones(4), W, a, lr=0.1, steps=1)
+    with pytest.raises(InputError, match="scale"):
+        numerics.init_params(3, 5, scale=0.0)

@@ -1,0 +1,28 @@
+"""`python -m theory [--latex] [ID ...]`: print the derived formulas with their provenance."""
+from __future__ import annotations
+
+import argparse
+
+from .catalog import all_formulas
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m theory", description=__doc__)
+    p.add_argument("--latex", action="store_true", help="print LaTeX instead of pretty text")
+    p.add_argument("ids", nargs="*", help="formula IDs to print (default: all), e.g. F1.4 F3.2")
+    args = p.parse_args(argv)
+    formulas = all_formulas()
+    unknown = [i for i in args.ids if i not in formulas]
+    if unknown:
+        p.error(f"unknown formula ID(s) {unknown}; known: {', '.join(formulas)}")
+    for fid, f in formulas.items():
+        if args.ids and fid not in args.ids:
+            continue
+        print(f"{fid}  {f.name}  {f.tag}\n    {f.meaning}")
+        body = f.latex() if args.latex else f.pretty()
+        print("\n".join("    " + line for line in body.splitlines()) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

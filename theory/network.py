@@ -1,0 +1,166 @@
+"""Symbolic two-layer network: one neuron j inside h(x) = a_j relu(w_j·x) + c(x) (formulas.md F1.1, F1.2, F3.1, F3.2).
+
+Like sympy.physics.mechanics.KanesMethod, the object holds its symbols and the equations it derives:
+the loss is differentiated directly, and every closed form of formulas.md is a *claim* that
+`verify()` proves equal to the derivation (`simplify(derived − claimed) == 0`).
+
+  ∂L/∂a_j = −w_j·m_j,  ∂L/∂w_j = −a_j m_j,  m_j = (1/n) Σ_k 1[w_j·x_k > 0] e_k x_k          (F1.1)
+  vector output:  ∂L/∂a_j = −M_j w_j,  ∂L/∂w_j = −M_jᵀ a_j,  M_j = (1/n) Σ_k g_k e_k x_kᵀ
+  fixed gating:  d/dt (w; a) = K (w; a),  K = [[0, Mᵀ], [M, 0]]                                  (F1.2)
+  Δ_j = ‖a_j‖² − ‖w_j‖² (b_j included in w̃_j):  dΔ_j/dt = 0 under gradient flow                 (F3.1)
+  one GD step:  Δ_j(θ − η∇L) − Δ_j(θ) = η² (‖∂L/∂a_j‖² − ‖∂L/∂w_j‖²)                             (F3.2)
+
+The other neurons enter only through c(x_k) (symbols c_k): neurons interact only through the residual.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+
+import sympy as sp
+
+from .formula import Formula, relu, relu_as_gate, step
+
+LOSSES = ("square", "logistic")
+
+
+def is_zero(expr) -> bool:
+    """Exact symbolic zero test: expand with relu(u) = u·step(u), then simplify if needed."""
+    if isinstance(expr, sp.MatrixBase):
+        return all(is_zero(e) for e in expr)
+    e = sp.expand(relu_as_gate(sp.sympify(expr)))
+    return e == 0 or sp.simplify(e) == 0
+
+
+class TwoLayerNetwork:
+    """Derived equations of one neuron of a two-layer ReLU net on n symbolic samples in ℝ^d."""
+
+    def __init__(self, d: int = 2, n: int = 3, k: int = 1, bias: bool = False, loss: str = "square"):
+        if loss not in LOSSES:
+            raise ValueError(f"loss={loss!r} is not supported; use one of {LOSSES}")
+        if loss == "logistic" and k != 1:
+            raise ValueError("loss='logistic' needs a scalar output (k=1)")
+        if min(d, n, k) < 1:
+            raise ValueError(f"d, n and k must be ≥ 1, got d={d}, n={n}, k={k}")
+        self.d, self.n, self.k, self.bias, self.loss_name = d, n, k, bias, loss
+        dd = d + int(bias)
+        self.w = sp.Matrix(sp.symbols(f"w1:{d + 1}", real=True) + ((sp.Symbol("b", real=True),) if bias else ()))
+        self.a = sp.Matrix(sp.symbols(f"a1:{k + 1}", real=True)) if k > 1 else sp.Matrix([sp.Symbol("a", real=True)])
+        xs = sp.Matrix(n, d, lambda i, j: sp.Symbol(f"x{i + 1}_{j + 1}", real=True))
+        self.X = xs.row_join(sp.ones(n, 1)) if bias else xs  # rows x̃_k
+        self.y = sp.Matrix(n, k, lambda i, j: sp.Symbol(f"y{i + 1}" + (f"_{j + 1}" if k > 1 else ""), real=True))
+        self.c = sp.Matrix(n, k, lambda i, j: sp.Symbol(f"c{i + 1}" + (f"_{j + 1}" if k > 1 else ""), real=True))
+        self.eta = sp.Symbol("eta", positive=True)
+        self.t = sp.Symbol("t", real=True)
+        self.dim = dd
+
+    # ---------------------------------------------------------------- the model
+    def preact(self, i: int) -> sp.Expr:
+        return (self.X[i, :] * self.w)[0]
+
+    @cached_property
+    def outputs(self) -> sp.Matrix:
+        """h(x_k) = a relu(w·x_k) + c_k, as an n×k matrix."""
+        return sp.Matrix(self.n, self.k, lambda i, j: self.a[j] * relu(self.preact(i)) + self.c[i, j])
+
+    @cached_property
+    def loss(self) -> sp.Expr:
+        h, y, n = self.outputs, self.y, self.n
+        if self.loss_name == "square":
+            return sum(((h[i, j] - y[i, j]) ** 2 for i in range(n) for j in range(self.k)), sp.S.Zero) / (2 * n)
+        return sum((sp.log(1 + sp.exp(-y[i, 0] * h[i, 0])) for i in range(n)), sp.S.Zero) / n
+
+    @cached_property
+    def errors(self) -> sp.Matrix:
+        """e_k = −n ∂L/∂h(x_k), derived by differentiating L with respect to c_k."""
+        return sp.Matrix(self.n, self.k, lambda i, j: sp.simplify(-self.n * sp.diff(self.loss, self.c[i, j])))
+
+    # ---------------------------------------------------------------- derived gradients
+    @cached_property
+    def grad_a(self) -> sp.Matrix:
+        return sp.Matrix([sp.diff(self.loss, ai) for ai in self.a])
+
+    @cached_property
+    def grad_w(self) -> sp.Matrix:
+        return sp.Matrix([sp.diff(self.loss, wi) for wi in self.w])
+
+    # ---------------------------------------------------------------- closed forms (claims)
+    def gates(self) -> list[sp.Expr]:
+        return [step(self.preact(i)) for i in range(self.n)]
+
+    def correlation(self, gates=None, errors=None) -> sp.Matrix:
+        """M = (1/n) Σ_k g_k e_k x_kᵀ (k × d̃); for scalar output its single row is m_jᵀ."""
+        g = self.gates() if gates is None else gates
+        e = self.errors if errors is None else errors
+        M = sp.zeros(self.k, self.dim)
+        for i in range(self.n):
+            M += g[i] * e[i, :].T * self.X[i, :]
+        return M / self.n
+
+    def claimed_grad_a(self, M=None) -> sp.Matrix:
+        return -(self.correlation() if M is None else M) * self.w
+
+    def claimed_grad_w(self, M=None) -> sp.Matrix:
+        return -(self.correlation() if M is None else M).T * self.a
+
+    def linear_system(self, M: sp.Matrix) -> sp.Matrix:
+        """K = [[0, Mᵀ], [M, 0]] acting on (w; a) (F1.2)."""
+        return sp.BlockMatrix([[sp.zeros(self.dim, self.dim), M.T], [M, sp.zeros(self.k, self.k)]]).as_explicit()
+
+    @cached_property
+    def conserved(self) -> sp.Expr:
+        """Δ = ‖a‖² − ‖w̃‖² (F3.1)."""
+        return (self.a.T * self.a)[0] - (self.w.T * self.w)[0]
+
+    def conserved_rate(self) -> sp.Expr:
+        """dΔ/dt along ẇ = −∂L/∂w, ȧ = −∂L/∂a."""
+        grad = lambda s: sp.diff(self.conserved, s)  # noqa: E731
+        rate = sum((grad(ai) * -ga for ai, ga in zip(self.a, self.grad_a)), sp.S.Zero)
+        return rate + sum((grad(wi) * -gw for wi, gw in zip(self.w, self.grad_w)), sp.S.Zero)
+
+    def gd_step_change(self) -> sp.Expr:
+        """Δ(θ − η∇L) − Δ(θ), with the gradients taken at θ (exact, no expansion in η)."""
+        sub = {ai: ai - self.eta * ga for ai, ga in zip(self.a, self.grad_a)}
+        sub.update({wi: wi - self.eta * gw for wi, gw in zip(self.w, self.grad_w)})
+        return self.conserved.xreplace(sub) - self.conserved
+
+    def gd_defect_claim(self, eta_power: int = 2) -> sp.Expr:
+        """η² (‖∂L/∂a‖² − ‖∂L/∂w‖²) (F3.2); `eta_power` exists so tests can mutate the claim."""
+        return self.eta ** eta_power * ((self.grad_a.T * self.grad_a)[0] - (self.grad_w.T * self.grad_w)[0])
+
+    # ---------------------------------------------------------------- verification
+    def verify(self) -> dict[str, bool]:
+        """Each closed form of this family against the direct derivation."""
+        M = self.correlation()
+        out = {
+            "F1.1 grad_a = -M w": is_zero(self.grad_a - self.claimed_grad_a(M)),
+            "F1.1 grad_w = -M^T a": is_zero(self.grad_w - self.claimed_grad_w(M)),
+            "F3.1 dDelta/dt = 0": is_zero(self.conserved_rate()),
+            "F3.2 GD defect": is_zero(self.gd_step_change() - self.gd_defect_claim()),
+        }
+        theta = sp.Matrix([*self.w, *self.a])
+        flow = -sp.Matrix([*self.grad_w, *self.grad_a])
+        out["F1.2 flow = K theta"] = is_zero(flow - self.linear_system(M) * theta)
+        return out
+
+    # ---------------------------------------------------------------- exported formulas
+    def formulas(self) -> dict[str, Formula]:
+        return {
+            "F3.1": Formula("F3.1", "conserved quantity", "[V: ABIDE; proof R]",
+                            "a_j^2 - |w_j|^2 is constant under gradient flow", self.conserved,
+                            (*self.w, *self.a), sp.Symbol("Delta_j")),
+            "F3.2": gd_defect_formula(),
+        }
+
+
+def gd_defect_formula(eta_power: int = 2) -> Formula:
+    """Δ_j(θ_{i+1}) − Δ_j(θ_i) = η^p (g_a² − ‖g_w‖²), p = 2 (F3.2); args (η, g_a², ‖g_w‖²)."""
+    eta, ga2, gw2 = sp.symbols("eta g_a2 g_w2", nonnegative=True)
+    return Formula("F3.2", "exact per-step GD change of a_j^2 - |w_j|^2", "[R]",
+                   "one GD step changes the law by eta^2 (g_a^2 - |g_w|^2); the O(eta) terms cancel",
+                   eta ** eta_power * (ga2 - gw2), (eta, ga2, gw2), sp.Symbol("DeltaDelta_j"))
+
+
+def drift_order(defect: Formula) -> int:
+    """Order in η of the drift of Δ over a fixed horizon T: T/η steps of an O(η^p) defect give O(η^{p−1})."""
+    eta = defect.args[0]
+    return int(sp.degree(sp.expand(defect.rhs), eta)) - 1
