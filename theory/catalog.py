@@ -12,15 +12,18 @@ def all_formulas() -> dict[str, Formula]:
     found.update(network.TwoLayerNetwork(d=2, n=2).formulas())
     for mod in _families():
         found.update(mod.formulas())
-    return dict(sorted(found.items(), key=lambda kv: [int(p) if p.isdigit() else p for p in
-                                                      kv[0][1:].replace("-", ".").split(".")]))
+    return dict(sorted(found.items(), key=lambda kv: _id_key(kv[0])))
+
+
+def _id_key(fid: str) -> list:
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in fid[1:].replace("-", ".").split(".")]
 
 
 def _families():
     import importlib
 
     mods = []
-    for name in ("racing", "extremal", "references", "conservation"):
+    for name in ("racing", "extremal", "references", "conservation", "lie"):
         try:
             mods.append(importlib.import_module(f"theory.{name}"))
         except ModuleNotFoundError as exc:

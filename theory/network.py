@@ -144,7 +144,20 @@ class TwoLayerNetwork:
 
     # ---------------------------------------------------------------- exported formulas
     def formulas(self) -> dict[str, Formula]:
+        m = sp.Matrix(sp.symbols(f"m1:{self.dim + 1}", real=True))
+        a = self.a[0]
+        s = sp.sqrt((m.T * m)[0])
         return {
+            "F1.1": Formula("F1.1", "gradient equations (scalar output)", "[R]",
+                            "dL/dw_j = -a_j m_j and dL/da_j = -w_j.m_j, m_j = (1/n) sum_k g_jk e_k x_k",
+                            (-a * m).col_join(sp.Matrix([-(self.w.T * m)[0]])), (*self.w, a, *m),
+                            sp.Symbol("nabla_theta L")),
+            "F1.2": Formula("F1.2", "fixed-gating linear system", "[R]",
+                            "d/dt (w; a) = K (w; a) while gating and residual are fixed",
+                            self.linear_system(m.T), tuple(m), sp.Symbol("K")),
+            "F1.3": Formula("F1.3", "target direction and growth rate", "[R]",
+                            "t_j = sign(a_j) m_j/|m_j| attracts w_j; rate s_j = |m_j|",
+                            (sp.sign(a) * m / s).col_join(sp.Matrix([s])), (a, *m), sp.Symbol("(t, s)")),
             "F3.1": Formula("F3.1", "conserved quantity", "[V: ABIDE; proof R]",
                             "a_j^2 - |w_j|^2 is constant under gradient flow", self.conserved,
                             (*self.w, *self.a), sp.Symbol("Delta_j")),

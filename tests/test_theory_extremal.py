@@ -1,0 +1,89 @@
+"""F2.2–F2.10: G_n, extremal vectors (enumeration vs search), pattern bound, population limit, OLS references."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from numerics import data
+from theory import extremal as ex
+from theory import references as ref
+
+
+def test_symbolic_statements():
+    assert all(ex.verify().values())
+
+
+@given(st.integers(3, 30), st.integers(1, 3), st.integers(0, 10_000))
+def test_enumeration_extremals_are_fixed_points_with_sign_rule(n, d, seed):
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+    for e in ex.enumerate_extremal(X, y):
+        assert ex.residual(e.u, X, y) < 1e-12
+        assert (e.G < 0) if e.kind == "min" else (e.G > 0)
+        assert e.rate == pytest.approx(abs(e.G))
+
+
+@given(st.integers(3, 25), st.integers(2, 3), st.integers(0, 10_000))
+def test_search_finds_only_true_extremals_and_enumeration_is_complete(n, d, seed):
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+    enum = {(e.kind, e.pattern) for e in ex.enumerate_extremal(X, y)}
+    found = {(e.kind, e.pattern) for e in ex.search_extremal(X, y, n_starts=100, seed=seed)}
+    assert found <= enum
+    assert len(enum) <= ex.pattern_bound(n, d)
+
+
+@given(st.integers(2, 40), st.integers(1, 3), st.integers(0, 10_000))
+def test_pattern_count_equals_bound_in_general_position(n, d, seed):
+    X = np.random.default_rng(seed).standard_normal((n, d))
+    assert len(ex.activation_patterns(X)) == ex.pattern_bound(n, d)
+
+
+@given(st.floats(0.01, 0.16), st.integers(0, 10_000))
+def test_assumption3_instances_have_one_positive_extremal_active_everywhere(eta, seed):
+    """F2.7: on any Assumption-3 instance the positive extremal vector sees all three points."""
+    ds = data.assumption3_sample(eta, seed)
+    mins = [e for e in ex.enumerate_extremal(ds.X, ds.y) if e.kind == "min"]
+    assert mins and mins[0].pattern == (1, 1, 1)
+
+
+def test_paper_regression_cases():
+    e2 = data.one_d_three_points()
+    mins = [e for e in ex.enumerate_extremal(e2.inputs, e2.y) if e.kind == "min"]
+    assert len(mins) == 1
+    g = (e2.y @ e2.inputs) / 3
+    np.testing.assert_allclose(mins[0].u, g / np.linalg.norm(g))  # D* ∝ (−0.2583, 0.6667)
+    np.testing.assert_allclose(g, [-0.2583333, 0.6666667], atol=1e-6)
+
+
+def test_empirical_extremal_converges_to_population():
+    beta = data.linear_teacher(1, d=3).meta["beta"]
+    u_pop, rate = ex.population_extremal(np.eye(3) / 5, beta)
+    np.testing.assert_allclose(u_pop, beta)
+    assert rate == pytest.approx(0.1)
+    cos = []
+    for n in (50, 300):
+        ds = data.linear_teacher(n, d=3, seed=3)
+        best = max((e for e in ex.enumerate_extremal(ds.X, ds.y) if e.kind == "min"), key=lambda e: e.rate)
+        cos.append(best.u @ u_pop)
+    assert cos[1] > cos[0] and cos[1] > 0.95
+
+
+def test_alignment_horizon_errors():
+    assert ex.alignment_horizon(np.exp(-2), 0.5) == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="lam_eff"):
+        ex.alignment_horizon(0.0, 1.0)
+
+
+def test_ols_references():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((50, 4)), rng.standard_normal(50)
+    b = ref.ols(X, y)
+    np.testing.assert_allclose(X.T @ (X @ b - y), 0, atol=1e-10)  # normal equations
+    hs = ref.two_half_space_ols(X, y, b)
+    assert hs.train_loss <= ref.train_loss(b, X, y) + 1e-12
+    e1 = data.assumption3_default()
+    assert ref.ols_loss(e1.X, e1.y) > 1e-3  # the spurious value is strictly positive
+    assert ref.test_mse(b, b, np.eye(4), 0.5) == pytest.approx(0.25)
+    f = ref.expected_mse()["F2.10-ols-train"]
+    assert f(0.5, 5, 100) == pytest.approx(0.25 * 0.95)

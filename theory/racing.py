@@ -1,0 +1,184 @@
+"""Racing under fixed gating (Pinson; formulas.md F1.2–F1.8, all [R]).
+
+Scalar neuron with fixed gating and residual: ẇ = a m, ȧ = w·m, s = ‖m‖, δ = ∠(w, sign(a) m̂).
+In the plane of (m̂, w): α = m̂·w, β = the orthogonal part (constant), ρ = ‖w‖ = √(α² + β²).
+
+  d cos δ/dt = s (|a|/ρ) sin²δ                          (F1.4, general)
+  balanced:  tan(δ(t)/2) = tan(δ₀/2) e^{−st}             (F1.4)
+             p(t) = p₀ e^{2st} [(1 + T(t)²)/(1 + T₀²)]²,  T = tan(δ/2)   (F1.5)
+             p(t) cos⁴(δ(t)/2) = p₀ cos⁴(δ₀/2) e^{2st}   (F1.5 invariant form; head start cos⁴(δ₀/2))
+  same group: p_i/p_j → (p_i0/p_j0) ((1 + cos δ_i0)/(1 + cos δ_j0))²   (F1.7)
+  merge:      a_i relu(w_i·x) + a_j relu(w_j·x) = (a_i‖w_i‖ + a_j‖w_j‖) relu(û·x)  if ŵ_i = ŵ_j = û  (F1.8)
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .formula import Formula, relu
+from .network import is_zero
+
+t, s = sp.symbols("t s", positive=True)
+delta0 = sp.Symbol("delta_0", positive=True)
+p0 = sp.Symbol("p_0", positive=True)
+delta = sp.Function("delta")
+
+
+def angle_law(rate_factor=1) -> Formula:
+    """δ(t) = 2 atan(tan(δ₀/2) e^{−st}) (F1.4); `rate_factor` lets tests mutate the exponent."""
+    rhs = 2 * sp.atan(sp.tan(delta0 / 2) * sp.exp(-rate_factor * s * t))
+    return Formula("F1.4", "angle law (balanced, fixed gating)", "[R]",
+                   "tan(delta/2) decays as exp(-s t), independently of the norm", rhs, (delta0, s, t),
+                   sp.Symbol("delta"))
+
+
+def norm_law(angle: Formula | None = None, power=2) -> Formula:
+    """p(t) = p₀ e^{2st} [(1 + tan²(δ(t)/2)) / (1 + tan²(δ₀/2))]^power (F1.5)."""
+    T = sp.tan((angle or angle_law()).rhs / 2)
+    T0 = sp.tan(delta0 / 2)
+    rhs = p0 * sp.exp(2 * s * t) * ((1 + T ** 2) / (1 + T0 ** 2)) ** power
+    return Formula("F1.5", "norm law (balanced, fixed gating)", "[R]",
+                   "p = |a||w| grows at rate 2 s cos(delta); the head start is p0 cos^4(delta0/2)",
+                   rhs, (p0, delta0, s, t), sp.Symbol("p"))
+
+
+def head_start(power=4) -> Formula:
+    """lim_{t→∞} p(t) e^{−2st} / p₀ = cos⁴(δ₀/2) (F1.5 asymptote)."""
+    return Formula("F1.5-head-start", "asymptotic head-start factor", "[R]",
+                   "each neuron's asymptotic norm is p0 cos^4(delta0/2) exp(2 s t)", sp.cos(delta0 / 2) ** power,
+                   (delta0,), sp.Symbol("H"))
+
+
+def race_ratio() -> Formula:
+    """p_i/p_j → (p_i0/p_j0)((1 + cos δ_i0)/(1 + cos δ_j0))² within a group (F1.7)."""
+    pi, pj, di, dj = sp.symbols("p_i0 p_j0 delta_i0 delta_j0", positive=True)
+    rhs = pi / pj * ((1 + sp.cos(di)) / (1 + sp.cos(dj))) ** 2
+    return Formula("F1.7", "race ratio within a group", "[R]",
+                   "the final norm ratio of two neurons with the same target is fixed by their head starts",
+                   rhs, (pi, pj, di, dj), sp.Symbol("p_i/p_j"))
+
+
+def final_norm_predictor() -> Formula:
+    """π_j = p_j cos⁴(δ_j/2): constant ratios within a group while gating and residual are fixed (F1.7)."""
+    p, d = sp.symbols("p delta", positive=True)
+    return Formula("F1.7-predictor", "final-norm predictor", "[R]",
+                   "pi = p cos^4(delta/2) ranks final norms within a group", p * sp.cos(d / 2) ** 4, (p, d),
+                   sp.Symbol("pi"))
+
+
+# --------------------------------------------------------------------------- derivations
+def _trig(expr):
+    """Simplify trigonometric functions of atan: cos(2 atan x) = (1 − x²)/(1 + x²), etc."""
+    return sp.simplify(sp.expand_trig(sp.simplify(expr)))
+
+
+def _planar_flow():
+    """α̇ = a s, ȧ = α s (the component along m̂), β constant: the scalar fixed-gating system."""
+    al, be, a = sp.symbols("alpha beta a", real=True)
+    return al, be, a, {al: a * s, be: sp.S.Zero, a: al * s}
+
+
+def verify() -> dict[str, bool]:
+    """Each racing formula against the ODE it claims to solve (exact symbolic tests)."""
+    out = {}
+    al, be, a, rates = _planar_flow()
+    rho = sp.sqrt(al ** 2 + be ** 2)
+    cos_d = al / rho  # a > 0: sign(a) = 1
+    dcos = sum(sp.diff(cos_d, v) * r for v, r in rates.items())
+    sin2 = be ** 2 / rho ** 2
+    out["F1.4 dcos(delta)/dt = s |a|/|w| sin^2"] = is_zero(dcos - s * (a / rho) * sin2)
+    # balanced: a = ρ turns the general law into dδ/dt = −s sin δ; the closed form must solve it
+    d_t = angle_law().rhs
+    out["F1.4 angle law solves d delta/dt = -s sin delta"] = is_zero(
+        sp.simplify(sp.diff(d_t, t) + s * sp.sin(d_t)).rewrite(sp.exp))
+    out["F1.4 angle law initial value"] = is_zero(sp.tan(d_t.subs(t, 0) / 2) - sp.tan(delta0 / 2))
+    # norm law: d ln p / dt = 2 s cos δ(t), p(0) = p0
+    p_t = norm_law().rhs
+    out["F1.5 d ln p/dt = 2 s cos delta"] = is_zero(_trig(sp.diff(sp.log(p_t), t) - 2 * s * sp.cos(d_t)))
+    out["F1.5 norm law initial value"] = is_zero(sp.simplify(p_t.subs(t, 0) - p0))
+    # invariant form and head start
+    out["F1.5 p cos^4(delta/2) e^{-2st} invariant"] = is_zero(
+        sp.simplify((p_t * sp.cos(d_t / 2) ** 4 * sp.exp(-2 * s * t) - p0 * sp.cos(delta0 / 2) ** 4)
+                    .rewrite(sp.tan)))
+    lim = sp.limit(sp.simplify(p_t * sp.exp(-2 * s * t) / p0).rewrite(sp.exp), t, sp.oo)
+    out["F1.5 head start cos^4(delta0/2)"] = is_zero(_trig((lim - head_start().rhs).rewrite(sp.cos)))
+    # race ratio: ratio of two head starts
+    f = race_ratio()
+    pi, pj, di, dj = f.args
+    hs = head_start().rhs
+    out["F1.7 race ratio"] = is_zero(sp.simplify(pi * hs.subs(delta0, di) / (pj * hs.subs(delta0, dj)) - f.rhs))
+    out.update(verify_merge_rule())
+    out.update(verify_spectrum())
+    return out
+
+
+def verify_merge_rule() -> dict[str, bool]:
+    """F1.8 by positive homogeneity, for any signs of a_i, a_j."""
+    ri, rj = sp.symbols("r_i r_j", positive=True)
+    ai, aj, z = sp.symbols("a_i a_j z", real=True)  # z = û·x
+    lhs = ai * relu(ri * z) + aj * relu(rj * z)
+    rhs = (ai * ri + aj * rj) * relu(z)
+    q = sp.Symbol("q", positive=True)  # |c| for c = a_i‖w_i‖ + a_j‖w_j‖ ≠ 0
+    rep = all(is_zero(sg * sp.sqrt(q) * relu(sp.sqrt(q) * z) - sg * q * relu(z)) for sg in (1, -1))
+    return {"F1.8 exact merge": is_zero(lhs - rhs), "F1.8 balanced representative": rep}
+
+
+def verify_spectrum() -> dict[str, bool]:
+    """F1.2 scalar case: K(m̂; ±1) = ±s(m̂; ±1), and α ± a = (α₀ ± a₀) e^{±st} solves the system."""
+    m1, m2 = sp.symbols("m1 m2", real=True)
+    m = sp.Matrix([m1, m2])
+    sn = sp.sqrt(m1 ** 2 + m2 ** 2)
+    K = sp.Matrix([[0, 0, m1], [0, 0, m2], [m1, m2, 0]])
+    ok = all(is_zero(K * sp.Matrix([*(m / sn), sg]) - sg * sn * sp.Matrix([*(m / sn), sg])) for sg in (1, -1))
+    al0, a0 = sp.symbols("alpha_0 a_0", real=True)
+    up, dn = (al0 + a0) * sp.exp(s * t), (al0 - a0) * sp.exp(-s * t)
+    al_t, a_t = (up + dn) / 2, (up - dn) / 2
+    sol = is_zero(sp.diff(al_t, t) - s * a_t) and is_zero(sp.diff(a_t, t) - s * al_t)
+    return {"F1.2 eigenpairs of K": ok, "F1.2 solution alpha +- a": sol and is_zero(al_t.subs(t, 0) - al0)}
+
+
+def formulas() -> dict[str, Formula]:
+    ai, aj = sp.symbols("a_i a_j", real=True)
+    ri, rj = sp.symbols("r_i r_j", positive=True)
+    merge = Formula("F1.8", "merge rule", "[R]", "aligned neurons merge into one with coefficient "
+                    "a_i|w_i| + a_j|w_j| (positive homogeneity)", ai * ri + aj * rj, (ai, ri, aj, rj),
+                    sp.Symbol("c"))
+    fs = [angle_law(), norm_law(), head_start(), race_ratio(), final_norm_predictor(), merge]
+    return {f.id: f for f in fs}
+
+
+# --------------------------------------------------------------------------- numeric helpers (numpy)
+def gated_correlation(X, e, gates) -> np.ndarray:
+    """M = (1/n) Σ_k g_k e_k x_kᵀ: (d,) for scalar e (the vector m), (k, d) for vector e; gates (n,) or (n, m)."""
+    X, e, g = np.asarray(X, float), np.asarray(e, float), np.asarray(gates, float)
+    n = X.shape[0]
+    if g.ndim == 2:  # one correlation per neuron
+        return np.einsum("kj,k...,kd->j...d", g, e, X) / n
+    return np.einsum("k,k...,kd->...d", g, e, X) / n
+
+
+def target_direction(m, sign_a) -> tuple[np.ndarray, np.ndarray]:
+    """Scalar output (F1.3): t = sign(a) m/‖m‖ and s = ‖m‖, for m of shape (..., d)."""
+    m = np.asarray(m, float)
+    s_ = np.linalg.norm(m, axis=-1)
+    return np.sign(sign_a)[..., None] * m / np.where(s_ > 0, s_, 1.0)[..., None], s_
+
+
+def leading_mode(M) -> tuple[float, np.ndarray, np.ndarray]:
+    """Vector output (F1.2–F1.3): top singular triple (σ₁, v₁, u₁) of M (k × d); (v₁; u₁) spans K's top eigenvector."""
+    U, S, Vt = np.linalg.svd(np.atleast_2d(np.asarray(M, float)))
+    return float(S[0]), Vt[0], U[:, 0]
+
+
+def fixed_gating_system(M) -> np.ndarray:
+    """K = [[0, Mᵀ], [M, 0]] for M of shape (k, d) (a row vector mᵀ for scalar output)."""
+    M = np.atleast_2d(np.asarray(M, float))
+    k, d = M.shape
+    return np.block([[np.zeros((d, d)), M.T], [M, np.zeros((k, k))]])
+
+
+def angle_to(w, direction) -> np.ndarray:
+    """δ = ∠(w, direction) in [0, π], rowwise."""
+    w, u = np.asarray(w, float), np.asarray(direction, float)
+    c = np.sum(w * u, -1) / (np.linalg.norm(w, axis=-1) * np.linalg.norm(u, axis=-1))
+    return np.arccos(np.clip(c, -1.0, 1.0))
