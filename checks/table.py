@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
-COLUMNS = (("check", 30), ("id", 7), ("prov.", 6), ("predicted", 26), ("observed", 26), ("tolerance", 12),
+COLUMNS = (("check", 36), ("id", 7), ("prov.", 6), ("predicted", 26), ("observed", 26), ("tolerance", 12),
            ("verdict", 12))
 
 

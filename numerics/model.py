@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-ACTIVATIONS = ("relu", "gelu")
+ACTIVATIONS = ("relu", "gelu", "linear")
 LOSSES = ("square", "logistic")
 
 
@@ -37,6 +37,8 @@ def _activate(Z: torch.Tensor, activation: str) -> tuple[torch.Tensor, torch.Ten
     if activation == "relu":
         gate = Z > 0
         return Z.clamp_min(0), gate.to(Z.dtype)
+    if activation == "linear":  # two-layer linear net z = aᵀW (= U Vᵀ with U = aᵀ, V = Wᵀ)
+        return Z, torch.ones_like(Z)
     if activation == "gelu":
         cdf = 0.5 * (1.0 + torch.erf(Z / math.sqrt(2.0)))
         pdf = torch.exp(-0.5 * Z * Z) / math.sqrt(2.0 * math.pi)

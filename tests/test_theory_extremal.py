@@ -87,3 +87,17 @@ def test_ols_references():
     assert ref.test_mse(b, b, np.eye(4), 0.5) == pytest.approx(0.25)
     f = ref.expected_mse()["F2.10-ols-train"]
     assert f(0.5, 5, 100) == pytest.approx(0.25 * 0.95)
+
+
+def test_mutated_sign_rule_is_rejected():
+    """Labelling −ĝ_S as a minimum (wrong sign) breaks the fixed-point/sign test: the test has teeth."""
+    e2 = data.one_d_three_points()
+    u = [e for e in ex.enumerate_extremal(e2.inputs, e2.y) if e.kind == "min"][0].u
+    assert ex.G_n(u, e2.inputs, e2.y) < 0 and ex.residual(u, e2.inputs, e2.y) < 1e-12
+    assert not (ex.G_n(-u, e2.inputs, e2.y) < 0)  # the negated direction is not a minimum
+    assert ex.residual(u + np.array([0.1, 0.0]), e2.inputs, e2.y) > 1e-3  # a perturbed direction is not fixed
+
+
+def test_mutated_expected_mse_differs():
+    f = ref.expected_mse()
+    assert f["F2.10-ols-train"](0.5, 5, 100) != pytest.approx(f["F2.10-2hs-train"](0.5, 5, 100))

@@ -69,3 +69,28 @@ def test_gated_correlation_matches_definition():
 def test_race_ratio_and_predictor_exports():
     assert racing.race_ratio()(2.0, 1.0, 0.0, 0.0) == pytest.approx(2.0)
     assert racing.final_norm_predictor()(1.0, np.pi / 2) == pytest.approx(0.25)
+
+
+@given(st.integers(0, 10_000), st.sampled_from([None, 2]), st.booleans())
+def test_engine_gradient_is_the_fixed_gating_linear_system(seed, k, bias):
+    """PIN-2 / F1.2: −∇_(w_j, a_j) L = K_j (w_j; a_j) with M_j from the current gating and residual."""
+    import torch
+
+    from numerics.model import forward, loss_and_grad
+
+    rng = np.random.default_rng(seed)
+    n, d, m = 12, 3, 5
+    X = rng.standard_normal((n, d))
+    if bias:
+        X = np.hstack([X, np.ones((n, 1))])
+    y = rng.standard_normal((n, k) if k else n)
+    W, a = rng.standard_normal((m, X.shape[1])), rng.standard_normal((m, k) if k else m)
+    lg = loss_and_grad(*(torch.tensor(v) for v in (W, a, X, y)))
+    e = y - forward(torch.tensor(W), torch.tensor(a), torch.tensor(X)).numpy()
+    gates = (X @ W.T > 0)
+    for j in range(m):
+        M = racing.gated_correlation(X, e, gates[:, j])
+        K = racing.fixed_gating_system(M)
+        flow = K @ np.concatenate([W[j], np.atleast_1d(a[j])])
+        minus_grad = -np.concatenate([lg.grad_W[j].numpy(), np.atleast_1d(lg.grad_a[j].numpy())])
+        np.testing.assert_allclose(flow, minus_grad, rtol=1e-12, atol=1e-14)

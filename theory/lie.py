@@ -181,6 +181,24 @@ def count_laws_fields(fields: list[sp.Matrix], theta, n_points: int = 3, seed: i
     return LawCount("fields", N, dl, rr, dl - rr, D, per)
 
 
+def quadratic_laws(f: Factorisation) -> int:
+    """Number of independent conserved quadratic forms h(θ) = θᵀQθ (degree-2 law search, ABIDE code).
+
+    ∇h·χ_i = 2θᵀQA_iθ ≡ 0 for all θ ⇔ QA_i + A_iQ = 0 (A_i, Q symmetric): a linear system in the
+    D(D+1)/2 entries of Q whose kernel dimension is the count — found without any Lie bracket.
+    """
+    D = f.D
+    iu = np.triu_indices(D)
+    basis = []
+    for a, b in zip(*iu):
+        E = np.zeros((D, D))
+        E[a, b] = E[b, a] = 1.0
+        basis.append(E)
+    rows = [np.stack([(E @ A + A @ E).ravel() for E in basis], axis=1) for A in f.generators()]
+    system = np.concatenate(rows, axis=0)
+    return len(basis) - rank(system)
+
+
 def gradient_fields(phi, theta) -> list[sp.Matrix]:
     """χ_i = ∇φ_i as sympy column vectors."""
     return [sp.Matrix([sp.diff(f, v) for v in theta]) for f in phi]

@@ -1,0 +1,31 @@
+"""Every conservation-family check passes with theory's prediction and FAILs with a wrong one (teeth)."""
+from functools import partial
+
+import numpy as np
+import pytest
+
+from checks import FAIL, PASS, Context
+from checks.suites.conservation import LinearGDStepExact, ODEConservation
+from checks.suites.intrinsic import IntrinsicMetric
+from checks.suites.laws import LawCount, SignFreezing
+from theory import intrinsic, lie
+from theory.conservation import LinearNetwork
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    return Context(tier="quick", out=tmp_path_factory.mktemp("out"))
+
+
+@pytest.mark.parametrize("right, wrong", [
+    (LinearGDStepExact(), LinearGDStepExact(eta_power=1)),                       # wrong exponent
+    (ODEConservation(), ODEConservation(rate_claim=LinearNetwork(3, 4, 2).S_rate(nu=1).subs("nu", 1))),
+    (LawCount(), LawCount(count=lambda f: f.D - lie.count_laws(f).rank_dphi)),     # no Lie brackets
+    (SignFreezing(), SignFreezing(frozen_rule=lambda d: np.ones_like(d, bool))),   # "every init freezes"
+    (IntrinsicMetric(), IntrinsicMetric(metric_A=partial(intrinsic.metric_A, kappa_sign=-1.0))),  # wrong sign
+], ids=["MPG-P2", "MPG-P4", "MPG-P6", "BF-P3", "MPG-P10"])
+def test_check_passes_and_has_teeth(ctx, right, wrong):
+    v = right.run(ctx)
+    assert v.status == PASS, (v.observed, v.message, v.numbers)
+    w = wrong.run(ctx)
+    assert w.status == FAIL, (w.observed, w.message)

@@ -1,0 +1,76 @@
+"""Intrinsic dynamics of two-layer linear nets z = UVᵀ (INTR; formulas.md F3.9, F3.11).
+
+Relaxed balance UᵀU − VᵀV = κ I_r gives zzᵀ = A² − κA and zᵀz = B² + κB for A = UUᵀ, B = VVᵀ, hence
+  A(z) = ½(κ²I_n + 4zzᵀ)^{1/2} + (κ/2)I_n − max(κ, 0)(I_n − P_U)
+  B(z) = ½(κ²I_m + 4zᵀz)^{1/2} − (κ/2)I_m − max(−κ, 0)(I_m − P_V)
+and the lifted flow ż = −(A(z)∇f(z) + ∇f(z)B(z)) is autonomous in z. P_U = I_n when r ≥ n, else the
+projector onto range z (rank r); likewise P_V with zᵀ and m. κ > 0 needs r ≤ n; κ < 0 needs r ≤ m.
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .network import is_zero
+
+
+def _psd_sqrt(M: np.ndarray) -> np.ndarray:
+    w, Q = np.linalg.eigh((M + M.T) / 2)
+    return (Q * np.sqrt(np.clip(w, 0, None))) @ Q.T
+
+
+def _range_projector(z: np.ndarray, r: int, dim: int) -> np.ndarray:
+    if r >= dim:
+        return np.eye(dim)
+    Uz = np.linalg.svd(z, full_matrices=False)[0][:, :r]
+    return Uz @ Uz.T
+
+
+def metric_A(z, kappa: float, r: int, kappa_sign: float = 1.0) -> np.ndarray:
+    """A(z) ≈ UUᵀ (F3.11); `kappa_sign` exists so tests can mutate the formula."""
+    z = np.asarray(z, float)
+    n = z.shape[0]
+    k = kappa_sign * kappa
+    return (0.5 * _psd_sqrt(kappa ** 2 * np.eye(n) + 4 * z @ z.T) + 0.5 * k * np.eye(n)
+            - max(kappa, 0.0) * (np.eye(n) - _range_projector(z, r, n)))
+
+
+def metric_B(z, kappa: float, r: int) -> np.ndarray:
+    """B(z) ≈ VVᵀ (F3.11)."""
+    z = np.asarray(z, float)
+    m = z.shape[1]
+    return (0.5 * _psd_sqrt(kappa ** 2 * np.eye(m) + 4 * z.T @ z) - 0.5 * kappa * np.eye(m)
+            - max(-kappa, 0.0) * (np.eye(m) - _range_projector(z.T, r, m)))
+
+
+def valid(n: int, r: int, m: int, kappa: float) -> bool:
+    """Where the closed form applies: κ > 0 needs r ≤ n, κ < 0 needs r ≤ m, and P_U, P_V must follow from z."""
+    sides_ok = (kappa <= 0 or r <= n) and (kappa >= 0 or r <= m)
+    projectors_ok = (r >= n or r <= m) and (r >= m or r <= n)
+    return sides_ok and projectors_ok
+
+
+def relaxed_balanced(n: int, r: int, m: int, kappa: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(U, V) with UᵀU − VᵀV = κI (E8): from V when κ ≥ 0 (U = Q (VᵀV + κI)^{1/2}), else from U."""
+    rng = np.random.default_rng(seed)
+    if kappa >= 0:
+        if r > n:
+            raise ValueError(f"κ ≥ 0 needs r ≤ n (got r={r}, n={n})")
+        V = rng.standard_normal((m, r))
+        Q = np.linalg.qr(rng.standard_normal((n, r)))[0]
+        return Q @ _psd_sqrt(V.T @ V + kappa * np.eye(r)), V
+    if r > m:
+        raise ValueError(f"κ < 0 needs r ≤ m (got r={r}, m={m})")
+    U = rng.standard_normal((n, r))
+    Q = np.linalg.qr(rng.standard_normal((m, r)))[0]
+    return U, Q @ _psd_sqrt(U.T @ U - kappa * np.eye(r))
+
+
+def verify() -> dict[str, bool]:
+    """Scalar case (n = m = r = 1): A = ½√(κ² + 4z²) + κ/2 solves A² − κA = z², B = A − κ solves B² + κB = z²."""
+    z, kap = sp.symbols("z kappa", real=True)
+    A = sp.sqrt(kap ** 2 + 4 * z ** 2) / 2 + kap / 2
+    B = sp.sqrt(kap ** 2 + 4 * z ** 2) / 2 - kap / 2
+    return {"F3.11 A^2 - kappa A = z^2": is_zero(sp.expand(A ** 2 - kap * A - z ** 2)),
+            "F3.11 B^2 + kappa B = z^2": is_zero(sp.expand(B ** 2 + kap * B - z ** 2)),
+            "F3.11 A - B = kappa": is_zero(A - B - kap)}
