@@ -1,0 +1,38 @@
+"""Early-alignment checks: PASS with theory's prediction, FAIL with a wrong one (teeth)."""
+import numpy as np
+import pytest
+
+from checks import FAIL, PASS, Context
+from checks.suites.early_alignment import Alignment, ExtremalFixedPoints, SpuriousStationaryPoint
+from theory import extremal
+from theory import references as ref
+
+
+def _mirrored(X, y):
+    """Wrong prediction: the positive extremal vectors with the wrong sign."""
+    return [extremal.Extremal(-e.u, e.kind, e.G, e.rate, e.pattern) for e in extremal.enumerate_extremal(X, y)]
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    return Context(tier="quick", out=tmp_path_factory.mktemp("out"))
+
+
+@pytest.mark.parametrize("right, wrong", [
+    (Alignment(), Alignment(extremals=_mirrored)),
+    (ExtremalFixedPoints(), ExtremalFixedPoints(labels_sign=-1.0)),           # G_n with a wrong sign
+    (SpuriousStationaryPoint(), SpuriousStationaryPoint(reference=lambda X, y: ref.ols_loss(X[:, :1], y))),  # no bias
+], ids=["BF-P1", "BF-P5/P6", "BF-P7"])
+def test_early_alignment_checks_have_teeth(ctx, right, wrong):
+    v = right.run(ctx)
+    assert v.status == PASS, (v.observed, v.message)
+    assert wrong.run(ctx).status == FAIL
+
+
+def test_spurious_check_rejects_global_minimum_as_prediction(ctx):
+    assert SpuriousStationaryPoint(reference=lambda X, y: 0.0).run(ctx).status == FAIL
+
+
+def test_figures_written(ctx):
+    v = Alignment().run(ctx)
+    assert v.figures and all(np.array([len(open(f, "rb").read()) for f in v.figures]) > 1000)
