@@ -36,3 +36,21 @@ def test_spurious_check_rejects_global_minimum_as_prediction(ctx):
 def test_figures_written(ctx):
     v = Alignment().run(ctx)
     assert v.figures and all(np.array([len(open(f, "rb").read()) for f in v.figures]) > 1000)
+
+
+def _flip(X, r):
+    s, v, d = extremal.descent_neuron(X, r)
+    return -s, v, -d  # wrong sign of the added neuron
+
+
+def _missing_factor(X, r):
+    s, v, d = extremal.descent_neuron(X, r)
+    return s, v, d * len(r)  # forgot the 1/n
+
+
+def test_not_a_minimum_has_teeth(ctx):
+    from checks.suites.early_alignment import NotAMinimum
+
+    assert NotAMinimum().run(ctx).status == PASS
+    assert NotAMinimum(descent=_flip).run(ctx).status == FAIL
+    assert NotAMinimum(descent=_missing_factor).run(ctx).status == FAIL

@@ -101,3 +101,16 @@ def test_mutated_sign_rule_is_rejected():
 def test_mutated_expected_mse_differs():
     f = ref.expected_mse()
     assert f["F2.10-ols-train"](0.5, 5, 100) != pytest.approx(f["F2.10-2hs-train"](0.5, 5, 100))
+
+
+@given(st.floats(0.01, 0.16), st.integers(0, 10_000))
+def test_descent_neuron_exists_at_the_spurious_point(eta, seed):
+    """F2.7: on any Assumption-3 instance the OLS point admits a first-order descent by one new neuron."""
+    ds = data.assumption3_sample(eta, seed)
+    r = ds.X @ ref.ols(ds.X, ds.y) - ds.y
+    s, v, dL = ex.descent_neuron(ds.X, r)
+    assert dL < 0 and np.linalg.norm(v) == pytest.approx(1.0)
+    eps = 1e-4  # the first-order prediction matches a direct evaluation
+    h_new = ds.X @ ref.ols(ds.X, ds.y) + s * eps * eps * np.maximum(ds.X @ v, 0)
+    dL_obs = (0.5 * np.mean((h_new - ds.y) ** 2) - ref.ols_loss(ds.X, ds.y)) / eps ** 2
+    assert dL_obs == pytest.approx(dL, rel=1e-4)

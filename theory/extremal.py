@@ -235,3 +235,36 @@ def verify(n: int = 3, d: int = 2) -> dict[str, bool]:
         "F2.8 unit-ball covariance 1/(d+2)": is_zero(unit_ball_second_moment() - 1 / (sp.Symbol("d", positive=True)
                                                                                       + 2)),
     }
+
+
+def descent_neuron(X, r, tol: float = 1e-12) -> tuple[float, np.ndarray, float]:
+    """Best small neuron to add at a stationary point with residuals r = h − y (F2.7 "not a minimum").
+
+    Adding a = sϵ, w = ϵv changes L = (1/2n)Σ(h − y)² by ΔL = s ϵ² G_r(v) + O(ϵ⁴), with the piecewise-linear
+    G_r(v) = (1/n) Σ_k r_k relu(v·x_k). On each closed activation cell S it is linear, ⟨c_S, v⟩, and its
+    extremes on the unit sphere lie at ∓ĉ_S projected onto a face {v·x_k = 0, k ∈ A} of the cell (|A| < d).
+    Returns (s, v, s·G_r(v)) minimising the first-order change; s·G_r(v) < 0 certifies a descent direction.
+    Exhaustive over cells and faces: meant for small n and d ≤ 3.
+    """
+    from itertools import combinations
+
+    X, r = np.asarray(X, float), np.asarray(r, float)
+    n, d = X.shape
+    best = (1.0, np.zeros(d), 0.0)
+    for S in pattern_matrix(X, tol):
+        c = (S * r) @ X / n
+        for k in range(d):
+            for A in combinations(range(n), k):
+                Q = np.eye(d) - (np.linalg.pinv(X[list(A)]) @ X[list(A)] if A else 0.0)
+                for s in (1.0, -1.0):
+                    v = -s * Q @ c
+                    if np.linalg.norm(v) <= tol:
+                        continue
+                    v = v / np.linalg.norm(v)
+                    z = X @ v
+                    if np.any(z[S] < -1e-12) or np.any(z[~S] > 1e-12):
+                        continue  # v is not in the closed cell
+                    val = s * float(np.maximum(z, 0.0) @ r) / n
+                    if val < best[2]:
+                        best = (s, v, val)
+    return best

@@ -1,6 +1,8 @@
 """Early alignment and the spurious stationary point (BF-EA; BF-P1, P2, P4, P5, P6, P7, P10, P11)."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -229,3 +231,61 @@ class SpuriousStationaryPoint(Check):
         ax.legend(fontsize=8)
         return [save_figure(fig, ctx.figure_path(self.name))]
 
+
+
+@functools.lru_cache(maxsize=4)
+def _stuck_state(seed: int):
+    """E2, balanced λ = 1e-3, m = 200, GD until stationary: (data, W, a, L) at the spurious point."""
+    ds = data.one_d_three_points()
+    W, a = numerics.init_params(200, 2, scale=1e-3, scheme="balanced", seed=seed)
+    tr = numerics.train(ds.inputs, ds.y, W, a, lr=0.05, horizon=3000.0, record_patterns=False, progress=False)
+    return ds, tr.W[-1], tr.a[-1], float(tr.loss[-1])
+
+
+@register
+class NotAMinimum(Check):
+    name = "early_alignment.not_a_minimum"
+    paper = "BF-EA"
+    prediction_id = "BF-P9"
+    claim = ("The spurious point is stationary but not a minimum: adding one small neuron (a = s*eps, w = eps*v) in the "
+             "theory's descent direction changes L by s*eps^2*G_r(v) < 0, and continued GD leaves the spurious value")
+    provenance = "[R]"
+    tolerance_rationale = ("First order in eps^2 with an O(eps^4) remainder and eps = 1e-3: |observed/predicted - 1| "
+                           "<= 1e-2; 'leaves' means L_final <= (1 - 1e-3) L_stuck after 1500 time units.")
+
+    def __init__(self, descent=None):
+        self.descent = descent or extremal.descent_neuron
+
+    def _design(self, ctx):
+        """The stuck state (observed, cached per seed) and theory's descent neuron for its residual."""
+        ds, W, a, L_stuck = _stuck_state(ctx.seed)
+        r = numerics.forward(torch.tensor(W), torch.tensor(a), torch.tensor(ds.inputs)).numpy() - ds.y
+        return ds, W, a, L_stuck, self.descent(ds.inputs, r)
+
+    def predict(self, ctx):
+        s, v, dL = self._design(ctx)[-1]
+        return {"sign": s, "v": v, "dL_over_eps2": dL}
+
+    def observe(self, ctx):
+        ds, W, a, L_stuck, (s, v, _) = self._design(ctx)  # the intervention is placed where theory points
+        eps = 1e-3
+        W2 = torch.tensor(np.vstack([W, eps * v]))
+        a2 = torch.tensor(np.append(a, s * eps))
+        X, y = torch.tensor(ds.inputs), torch.tensor(ds.y)
+        L_new = float(numerics.loss_value(W2, a2, X, y))
+        tr = numerics.train(X, y, W2, a2, lr=0.05, horizon=ctx.pick(1500.0, 3000.0), record_patterns=False,
+                            progress=False)
+        return {"L_stuck": L_stuck, "dL_over_eps2": (L_new - L_stuck) / eps ** 2, "L_final": float(tr.loss[-1])}
+
+    def judge(self, predicted, observed):
+        p, o = predicted["dL_over_eps2"], observed["dL_over_eps2"]
+        ratio = o / p if p != 0 else np.inf
+        left = observed["L_final"] <= (1 - 1e-3) * observed["L_stuck"]
+        ok = p < 0 and abs(ratio - 1) <= 1e-2 and left
+        v = self.verdict(PASS if ok else FAIL, f"ΔL/ϵ² = {p:.4f} < 0", f"ΔL/ϵ² = {o:.4f}; L: "
+                         f"{observed['L_stuck']:.4f} → {observed['L_final']:.2e}", "ratio 1 ± 1e-2",
+                         ratio=ratio, L_stuck=observed["L_stuck"], L_final=observed["L_final"],
+                         sign=predicted["sign"], v=predicted["v"])
+        v.message = ("F2.7's construction (a negative neuron active only on the middle point) is not realisable here: "
+                     "x_2 lies in the cone of x_1 and x_3; theory.extremal.descent_neuron finds the best cell instead.")
+        return v
