@@ -54,3 +54,10 @@ def test_not_a_minimum_has_teeth(ctx):
     assert NotAMinimum().run(ctx).status == PASS
     assert NotAMinimum(descent=_flip).run(ctx).status == FAIL
     assert NotAMinimum(descent=_missing_factor).run(ctx).status == FAIL
+
+
+def test_failure_rate_has_teeth(ctx):
+    from checks.suites.early_alignment import FailureRate
+
+    assert FailureRate().run(ctx).status == PASS
+    assert FailureRate(reference=lambda X, y: 0.0).run(ctx).status == FAIL  # "it always reaches the global min"

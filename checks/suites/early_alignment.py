@@ -289,3 +289,60 @@ class NotAMinimum(Check):
         v.message = ("F2.7's construction (a negative neuron active only on the middle point) is not realisable here: "
                      "x_2 lies in the cone of x_1 and x_3; theory.extremal.descent_neuron finds the best cell instead.")
         return v
+
+
+@register
+class FailureRate(Check):
+    name = "early_alignment.failure_rate"
+    paper = "BF-EA"
+    prediction_id = "BF-P8"
+    claim = ("On the Assumption-3 three-point instance (eta_A = 0.1), the probability that balanced GD ends at the "
+             "least-squares-through-origin loss (not 0) rises to 1 as lambda -> 0, for every width m tried")
+    provenance = "[R]"
+    tolerance_rationale = ("A run counts as stuck if |L_final - L_OLS| <= 1e-6 (BF-P8); the trend must be "
+                           "non-decreasing as lambda decreases and reach 1 at the smallest lambda. lambda* is tiny "
+                           "because y_2 is small (F2.7), so moderate lambda may interpolate; that is not a failure.")
+
+    def __init__(self, reference=None):
+        self.reference = reference or ref.ols_loss
+
+    def predict(self, ctx):
+        ds = data.assumption3_default()
+        return {"L_ols": float(self.reference(ds.X, ds.y))}
+
+    def observe(self, ctx):
+        ds = data.assumption3_default()
+        lams = ctx.pick([1e-2, 1e-8, 1e-32], [1e-1, 1e-2, 1e-4, 1e-8, 1e-16, 1e-32, 1e-64, 1e-128])
+        rows = []
+        for m in ctx.pick([200], [200, 1000]):
+            for lam in lams:
+                W, a = numerics.init_params(m, 2, scale=lam, scheme="balanced", seed=ctx.seed, n_seeds=3)
+                tr = numerics.train(ds.X, ds.y, W, a, lr=0.05, horizon=2000.0, n_checkpoints=10,
+                                    record_patterns=False, progress=False)
+                rows.append(dict(m=m, lam=lam, final=tr.loss[-1]))
+        return {"rows": rows}
+
+    def judge(self, predicted, observed):
+        L = predicted["L_ols"]
+        table, ok = [], True
+        for m in sorted({r["m"] for r in observed["rows"]}):
+            rows = sorted((r for r in observed["rows"] if r["m"] == m), key=lambda r: -r["lam"])
+            rate = [float(np.mean(np.abs(r["final"] - L) <= 1e-6)) for r in rows]
+            ok &= all(b >= a for a, b in zip(rate, rate[1:])) and rate[-1] == 1.0
+            table += [dict(m=m, lam=r["lam"], failure_rate=f, final=r["final"]) for r, f in zip(rows, rate)]
+        obs = ", ".join(f"λ={t['lam']:.0e}: {t['failure_rate']:.2f}" for t in table if t["m"] == table[0]["m"])
+        return self.verdict(PASS if ok else FAIL, f"rate ↑ 1 as λ → 0 (L_OLS = {L:.4f})", obs,
+                            "monotone, 1 at smallest λ", L_ols=L, rows=table)
+
+    def figure(self, predicted, observed, ctx):
+        import matplotlib.pyplot as plt
+
+        rows = self.judge(predicted, observed).numbers["rows"]
+        fig, ax = plt.subplots(figsize=(5, 3.4))
+        for m in sorted({r["m"] for r in rows}):
+            sel = [r for r in rows if r["m"] == m]
+            ax.semilogx([r["lam"] for r in sel], [r["failure_rate"] for r in sel], "o-", label=f"m = {m}")
+        ax.set(xlabel="init scale λ", ylabel="fraction of seeds stuck at L_OLS", ylim=(-0.05, 1.05),
+               title="Spurious stationary point on Assumption-3 data (BF-P8)")
+        ax.legend(fontsize=8)
+        return [save_figure(fig, ctx.figure_path(self.name))]
