@@ -43,8 +43,8 @@ class Trajectory:
         return self.a_norm ** 2 - self.w_norm ** 2
 
     def at_time(self, t: float) -> int:
-        """Index of the last checkpoint with time ≤ t."""
-        return int(max(0, np.searchsorted(self.time, t, side="right") - 1))
+        """Index of the checkpoint nearest to flow time t (requested times are rounded to whole steps)."""
+        return int(np.argmin(np.abs(self.time - t)))
 
     def gating_flips(self) -> list[tuple[int, int]]:
         """(checkpoint, neuron) pairs where some w_j·x_k changed sign since the previous checkpoint (F1.9a)."""

@@ -88,7 +88,8 @@ class Alignment(Check):
                 neg_active = tr.patterns[i][:, tr.a[0] < 0].any(axis=0).mean()
                 per_eps.append(dict(eps=eps, W=tr.W[i][alive_pos], max_h=float(np.abs(h).max()),
                                     neg_active=float(neg_active)))
-            runs.append(dict(lam=lam, T=T, per_eps=per_eps))
+            frames = [(float(tr.time[tr.at_time(e * T)]), tr.W[tr.at_time(e * T)], tr.a[0]) for e in (0.0,) + EPS]
+            runs.append(dict(lam=lam, T=T, per_eps=per_eps, frames=frames))
         return {"runs": runs}
 
     def judge(self, predicted, observed):
@@ -120,7 +121,22 @@ class Alignment(Check):
         ax.set(xlabel="ε (time / T_λ)", ylabel="aligned fraction (cos > 0.99)", ylim=(0, 1.05),
                title="Early alignment on the 1-D data (BF-P1)")
         ax.legend(fontsize=8)
-        return [save_figure(fig, ctx.figure_path(self.name))]
+        paths = [save_figure(fig, ctx.figure_path(self.name))]
+        run = observed["runs"][-1]  # smallest λ: neurons in polar coordinates (angle atan2(b, w)), as in BF-EA
+        frames = run["frames"]
+        fig, axes = plt.subplots(1, len(frames), subplot_kw={"projection": "polar"}, figsize=(3.4 * len(frames), 3.4))
+        P = predicted["positive_extremals"]
+        for ax, (t, W, a0) in zip(axes, frames):
+            rad = np.linalg.norm(W, axis=1)
+            ax.scatter(np.arctan2(W[:, 1], W[:, 0]), rad / rad.max(), s=4, c=np.where(a0 > 0, "tab:red", "tab:blue"))
+            for u in P:
+                ax.plot([np.arctan2(u[1], u[0])] * 2, [0, 1], "k--", lw=1)
+            ax.set_title(f"t = {t:.1f} (ε = {t / run['T']:.1f})", fontsize=9)
+            ax.set_yticklabels([])
+        fig.suptitle(f"Neuron directions (w, b), λ = {run['lam']:.0e}: red a > 0, blue a < 0, dashed: extremal vector;"
+                     " radius ‖(w, b)‖ / max", fontsize=9, y=1.06)
+        paths.append(save_figure(fig, ctx.figure_path(self.name + ".directions")))
+        return paths
 
 
 @register
