@@ -29,3 +29,21 @@ def test_check_passes_and_has_teeth(ctx, right, wrong):
     assert v.status == PASS, (v.observed, v.message, v.numbers)
     w = wrong.run(ctx)
     assert w.status == FAIL, (w.observed, w.message)
+
+
+def test_kernel_inclusion_check_and_teeth(ctx):
+    from checks.suites.intrinsic import KernelInclusion
+
+    assert KernelInclusion().run(ctx).status == PASS
+    assert KernelInclusion(predicate=lambda U, V: True).run(ctx).status == FAIL       # "always recoverable"
+    assert KernelInclusion(predicate=lambda U, V: U.shape[1] <= min(U.shape[0], V.shape[0])).run(ctx).status == FAIL
+
+
+def test_symbolic_and_autograd_jacobians_agree():
+    from checks.suites.intrinsic import _torch_inclusion
+
+    rng = np.random.default_rng(3)
+    for U, V in [(rng.standard_normal((3, 2)), rng.standard_normal((3, 2))), intrinsic.relaxed_balanced(3, 2, 3, 0.8)]:
+        holds, dim, err = intrinsic.kernel_inclusion(U, V)
+        dim_t, err_t = _torch_inclusion(U, V)
+        assert dim == dim_t and (err <= 1e-8) == (err_t <= 1e-8) == holds == intrinsic.inclusion_predicted(U, V)

@@ -74,3 +74,42 @@ def verify() -> dict[str, bool]:
     return {"F3.11 A^2 - kappa A = z^2": is_zero(sp.expand(A ** 2 - kap * A - z ** 2)),
             "F3.11 B^2 + kappa B = z^2": is_zero(sp.expand(B ** 2 + kap * B - z ** 2)),
             "F3.11 A - B = kappa": is_zero(A - B - kap)}
+
+
+def _jacobians(n: int, r: int, m: int):
+    """Symbolic Jacobians (w.r.t. θ = (U, V)) of φ = UVᵀ, h = upper(UᵀU − VᵀV) and M = (UUᵀ, VVᵀ), lambdified."""
+    from .formula import lambdify
+
+    U = sp.Matrix(n, r, lambda i, j: sp.Symbol(f"U{i}_{j}"))
+    V = sp.Matrix(m, r, lambda i, j: sp.Symbol(f"V{i}_{j}"))
+    theta = list(U) + list(V)
+    S = U.T * U - V.T * V
+    maps = {"phi": sp.Matrix(list(U * V.T)),
+            "h": sp.Matrix([S[i, j] for i in range(r) for j in range(i, r)]),
+            "M": sp.Matrix(list(U * U.T) + list(V * V.T))}
+    return {k: lambdify(theta, v.jacobian(theta), "numpy") for k, v in maps.items()}
+
+
+def kernel_inclusion(U, V, rcond: float = 1e-9, tol: float = 1e-8) -> tuple[bool, int, float]:
+    """F3.10: does ker ∂φ(θ) ∩ ker ∂h(θ) ⊆ ker ∂M(θ)? Returns (holds, dim of the intersection, ‖∂M·Q‖)."""
+    U, V = np.asarray(U, float), np.asarray(V, float)
+    (n, r), m = U.shape, V.shape[0]
+    J = _jacobians(n, r, m)
+    vals = [*U.ravel(), *V.ravel()]
+    Jphi, Jh, JM = (np.asarray(J[k](*vals), float).reshape(-1, len(vals)) for k in ("phi", "h", "M"))
+    A = np.vstack([Jphi, Jh])
+    _, s, Vt = np.linalg.svd(A)
+    rank_ = int(np.sum(s > rcond * s[0]))
+    Q = Vt[rank_:].T  # orthonormal basis of the intersection
+    err = float(np.linalg.norm(JM @ Q)) if Q.size else 0.0
+    return err <= tol, Q.shape[1], err
+
+
+def inclusion_predicted(U, V, tol: float = 1e-10) -> bool:
+    """F3.11 necessity [R]: with U, V of full column rank and r ≤ min(n, m), inclusion ⇔ UᵀU − VᵀV = κI."""
+    U, V = np.asarray(U, float), np.asarray(V, float)
+    (n, r), m = U.shape, V.shape[0]
+    if r > min(n, m) or np.linalg.matrix_rank(U) < r or np.linalg.matrix_rank(V) < r:
+        return False
+    S = U.T @ U - V.T @ V
+    return bool(np.abs(S - np.trace(S) / r * np.eye(r)).max() <= tol * max(1.0, np.abs(S).max()))

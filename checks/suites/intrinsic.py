@@ -87,3 +87,75 @@ class IntrinsicMetric(Check):
                title="Intrinsic metric along the flow (MPG-P10)")
         ax.legend(fontsize=8)
         return [save_figure(fig, ctx.figure_path(self.name))]
+
+
+def _torch_inclusion(U, V, rcond=1e-9):
+    """ker ∂φ ∩ ker ∂h ⊆ ker ∂M, with Jacobians by torch autograd (independent of theory's symbolic ones)."""
+    import torch
+
+    (n, r), m = U.shape, V.shape[0]
+    iu = torch.triu_indices(r, r)
+
+    def split(th):
+        return th[: n * r].reshape(n, r), th[n * r:].reshape(m, r)
+
+    def phi(th):
+        A, B = split(th)
+        return (A @ B.T).ravel()
+
+    def h(th):
+        A, B = split(th)
+        S = A.T @ A - B.T @ B
+        return S[iu[0], iu[1]]
+
+    def metric(th):
+        A, B = split(th)
+        return torch.cat([(A @ A.T).ravel(), (B @ B.T).ravel()])
+
+    th = torch.tensor(np.concatenate([U.ravel(), V.ravel()]))
+    jac = lambda f: torch.autograd.functional.jacobian(f, th).numpy()  # noqa: E731
+    stacked = np.vstack([jac(phi), jac(h)])
+    _, s, Vt = np.linalg.svd(stacked)
+    Q = Vt[int(np.sum(s > rcond * s[0])):].T
+    return Q.shape[1], float(np.linalg.norm(jac(metric) @ Q)) if Q.size else 0.0
+
+
+@register
+class KernelInclusion(Check):
+    name = "intrinsic.kernel_inclusion"
+    paper = "INTR"
+    prediction_id = "MPG-P8/P9"
+    claim = ("For two-layer linear nets with full-rank U, V and r <= min(n, m), ker dphi ∩ ker dh ⊆ ker dM holds iff "
+             "U^T U - V^T V = kappa I; the intersection has dimension r(r-1)/2 (never recoverable for r >= 2)")
+    provenance = "[R]"
+    tolerance_rationale = ("Null spaces by SVD (rcond 1e-9) of exact autograd Jacobians of quadratic maps; inclusion "
+                           "holds if |dM Q| <= 1e-8 (formulas.md F3.10 uses 1e-6 for finite differences).")
+
+    def __init__(self, predicate=None):
+        self.predicate = predicate or intrinsic.inclusion_predicted
+
+    def _cases(self, ctx):
+        rng = np.random.default_rng(ctx.seed)
+        for n, r, m in ((2, 2, 2), (3, 2, 3), (3, 3, 3), (4, 3, 2)):
+            yield (n, r, m, "generic"), (rng.standard_normal((n, r)), rng.standard_normal((m, r)))
+            if r <= n:
+                yield (n, r, m, "S=0.8I"), intrinsic.relaxed_balanced(n, r, m, 0.8, seed=ctx.seed)
+
+    def predict(self, ctx):
+        return {"holds": [bool(self.predicate(U, V)) for _, (U, V) in self._cases(ctx)],
+                "dim": [r * (r - 1) // 2 if r <= min(n, m) else None for (n, r, m, _), _ in self._cases(ctx)]}
+
+    def observe(self, ctx):
+        rows = []
+        for case, (U, V) in self._cases(ctx):
+            dim, err = _torch_inclusion(U, V)
+            rows.append(dict(case=case, dim=dim, error=err, holds=err <= 1e-8))
+        return {"rows": rows}
+
+    def judge(self, predicted, observed):
+        rows = [dict(r, predicted=p, predicted_dim=d) for r, p, d in
+                zip(observed["rows"], predicted["holds"], predicted["dim"])]
+        bad = [r for r in rows if r["holds"] != r["predicted"] or (r["predicted_dim"] is not None
+                                                                   and r["dim"] != r["predicted_dim"])]
+        return self.verdict(PASS if not bad else FAIL, "inclusion ⇔ S = κI; dim r(r−1)/2",
+                            f"{len(rows) - len(bad)}/{len(rows)} cases agree", "|∂M·Q| ≤ 1e-8", cases=rows)
