@@ -47,3 +47,11 @@ def test_symbolic_and_autograd_jacobians_agree():
         holds, dim, err = intrinsic.kernel_inclusion(U, V)
         dim_t, err_t = _torch_inclusion(U, V)
         assert dim == dim_t and (err <= 1e-8) == (err_t <= 1e-8) == holds == intrinsic.inclusion_predicted(U, V)
+
+
+def test_depth3_chain_check_and_teeth(ctx):
+    from checks.suites.intrinsic import DepthThreeChain
+
+    assert all(intrinsic.verify_chain().values())
+    assert DepthThreeChain().run(ctx).status == PASS
+    assert DepthThreeChain(elementary=lambda x, y, w: x + y + w).run(ctx).status == FAIL  # e1 instead of e2

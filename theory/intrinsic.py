@@ -113,3 +113,36 @@ def inclusion_predicted(U, V, tol: float = 1e-10) -> bool:
         return False
     S = U.T @ U - V.T @ V
     return bool(np.abs(S - np.trace(S) / r * np.eye(r)).max() <= tol * max(1.0, np.abs(S).max()))
+
+
+# --------------------------------------------------------------------------- depth-3 scalar ReLU chain (F3.12)
+def chain_elementary(x, y, w) -> float:
+    """e₂(x, y, w) = xy + xw + yw."""
+    return x * y + x * w + y * w
+
+
+def chain_s(z: float, h1: float, h2: float) -> float:
+    """s = a²: the root of s(s − h₁)(s − h₁ − h₂) = z² with s ≥ max(0, h₁, h₁ + h₂) (F3.12)."""
+    lo = max(0.0, h1, h1 + h2)
+    roots = np.roots([1.0, -(2 * h1 + h2), h1 * (h1 + h2), -z * z])
+    real = [float(r.real) for r in roots if abs(r.imag) <= 1e-9 * max(1.0, abs(r))]
+    cands = [r for r in real if r >= lo - 1e-12]
+    if not cands:
+        raise ArithmeticError(f"no admissible root for z={z}, h1={h1}, h2={h2}")
+    return max(cands)
+
+
+def chain_rate(z: float, fprime: float, h1: float, h2: float, elementary=chain_elementary) -> float:
+    """ż = −e₂(s, s − h₁, s − h₁ − h₂) f′(z): the intrinsic z-dynamics of the chain z = abc (F3.12)."""
+    s = chain_s(z, h1, h2)
+    return -elementary(s, s - h1, s - h1 - h2) * fprime
+
+
+def verify_chain() -> dict[str, bool]:
+    """With s = a², b² = s − h₁, c² = s − h₁ − h₂: the cubic holds and ż of the θ-flow equals the z-formula."""
+    a, b, c, fp = sp.symbols("a b c fp", positive=True)
+    h1, h2 = a ** 2 - b ** 2, b ** 2 - c ** 2
+    s = a ** 2
+    zdot = b * c * (-fp * b * c) + a * c * (-fp * a * c) + a * b * (-fp * a * b)
+    return {"F3.12 cubic": is_zero(sp.expand(s * (s - h1) * (s - h1 - h2) - (a * b * c) ** 2)),
+            "F3.12 z-dynamics": is_zero(sp.expand(zdot + chain_elementary(s, s - h1, s - h1 - h2) * fp))}

@@ -159,3 +159,49 @@ class KernelInclusion(Check):
                                                                    and r["dim"] != r["predicted_dim"])]
         return self.verdict(PASS if not bad else FAIL, "inclusion ⇔ S = κI; dim r(r−1)/2",
                             f"{len(rows) - len(bad)}/{len(rows)} cases agree", "|∂M·Q| ≤ 1e-8", cases=rows)
+
+
+@register
+class DepthThreeChain(Check):
+    name = "intrinsic.depth3_chain"
+    paper = "INTR"
+    prediction_id = "MPG-P11"
+    claim = ("For the depth-3 scalar ReLU chain z = abc (positive region), z(t) follows the autonomous ODE "
+             "zdot = -e2(s, s-h1, s-h1-h2) f'(z) with h1 = a^2-b^2, h2 = b^2-c^2 conserved")
+    provenance = "[R]"
+    tolerance_rationale = ("Both flows by DOP853 at rtol = atol = 1e-12; [C] a prior run matched to 7.5e-13, so "
+                           "|z_theta(t) - z_intrinsic(t)| <= 1e-9 leaves room for the cubic-root conditioning.")
+
+    def __init__(self, elementary=None):
+        self.elementary = elementary or intrinsic.chain_elementary
+
+    def predict(self, ctx):
+        return {"rate": lambda z, fp, h1, h2: intrinsic.chain_rate(z, fp, h1, h2, self.elementary)}
+
+    CASES = ((4.0, 0.12), (-2.0, 1.0))  # (target y, horizon) of E8
+
+    def observe(self, ctx):
+        a0, b0, c0 = 1.3, 0.7, 1.1
+        out = []
+        for y, T in self.CASES:
+            def rhs(t, th, y=y):
+                a, b, c = th
+                fp = a * b * c - y
+                return [-fp * b * c, -fp * a * c, -fp * a * b]
+
+            sol = solve_ivp(rhs, (0, T), [a0, b0, c0], method="DOP853", rtol=1e-12, atol=1e-12,
+                            t_eval=np.linspace(0, T, 11))
+            out.append(dict(y=y, T=T, t=sol.t, z=np.prod(sol.y, axis=0), h=(a0 ** 2 - b0 ** 2, b0 ** 2 - c0 ** 2)))
+        return {"runs": out}
+
+    def judge(self, predicted, observed):
+        rate = predicted["rate"]
+        errs = []
+        for run in observed["runs"]:
+            h1, h2 = run["h"]
+            sol = solve_ivp(lambda t, z: [rate(z[0], z[0] - run["y"], h1, h2)], (0, run["T"]), [run["z"][0]],
+                            method="DOP853", rtol=1e-12, atol=1e-12, t_eval=run["t"])
+            errs.append(float(np.abs(sol.y[0] - run["z"]).max()))
+        worst = max(errs)
+        return self.verdict(PASS if worst <= 1e-9 else FAIL, "z(t) from the intrinsic ODE",
+                            f"max |Δz| {worst:.1e}", "≤ 1e-9", errors=errs)
