@@ -55,3 +55,11 @@ def test_depth3_chain_check_and_teeth(ctx):
     assert all(intrinsic.verify_chain().values())
     assert DepthThreeChain().run(ctx).status == PASS
     assert DepthThreeChain(elementary=lambda x, y, w: x + y + w).run(ctx).status == FAIL  # e1 instead of e2
+
+
+def test_two_trajectories_check_and_teeth(ctx):
+    from checks.suites.intrinsic import TwoTrajectories
+
+    v = TwoTrajectories().run(ctx)
+    assert v.status == PASS and v.figures
+    assert TwoTrajectories(intrinsic_rule=lambda U, V: True).run(ctx).status == FAIL  # "every init is intrinsic"

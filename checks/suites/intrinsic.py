@@ -205,3 +205,101 @@ class DepthThreeChain(Check):
         worst = max(errs)
         return self.verdict(PASS if worst <= 1e-9 else FAIL, "z(t) from the intrinsic ODE",
                             f"max |Δz| {worst:.1e}", "≤ 1e-9", errors=errs)
+
+
+def _same_z_and_laws(U, V, step: float = 0.3, newton: int = 30):
+    """θ′ with φ(θ′) = φ(θ) and h(θ′) = h(θ): step along ker∂φ ∩ ker∂h (a direction with Σ_s ≠ 0), then Newton back."""
+    import torch
+
+    (n, r), m = U.shape, V.shape[0]
+    iu = torch.triu_indices(r, r)
+
+    def F(th):
+        A, B = th[: n * r].reshape(n, r), th[n * r:].reshape(m, r)
+        S = A.T @ A - B.T @ B
+        return torch.cat([(A @ B.T).ravel(), S[iu[0], iu[1]]])
+
+    th0 = torch.tensor(np.concatenate([U.ravel(), V.ravel()]))
+    target = F(th0)
+    J = torch.autograd.functional.jacobian(F, th0).numpy()
+    _, s, Vt = np.linalg.svd(J)
+    Q = Vt[int(np.sum(s > 1e-9 * s[0])):]
+    # among kernel directions, prefer the one that changes UUᵀ most (Σ_s ≠ 0, F3.11)
+    Uc = U.copy()
+    moves = [np.linalg.norm((U + step * q[: n * r].reshape(n, r)) @ (U + step * q[: n * r].reshape(n, r)).T
+                            - Uc @ Uc.T) for q in Q]
+    th = th0 + step * torch.tensor(Q[int(np.argmax(moves))])
+    for _ in range(newton):
+        res = F(th) - target
+        if float(res.abs().max()) < 1e-14:
+            break
+        Jt = torch.autograd.functional.jacobian(F, th).numpy()
+        th = th - torch.tensor(np.linalg.lstsq(Jt, res.numpy(), rcond=None)[0])
+    th = th.numpy()
+    return th[: n * r].reshape(n, r), th[n * r:].reshape(m, r), float((F(torch.tensor(th)) - target).abs().max())
+
+
+@register
+class TwoTrajectories(Check):
+    name = "intrinsic.two_trajectories"
+    paper = "INTR"
+    prediction_id = "MPG-P10b"
+    claim = ("z(t) is intrinsic (a function of z(0) and the laws) under relaxed balance, not for a generic init: two "
+             "parameters with the same z and the same U^T U - V^T V but different U U^T give different z(t) "
+             "(generic) or the same z(t) (relaxed balance, where no such pair exists)")
+    provenance = "[R]"
+    tolerance_rationale = ("DOP853 at rtol 1e-12 over T: 'same' means max_t |z - z'| <= 1e-8; 'diverge' means >= 1e-4. "
+                           "Pairs (UO, VO) with O orthogonal are not used: they give identical z(t) for every init.")
+
+    def __init__(self, intrinsic_rule=None):
+        self.intrinsic_rule = intrinsic_rule or intrinsic.inclusion_predicted
+
+    def _cases(self, ctx):
+        rng = np.random.default_rng(ctx.seed + 7)
+        yield "generic (3,2,3)", (rng.standard_normal((3, 2)), rng.standard_normal((3, 2)))
+        yield "generic (2,2,2)", (rng.standard_normal((2, 2)), rng.standard_normal((2, 2)))
+        yield "relaxed κ=0.8 (3,2,3)", intrinsic.relaxed_balanced(3, 2, 3, 0.8, seed=ctx.seed)
+        yield "relaxed κ=−1 (3,2,2)", intrinsic.relaxed_balanced(3, 2, 2, -1.0, seed=ctx.seed)
+
+    def predict(self, ctx):
+        return {"same": [bool(self.intrinsic_rule(U, V)) for _, (U, V) in self._cases(ctx)]}
+
+    def observe(self, ctx):
+        T = ctx.pick(2.0, 3.0)
+        rng = np.random.default_rng(ctx.seed + 11)
+        rows = []
+        for name, (U, V) in self._cases(ctx):
+            U2, V2, resid = _same_z_and_laws(U, V)
+            Z = rng.standard_normal((U.shape[0], V.shape[0]))
+            t, tr1 = _flow(U, V, Z, T, 1e-12)
+            _, tr2 = _flow(U2, V2, Z, T, 1e-12)
+            z1 = np.array([A @ B.T for A, B in tr1])
+            z2 = np.array([A @ B.T for A, B in tr2])
+            rows.append(dict(case=name, t=t, z1=z1, z2=z2, gap=float(np.abs(z1 - z2).max()), newton_residual=resid,
+                             metric_change=float(np.abs(U2 @ U2.T - U @ U.T).max())))
+        return {"rows": rows}
+
+    def judge(self, predicted, observed):
+        table, ok = [], True
+        for row, same in zip(observed["rows"], predicted["same"]):
+            good = row["gap"] <= 1e-8 if same else row["gap"] >= 1e-4
+            ok &= good and row["newton_residual"] < 1e-10
+            table.append(dict(case=row["case"], predicted_same=same, max_gap=row["gap"],
+                              metric_change=row["metric_change"], newton_residual=row["newton_residual"]))
+        obs = "; ".join(f"{r['case']}: {r['max_gap']:.1e}" for r in table)
+        return self.verdict(PASS if ok else FAIL, "same z(t) ⇔ relaxed balance", obs, "≤ 1e-8 / ≥ 1e-4", cases=table)
+
+    def figure(self, predicted, observed, ctx):
+        import matplotlib.pyplot as plt
+
+        rows = observed["rows"]
+        fig, axes = plt.subplots(1, len(rows), figsize=(3.3 * len(rows), 3.2), sharey=False)
+        for ax, row in zip(axes, rows):
+            for i in range(min(3, row["z1"].shape[1] * row["z1"].shape[2])):
+                ax.plot(row["t"], row["z1"].reshape(len(row["t"]), -1)[:, i], "-", color=f"C{i}")
+                ax.plot(row["t"], row["z2"].reshape(len(row["t"]), -1)[:, i], "--", color=f"C{i}")
+            ax.set_title(f"{row['case']}\nmax |z − z′| = {row['gap']:.1e}", fontsize=8)
+            ax.set_xlabel("t")
+        axes[0].set_ylabel("entries of z(t) (solid θ, dashed θ′)")
+        fig.suptitle("Same z(0) and same laws, different metric (MPG-P10)", fontsize=9, y=1.04)
+        return [save_figure(fig, ctx.figure_path(self.name))]
