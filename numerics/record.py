@@ -42,6 +42,18 @@ class Trajectory:
         """Δ_j = ‖a_j‖² − ‖w_j‖² (F3.1); with bias the last input column is the bias b_j."""
         return self.a_norm ** 2 - self.w_norm ** 2
 
+    def frozen_sign_violations(self) -> int:
+        """Neurons with Δ_j(0) ≥ 0 (balanced/dominated) whose sign(a_j) changed at some checkpoint (BF-P3).
+
+        Gradient flow forbids it (F3.1); under GD it signals a step too large for the O(η²) defect.
+        Scalar outputs only (0 for vector outputs).
+        """
+        if self.a.ndim == self.W.ndim:
+            return 0
+        frozen = self.conserved[0] >= 0
+        flipped = (np.sign(self.a) != np.sign(self.a[0])).any(axis=0)
+        return int(np.sum(frozen & flipped))
+
     def at_time(self, t: float) -> int:
         """Index of the checkpoint nearest to flow time t (requested times are rounded to whole steps)."""
         return int(np.argmin(np.abs(self.time - t)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -122,7 +123,7 @@ def train(
     steps_arr = np.asarray(rec["step"], dtype=np.int64)
     Wr, ar = np.stack(rec["W"]), np.stack(rec["a"])
     vector = ar.ndim == Wr.ndim
-    return Trajectory(
+    traj = Trajectory(
         time=steps_arr * lr,
         step=steps_arr,
         loss=np.stack(rec["loss"]),
@@ -135,6 +136,12 @@ def train(
                     batch_size=batch_size, seed_batch=seed_batch),
         stopped_early=stopped_early,
     )
+    violations = traj.frozen_sign_violations() if optimizer == "gd" else 0  # cheap invariant of every GD run
+    if violations:
+        warnings.warn(f"{violations} neuron(s) with a_j^2 >= |w_j|^2 at init changed the sign of a_j: gradient flow "
+                      f"forbids this, so the GD step lr={lr:g} is too large to act as its proxy here",
+                      RuntimeWarning, stacklevel=2)
+    return traj
 
 
 def _check_finite(L: torch.Tensor, step: int, lr: float) -> None:

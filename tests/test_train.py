@@ -117,3 +117,14 @@ def test_bad_data_shapes():
         numerics.train(torch.ones(4, 4), torch.ones(4), W, a, lr=0.1, steps=1)
     with pytest.raises(InputError, match="scale"):
         numerics.init_params(3, 5, scale=0.0)
+
+
+def test_sign_invariant_is_checked_on_every_run():
+    """Dominated init at λ = 1 with a large step: GD flips protected signs and the run warns, naming lr."""
+    ds = data.stewart(n=40, seed=0)
+    W, a = numerics.init_params(200, 2, scale=1.0, scheme="dominated", seed=0)
+    with pytest.warns(RuntimeWarning, match="lr=0.05"):
+        tr = numerics.train(ds.inputs, ds.y, W, a, lr=0.05, horizon=40.0, record_patterns=False)
+    assert tr.frozen_sign_violations() > 0
+    W, a = numerics.init_params(200, 2, scale=0.1, scheme="dominated", seed=0)
+    assert numerics.train(ds.inputs, ds.y, W, a, lr=0.05, horizon=40.0).frozen_sign_violations() == 0
