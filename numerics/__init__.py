@@ -3,8 +3,8 @@ from .data import Dataset
 from .init import init_params
 from .model import forward, loss_and_grad, loss_value, with_bias
 from .record import Trajectory
-from .train import DivergenceError, train
+from .train import DivergenceError, SignFlipError, train
 from .validate import InputError
 
-__all__ = ["Dataset", "DivergenceError", "InputError", "Trajectory", "forward", "init_params",
+__all__ = ["Dataset", "DivergenceError", "SignFlipError", "InputError", "Trajectory", "forward", "init_params",
            "loss_and_grad", "loss_value", "train", "with_bias"]

@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def protected(W0: np.ndarray, a0: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
+    """Neurons whose sign(a_j) gradient flow freezes: a_j² ≥ ‖w_j‖² at init, up to round-off (balanced: equality)."""
+    a2, w2 = np.asarray(a0) ** 2, (np.asarray(W0) ** 2).sum(-1)
+    return a2 - w2 >= -rtol * (a2 + w2)
+
+
 @dataclass
 class Trajectory:
     """Checkpointed state of one run (a leading seed axis after the checkpoint axis, if batched).
@@ -50,9 +56,8 @@ class Trajectory:
         """
         if self.a.ndim == self.W.ndim:
             return 0
-        frozen = self.conserved[0] >= 0
         flipped = (np.sign(self.a) != np.sign(self.a[0])).any(axis=0)
-        return int(np.sum(frozen & flipped))
+        return int(np.sum(protected(self.W[0], self.a[0]) & flipped))
 
     def at_time(self, t: float) -> int:
         """Index of the checkpoint nearest to flow time t (requested times are rounded to whole steps)."""

@@ -9,11 +9,15 @@ import numpy as np
 import torch
 
 from . import model, optim, validate
-from .record import Trajectory
+from .record import Trajectory, protected
 
 
 class DivergenceError(RuntimeError):
     """The loss became non-finite: the step size is too large for this problem."""
+
+
+class SignFlipError(RuntimeError):
+    """A neuron with a_j² ≥ ‖w_j‖² at init changed sign(a_j): GD is not tracking gradient flow (BF-P3)."""
 
 
 def checkpoint_steps(steps: int, n_log: int = 60, linear_every: int | None = None, extra=()) -> np.ndarray:
@@ -52,12 +56,15 @@ def train(
     stop_tol: float = 1e-14,
     progress: bool | None = None,
     desc: str = "train",
+    strict_signs: bool = False,
 ) -> Trajectory:
     """Train h = Σ a_j σ(w_j·x) from (W0, a0) and return the checkpointed trajectory.
 
     Exactly one of `horizon` (flow time) or `steps` fixes the length; steps = ceil(horizon / lr).
     Stops early once the relative update ‖Δθ‖/‖θ‖ of every seed falls below `stop_tol`.
-    Raises DivergenceError naming the step size if the loss becomes non-finite.
+    Raises DivergenceError naming the step size if the loss becomes non-finite. With `strict_signs`, raises
+    SignFlipError at the first checkpoint where a protected sign(a_j) (a_j² ≥ ‖w_j‖² at init) has flipped;
+    otherwise such flips only produce a warning at the end of a GD run.
     """
     lr = validate.positive("lr", lr)
     validate.choice("loss", loss, model.LOSSES)
@@ -105,6 +112,9 @@ def train(
                 rec["a"].append(a.detach().cpu().numpy().copy())
                 if record_patterns:
                     rec["patterns"].append((full.preact > 0).cpu().numpy())
+                if strict_signs and not model.is_vector_output(W, a) and _protected_flip(rec["W"], rec["a"]):
+                    raise SignFlipError(f"a protected sign(a_j) flipped by step {i} with lr={lr:g}: GD is not "
+                                        f"tracking gradient flow; retry with a smaller step, e.g. lr={lr / 2.5:g}")
             if i == steps or stopped_early:
                 break
             if optimizer == "sgd":
@@ -157,3 +167,8 @@ def _converged(W, a, lg, lr, tol) -> bool:
     upd = lg.grad_W.pow(2).sum((-1, -2)) + (lg.grad_a.pow(2).sum((-1, -2)) if vec else lg.grad_a.pow(2).sum(-1))
     size = W.pow(2).sum((-1, -2)) + (a.pow(2).sum((-1, -2)) if vec else a.pow(2).sum(-1))
     return bool((lr * lr * upd <= tol * tol * size).all())
+
+
+def _protected_flip(Ws: list, As: list) -> bool:
+    """Any neuron with a_j(0)² ≥ ‖w_j(0)‖² whose sign(a_j) differs now from its initial sign."""
+    return bool(np.any(protected(Ws[0], As[0]) & (np.sign(As[-1]) != np.sign(As[0]))))

@@ -21,7 +21,7 @@ def ctx(tmp_path_factory):
     (LinearGDStepExact(), LinearGDStepExact(eta_power=1)),                       # wrong exponent
     (ODEConservation(), ODEConservation(rate_claim=LinearNetwork(3, 4, 2).S_rate(nu=1).subs("nu", 1))),
     (LawCount(), LawCount(count=lambda f: f.D - lie.count_laws(f).rank_dphi)),     # no Lie brackets
-    (SignFreezing(), SignFreezing(frozen_rule=lambda d: np.ones_like(d, bool))),   # "every init freezes"
+    (SignFreezing(), SignFreezing(frozen_rule=lambda d, s: np.ones_like(d, bool))),   # "every init freezes"
     (IntrinsicMetric(), IntrinsicMetric(metric_A=partial(intrinsic.metric_A, kappa_sign=-1.0))),  # wrong sign
 ], ids=["MPG-P2", "MPG-P4", "MPG-P6", "BF-P3", "MPG-P10"])
 def test_check_passes_and_has_teeth(ctx, right, wrong):

@@ -128,3 +128,19 @@ def test_sign_invariant_is_checked_on_every_run():
     assert tr.frozen_sign_violations() > 0
     W, a = numerics.init_params(200, 2, scale=0.1, scheme="dominated", seed=0)
     assert numerics.train(ds.inputs, ds.y, W, a, lr=0.05, horizon=40.0).frozen_sign_violations() == 0
+
+
+def test_strict_signs_raises_at_first_flip():
+    ds = data.stewart(n=40, seed=0)
+    W, a = numerics.init_params(200, 2, scale=1.0, scheme="dominated", seed=0)
+    with pytest.raises(numerics.SignFlipError, match=r"lr=0.05.*smaller"):
+        numerics.train(ds.inputs, ds.y, W, a, lr=0.05, horizon=40.0, strict_signs=True)
+
+
+def test_protected_mask_tolerates_roundoff_of_balanced_init():
+    from numerics.record import protected
+
+    W, a = numerics.init_params(500, 3, scale=0.1, scheme="balanced", seed=1)
+    assert protected(W.numpy(), a.numpy()).all()
+    W, a = numerics.init_params(500, 3, scale=0.1, scheme="gaussian", seed=1)
+    assert not protected(W.numpy(), a.numpy()).all()

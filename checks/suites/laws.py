@@ -79,8 +79,8 @@ class SignFreezing(Check):
                            "the defect cannot drive |a_j| through 0, so any flip of a predicted-frozen neuron FAILs.")
 
     def __init__(self, frozen_rule=None):
-        # F3.1 corollary: Δ_j(0) ≥ 0 ⇒ |a_j(t)| ≥ ‖w_j(t)‖ ⇒ a_j never crosses 0
-        self.frozen_rule = frozen_rule or (lambda delta0: delta0 >= 0)
+        # F3.1 corollary: Δ_j(0) ≥ 0 ⇒ |a_j(t)| ≥ ‖w_j(t)‖ ⇒ a_j never crosses 0 (Δ = 0 up to round-off: balanced)
+        self.frozen_rule = frozen_rule or (lambda delta0, scale: delta0 >= -1e-12 * scale)
 
     def predict(self, ctx):
         return {"rule": self.frozen_rule}
@@ -93,14 +93,15 @@ class SignFreezing(Check):
             W, a = numerics.init_params(200, X.shape[1], scale=0.1, scheme=scheme, seed=ctx.seed)
             tr = numerics.train(X, y, W, a, lr=0.05, horizon=ctx.pick(40.0, 200.0), record_patterns=False)
             flipped = (np.sign(tr.a) != np.sign(tr.a[0])).any(axis=0)
-            runs.append(dict(scheme=scheme, delta0=tr.conserved[0], flipped=flipped))
+            runs.append(dict(scheme=scheme, delta0=tr.conserved[0], scale=tr.a_norm[0] ** 2 + tr.w_norm[0] ** 2,
+                             flipped=flipped))
         return {"runs": runs}
 
     def judge(self, predicted, observed):
         rule = predicted["rule"]
         table, violations = [], 0
         for r in observed["runs"]:
-            frozen = rule(r["delta0"])
+            frozen = rule(r["delta0"], r["scale"])
             v = int(np.sum(frozen & r["flipped"]))
             violations += v
             table.append(dict(scheme=r["scheme"], predicted_frozen=int(frozen.sum()), flipped=int(r["flipped"].sum()),
