@@ -6,6 +6,7 @@ an elementwise torch call); `engine_form` rewrites Max(0, x) and Heaviside(x) in
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -86,6 +87,11 @@ class _NumpyEngine(NumPyPrinter):
         return "numpy.greater(%s, 0.0).astype(float)" % self._print(e.args[0])
 
 
+def _torch():
+    """torch, imported only when a torch function is requested (theory never loads it at import time)."""
+    return importlib.import_module("torch")
+
+
 def _torch_printer():
     """sympy.printing.pytorch imports torch at module load, so the printer is built on first use."""
     from sympy.printing.pytorch import TorchPrinter
@@ -122,9 +128,7 @@ def lambdify(args: Sequence, expr, backend: str = "numpy") -> Callable:
     if backend == "numpy":
         return sp.lambdify(args, expr, modules="numpy", printer=_NumpyEngine({"fully_qualified_modules": True}))
     if backend == "torch":
-        import torch  # only when a torch function is requested
-
-        return sp.lambdify(args, expr, modules=[{"torch": torch}], printer=_torch_printer())
+        return sp.lambdify(args, expr, modules=[{"torch": _torch()}], printer=_torch_printer())
     raise ValueError(f"backend={backend!r} is not supported; use one of {BACKENDS}")
 
 
@@ -135,8 +139,7 @@ def _matrix_function(args, expr: sp.MatrixBase, backend: str) -> Callable:
     def evaluate(*values):
         outs = [f(*values) for f in entries]
         if backend == "torch":
-            import torch
-
+            torch = _torch()
             ts = torch.broadcast_tensors(*[torch.as_tensor(o, dtype=torch.float64) for o in outs])
             return torch.stack(ts).reshape(*shape, *ts[0].shape)
         arrs = np.broadcast_arrays(*[np.asarray(o, dtype=float) for o in outs])
