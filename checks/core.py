@@ -89,7 +89,8 @@ class Check:
     def judge(self, predicted: dict, observed: dict) -> Verdict:
         raise NotImplementedError
 
-    def figure(self, predicted: dict, observed: dict, ctx: Context) -> list[Path]:
+    def figure(self, predicted: dict, observed: dict, ctx: Context, verdict: Verdict) -> list[Path]:
+        """PNG figures of the run; `verdict` carries the numbers judge() derived (JSON-plain: str dict keys)."""
         return []
 
     def verdict(self, status: str, predicted: str, observed: str, tolerance: str, **numbers: Any) -> Verdict:
@@ -104,7 +105,7 @@ class Check:
             observed = self.observe(ctx)
             v = self.judge(predicted, observed)
             try:
-                v.figures = [str(p) for p in self.figure(predicted, observed, ctx)]
+                v.figures = [str(p) for p in self.figure(predicted, observed, ctx, v)]
             except Exception as exc:  # a broken figure must not hide the verdict
                 v.message = f"figure failed: {exc}"
         except Exception as exc:

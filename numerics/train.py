@@ -129,7 +129,6 @@ def train(
                 bar.update(min(256, steps - bar.n))
     finally:
         bar.close()
-    _check_finite(torch.as_tensor(np.asarray(rec["loss"][-1])), rec["step"][-1], lr)
     steps_arr = np.asarray(rec["step"], dtype=np.int64)
     Wr, ar = np.stack(rec["W"]), np.stack(rec["a"])
     vector = ar.ndim == Wr.ndim

@@ -124,8 +124,11 @@ class TwoLayerNetwork:
         return self.conserved.xreplace(sub) - self.conserved
 
     def gd_defect_claim(self, eta_power: int = 2) -> sp.Expr:
-        """η² (‖∂L/∂a‖² − ‖∂L/∂w‖²) (F3.2); `eta_power` exists so tests can mutate the claim."""
-        return self.eta ** eta_power * ((self.grad_a.T * self.grad_a)[0] - (self.grad_w.T * self.grad_w)[0])
+        """The exported F3.2 formula evaluated at this neuron's gradients; `eta_power` lets tests mutate it."""
+        f = gd_defect_formula(eta_power)
+        eta, ga2, gw2 = f.args
+        return f.rhs.subs({eta: self.eta, ga2: (self.grad_a.T * self.grad_a)[0],
+                           gw2: (self.grad_w.T * self.grad_w)[0]})
 
     # ---------------------------------------------------------------- verification
     def verify(self) -> dict[str, bool]:

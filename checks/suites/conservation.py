@@ -118,7 +118,7 @@ class DriftOrder(Check):
                             predicted_order=p, lr=observed["lr"], gd_drift=observed["drift"],
                             sgd_drift=observed["sgd_drift"], sgd_slope=sgd_slope)
 
-    def figure(self, predicted, observed, ctx):
+    def figure(self, predicted, observed, ctx, verdict):
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(5, 3.6))
@@ -213,10 +213,11 @@ class ODEConservation(Check):
     def observe(self, ctx):
         X, y, W0, a0 = _linear_setup(3, 4, 2, ctx.seed)
         shapes = (W0.shape, a0.shape)
+        k = W0.numel()  # θ = (vec W, vec a)
 
         def rhs(t, th):
-            W = torch.tensor(th[:8].reshape(shapes[0]))
-            a = torch.tensor(th[8:].reshape(shapes[1]))
+            W = torch.tensor(th[:k].reshape(shapes[0]))
+            a = torch.tensor(th[k:].reshape(shapes[1]))
             lg = numerics.loss_and_grad(W, a, X, y, activation="linear")
             return -np.concatenate([lg.grad_W.numpy().ravel(), lg.grad_a.numpy().ravel()])
 
@@ -226,11 +227,11 @@ class ODEConservation(Check):
             sol = solve_ivp(rhs, (0, 2.0), th0, method=method, rtol=rtol, atol=rtol, dense_output=False,
                             t_eval=np.linspace(0, 2.0, 21))
             S = [a.reshape(shapes[1]) @ a.reshape(shapes[1]).T - W.reshape(shapes[0]) @ W.reshape(shapes[0]).T
-                 for W, a in zip(sol.y[:8].T, sol.y[8:].T)]
+                 for W, a in zip(sol.y[:k].T, sol.y[k:].T)]
             out[method] = dict(drift=float(np.max(np.abs(np.array(S) - S[0]))), nfev=int(sol.nfev),
                                scale=max(1.0, float(np.abs(S[0]).max())), rtol=rtol)
         # the rate law itself along the DOP853 trajectory: dS/dt predicted by theory at the final state
-        W, a = sol.y[:8, -1].reshape(shapes[0]), sol.y[8:, -1].reshape(shapes[1])
+        W, a = sol.y[:k, -1].reshape(shapes[0]), sol.y[k:, -1].reshape(shapes[1])
         out["state"] = dict(U=a.T, V=W.T, G=(a.T @ W - y.numpy().T) / 4)
         return out
 

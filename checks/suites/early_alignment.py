@@ -125,13 +125,12 @@ class Alignment(Check):
         return self.verdict(PASS if ok else FAIL, "fraction ↑ 1 as λ → 0", obs,
                             "monotone, ≥ 0.9 at smallest λ", runs=rows)
 
-    def figure(self, predicted, observed, ctx):
+    def figure(self, predicted, observed, ctx, verdict):
         import matplotlib.pyplot as plt
 
-        v = self.judge(predicted, observed)
         fig, ax = plt.subplots(figsize=(5, 3.6))
-        for r in v.numbers["runs"]:
-            ax.plot(EPS, [r["fraction"][e] if e in r["fraction"] else r["fraction"][str(e)] for e in EPS], "o-",
+        for r in verdict.numbers["runs"]:
+            ax.plot(EPS, [r["fraction"][str(e)] for e in EPS], "o-",
                     label=f"λ = {r['lam']:.0e}")
         ax.set(xlabel="ε (time / T_λ)", ylabel="aligned fraction (cos > 0.99)", ylim=(0, 1.05),
                title="Early alignment on the 1-D data (BF-P1)")
@@ -252,7 +251,7 @@ class SpuriousStationaryPoint(Check):
         return self.verdict(PASS if ok else FAIL, f"L_final = L_OLS = {L:.6f} (small λ)", obs, "|ΔL| ≤ 1e-6",
                             L_ols=L, runs=rows)
 
-    def figure(self, predicted, observed, ctx):
+    def figure(self, predicted, observed, ctx, verdict):
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -370,10 +369,10 @@ class FailureRate(Check):
         return self.verdict(PASS if ok else FAIL, f"rate ↑ 1 as λ → 0 (L_OLS = {L:.4f})", obs,
                             "monotone, 1 at smallest λ", L_ols=L, rows=table)
 
-    def figure(self, predicted, observed, ctx):
+    def figure(self, predicted, observed, ctx, verdict):
         import matplotlib.pyplot as plt
 
-        rows = self.judge(predicted, observed).numbers["rows"]
+        rows = verdict.numbers["rows"]
         fig, ax = plt.subplots(figsize=(5, 3.4))
         for m in sorted({r["m"] for r in rows}):
             sel = [r for r in rows if r["m"] == m]

@@ -76,7 +76,7 @@ class IntrinsicMetric(Check):
                             f"max {valid_err:.1e}; control {control_err:.2f}", "≤ 1e-9; control > 1e-3",
                             configs=table)
 
-    def figure(self, predicted, observed, ctx):
+    def figure(self, predicted, observed, ctx, verdict):
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -289,7 +289,7 @@ class TwoTrajectories(Check):
         obs = "; ".join(f"{r['case']}: {r['max_gap']:.1e}" for r in table)
         return self.verdict(PASS if ok else FAIL, "same z(t) ⇔ relaxed balance", obs, "≤ 1e-8 / ≥ 1e-4", cases=table)
 
-    def figure(self, predicted, observed, ctx):
+    def figure(self, predicted, observed, ctx, verdict):
         import matplotlib.pyplot as plt
 
         rows = observed["rows"]
