@@ -108,3 +108,68 @@ def gaussian_regression(n: int = 20, d: int = 5, k: int | None = None, seed: int
     X = rng.standard_normal((n, d))
     y = rng.standard_normal(n if k is None else (n, k))
     return Dataset("gaussian", X, y, meta=dict(seed=seed))
+
+
+def _standardise(X: np.ndarray) -> np.ndarray:
+    """Per-feature standardisation with the subset's own statistics; constant features → 0."""
+    sd = X.std(0)
+    return (X - X.mean(0)) / np.where(sd > 0, sd, 1.0)
+
+
+def _binary_subsample(X, labels, classes, n: int, seed: int, name: str, **meta) -> Dataset:
+    """A stratified subsample of n points of the two `classes`, labels +1 / −1, standardised (E7)."""
+    if len(classes) != 2 or classes[0] == classes[1]:
+        raise InputError(f"classes must be two different class labels, got {classes!r}")
+    rng = np.random.default_rng(seed)
+    picks = []
+    for c, want in zip(classes, (n - n // 2, n // 2)):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) < want:
+            raise InputError(f"class {c} has {len(idx)} samples, fewer than the {want} requested; lower n")
+        picks.append(rng.choice(idx, size=want, replace=False))
+    idx = np.concatenate(picks)
+    y = np.where(labels[idx] == classes[0], 1.0, -1.0)
+    return Dataset(name, _standardise(np.asarray(X[idx], float)), y,
+                   meta=dict(classes=tuple(classes), seed=seed, indices=idx, **meta))
+
+
+def digits_binary(classes=(3, 8), n: int = 200, seed: int = 0) -> Dataset:
+    """E7 stand-in: scikit-learn's bundled 8×8 digits (no download), two classes, n points, ±1 labels."""
+    from sklearn.datasets import load_digits
+
+    dig = load_digits()
+    return _binary_subsample(dig.data, dig.target, classes, int(n), seed, "digits")
+
+
+CIFAR_ENV = "CIFAR10_DIR"
+
+
+def cifar10_binary(path=None, classes=(3, 5), n: int = 200, seed: int = 0) -> Dataset:
+    """E7: a local CIFAR-10 copy in the `cifar-10-batches-py` layout (never downloads).
+
+    `path` (or $CIFAR10_DIR) is the folder holding data_batch_1..5 (any present) with keys b'data'
+    (uint8, N×3072, channel-major) and b'labels'. Pixels are scaled to [0, 1], then standardised.
+    """
+    import os
+    import pickle
+    from pathlib import Path
+
+    root = path or os.environ.get(CIFAR_ENV)
+    if root is None:
+        raise InputError(f"path is missing: pass the cifar-10-batches-py folder or set ${CIFAR_ENV}; "
+                         "this toolkit never downloads data")
+    root = Path(root)
+    files = sorted(root.glob("data_batch_*"))
+    if not files:
+        raise InputError(f"path={str(root)!r} holds no data_batch_* files; expected the cifar-10-batches-py layout")
+    Xs, ls = [], []
+    for f in files:
+        with open(f, "rb") as fh:
+            batch = pickle.load(fh, encoding="bytes")
+        try:
+            Xs.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3072))
+            ls.append(np.asarray(batch[b"labels"]))
+        except (KeyError, ValueError) as exc:
+            raise InputError(f"{f} is not a CIFAR-10 batch (keys b'data' N×3072 and b'labels'): {exc}") from None
+    X = np.concatenate(Xs).astype(float) / 255.0
+    return _binary_subsample(X, np.concatenate(ls), classes, int(n), seed, "cifar10", path=str(root))

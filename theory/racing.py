@@ -9,6 +9,8 @@ In the plane of (m̂, w): α = m̂·w, β = the orthogonal part (constant), ρ =
              p(t) cos⁴(δ(t)/2) = p₀ cos⁴(δ₀/2) e^{2st}   (F1.5 invariant form; head start cos⁴(δ₀/2))
   same group: p_i/p_j → (p_i0/p_j0) ((1 + cos δ_i0)/(1 + cos δ_j0))²   (F1.7)
   merge:      a_i relu(w_i·x) + a_j relu(w_j·x) = (a_i‖w_i‖ + a_j‖w_j‖) relu(û·x)  if ŵ_i = ŵ_j = û  (F1.8)
+  escape:     t_c = ln(1/p_c(0)) / (2 s_c),  p_c(0) ∝ λ²  ⇒  dt_c / d ln(1/λ) = 1/s_c          (F1.9b)
+  cluster rate: s_c = ‖(1/N) Σ_{k∈c} y_k x_k‖ ≈ (N_c/N)‖μ_c‖                              (F1.9, XOR clusters)
 """
 from __future__ import annotations
 
@@ -42,6 +44,14 @@ def norm_law(angle: Formula | None = None, power=2) -> Formula:
                    rhs, (p0, delta0, s, t), sp.Symbol("p"))
 
 
+def growth_rate(factor=2) -> Formula:
+    """d ln p/dt = 2 s cos δ for a balanced neuron with fixed gating and residual (F1.5; PIN-5)."""
+    d = sp.Symbol("delta", real=True)
+    return Formula("F1.5-rate", "log-growth rate of p = |a||w|", "[R]",
+                   "neurons pointing away from their target (cos delta < 0) shrink", factor * s * sp.cos(d), (s, d),
+                   sp.Symbol("dlnp/dt"))
+
+
 def head_start(power=4) -> Formula:
     """lim_{t→∞} p(t) e^{−2st} / p₀ = cos⁴(δ₀/2) (F1.5 asymptote)."""
     return Formula("F1.5-head-start", "asymptotic head-start factor", "[R]",
@@ -64,6 +74,24 @@ def final_norm_predictor() -> Formula:
     return Formula("F1.7-predictor", "final-norm predictor", "[R]",
                    "pi = p cos^4(delta/2) ranks final norms within a group", p * sp.cos(d / 2) ** 4, (p, d),
                    sp.Symbol("pi"))
+
+
+def escape_time(growth_factor=2) -> Formula:
+    """t_c = ln(1/p_c(0)) / (2 s_c): flow time for p = p_c(0) e^{2 s_c t} to reach O(1) (F1.9b)."""
+    pc = sp.Symbol("p_c0", positive=True)
+    return Formula("F1.9b", "escape time of a group (residual unlocking)", "[R]",
+                   "a group with rate s escapes when p0 exp(2 s t) reaches O(1)", sp.log(1 / pc) / (growth_factor * s),
+                   (pc, s), sp.Symbol("t_c"))
+
+
+def escape_slope(escape: Formula | None = None) -> Formula:
+    """dt_c / d ln(1/λ) with p_c(0) = C λ² (init scale λ): 1/s_c for the F1.9b escape time."""
+    f = escape or escape_time()
+    C, ell = sp.symbols("C ell", positive=True)  # ell = ln(1/λ), λ = e^{−ell}
+    t_of_ell = f.rhs.subs(f.args[0], C * sp.exp(-2 * ell))
+    return Formula("F1.9b-slope", "escape-time slope against ln(1/lambda)", "[R]",
+                   "a group escapes 1/s_c later per unit of ln(1/lambda)",
+                   sp.simplify(sp.diff(t_of_ell, ell)), (s,), sp.Symbol("dt_c/dln(1/lambda)"))
 
 
 # --------------------------------------------------------------------------- derivations
@@ -95,6 +123,8 @@ def verify() -> dict[str, bool]:
     # norm law: d ln p / dt = 2 s cos δ(t), p(0) = p0
     p_t = norm_law().rhs
     out["F1.5 d ln p/dt = 2 s cos delta"] = is_zero(_trig(sp.diff(sp.log(p_t), t) - 2 * s * sp.cos(d_t)))
+    out["F1.5 growth rate formula"] = is_zero(_trig(
+        sp.diff(sp.log(p_t), t) - growth_rate().rhs.subs(growth_rate().args[1], d_t)))
     out["F1.5 norm law initial value"] = is_zero(sp.simplify(p_t.subs(t, 0) - p0))
     # invariant form and head start
     out["F1.5 p cos^4(delta/2) e^{-2st} invariant"] = is_zero(
@@ -107,6 +137,9 @@ def verify() -> dict[str, bool]:
     pi, pj, di, dj = f.args
     hs = head_start().rhs
     out["F1.7 race ratio"] = is_zero(sp.simplify(pi * hs.subs(delta0, di) / (pj * hs.subs(delta0, dj)) - f.rhs))
+    out["F1.9b escape slope = 1/s"] = is_zero(escape_slope().rhs - 1 / s)
+    pc = escape_time().args[0]
+    out["F1.9b p0 exp(2 s t_c) = 1"] = is_zero(sp.simplify(pc * sp.exp(2 * s * escape_time().rhs) - 1))
     out.update(verify_merge_rule())
     out.update(verify_spectrum())
     return out
@@ -143,7 +176,8 @@ def formulas() -> dict[str, Formula]:
     merge = Formula("F1.8", "merge rule", "[R]", "aligned neurons merge into one with coefficient "
                     "a_i|w_i| + a_j|w_j| (positive homogeneity)", ai * ri + aj * rj, (ai, ri, aj, rj),
                     sp.Symbol("c"))
-    fs = [angle_law(), norm_law(), head_start(), race_ratio(), final_norm_predictor(), merge]
+    fs = [angle_law(), norm_law(), growth_rate(), head_start(), race_ratio(), final_norm_predictor(), merge, escape_time(),
+          escape_slope()]
     return {f.id: f for f in fs}
 
 
