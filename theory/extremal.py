@@ -170,6 +170,28 @@ def search_extremal(X, y, n_starts: int = 200, seed: int = 0, max_iter: int = 20
     return _candidates_from_patterns(_unique_patterns(np.concatenate(finals), X, tol), X, y, tol)
 
 
+def ascent_extremal(X, y, sign: float = 1.0, n_starts: int = 64, steps: int = 3000, lr: float = 0.5,
+                    seed: int = 0, cos_merge: float = 0.999) -> list[tuple[np.ndarray, float]]:
+    """Local maximisers of −sign·G_n(u) on the unit sphere by projected ascent u ← (u + η_k sign g_n(u))/‖·‖.
+
+    This is the direction flow of an early neuron of sign(a) = sign (F2.3), so it also finds the extremal
+    vectors that sit on a kink (some u·x_k = 0), where the fixed-point search cycles; the step η_k = lr/(1 + k/50)
+    decays so that sliding along a kink settles. Returns [(u, −sign·G_n(u))], best first, merged at cos > cos_merge.
+    """
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    U = np.random.default_rng(seed).standard_normal((n_starts, X.shape[1]))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    for k in range(steps):
+        U = U + lr / (1 + k / 50) * sign * g_n(U, X, y)
+        U /= np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-300)
+    val = -sign * G_n(U, X, y)
+    out: list[tuple[np.ndarray, float]] = []
+    for i in np.argsort(-val):
+        if val[i] > 0 and all(u @ U[i] < cos_merge for u, _ in out):
+            out.append((U[i], float(val[i])))
+    return out
+
+
 def pattern_bound(n: int, d: int) -> int:
     """N(n, d) = 2 Σ_{i=0}^{d−1} C(n−1, i) (F2.6)."""
     return int(2 * sum(sp.binomial(n - 1, i) for i in range(d)))

@@ -1,0 +1,36 @@
+"""Threshold checks (BF-P12…P18): PASS with theory's references, FAIL with a deliberately wrong one (teeth)."""
+import pytest
+
+from checks import FAIL, PASS, Context
+from checks.suites import threshold as suite
+from theory import extremal
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    return Context(tier="quick", out=tmp_path_factory.mktemp("out"))
+
+
+def _doubled_test_reference(n, seed):
+    """Missing factor: the OLS test MSE with σ instead of σ² for the noise floor (0.5 vs 0.25)."""
+    r = suite.references(n, seed)
+    return dict(r, ols_test=r["ols_test"] - r["sigma2"] + suite.SIGMA)
+
+
+@pytest.mark.parametrize("right, wrong", [
+    (suite.PopulationExtremal(), suite.PopulationExtremal(population=lambda S, b: extremal.population_extremal(S, -b))),
+    (suite.ThresholdSweep(), suite.ThresholdSweep(reference=_doubled_test_reference)),
+    (suite.TwoDirections(), suite.TwoDirections(directions=lambda X, y: suite.empirical_extremals(X, y)[::-1])),
+], ids=["BF-P12 mirrored", "BF-P14 sigma not squared", "BF-P15 swapped signs"])
+def test_threshold_checks_have_teeth(ctx, right, wrong):
+    v = right.run(ctx)
+    assert v.status == PASS, (v.observed, v.message)
+    w = wrong.run(ctx)
+    assert w.status == FAIL, (w.observed, w.message)
+
+
+def test_sweep_figure_and_threshold_locator(ctx):
+    v = suite.ThresholdSweep().run(ctx)
+    assert v.figures and len(open(v.figures[0], "rb").read()) > 1000
+    assert suite.locate_threshold([10, 20, 40, 80], [0.0, 0.2, 0.0, 0.2], 0.25) == (80, 40)
+    assert suite.locate_threshold([10, 20], [0.0, 0.0], 0.25) == (None, 20)
