@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 from .core import ERROR, FAIL, TIERS, Context  # noqa: E402
 from .discover import discover  # noqa: E402
 from .io import write_json  # noqa: E402
+from .report import write_report  # noqa: E402
 from .table import format_table  # noqa: E402
 
 
@@ -65,11 +66,13 @@ def main(argv=None) -> int:
     summary = dict(tier=args.tier, seed=args.seed, seconds=round(time.perf_counter() - start, 1),
                    verdicts=[v.to_dict() for v in verdicts])
     write_json(ctx.out / "summary.json", summary)
+    md, page = write_report(verdicts, ctx.out, args.tier, summary["seconds"])
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(format_table(verdicts))
-        print(f"\n{len(verdicts)} checks in {summary['seconds']} s; records and figures in {ctx.out}/")
+        print(format_table(verdicts, colour=sys.stdout.isatty()))
+        print(f"\n{len(verdicts)} checks in {summary['seconds']} s; report: {page} ({md.name}); records and figures "
+              f"in {ctx.out}/")
     return 1 if any(v.status in (FAIL, ERROR) for v in verdicts) else 0
 
 

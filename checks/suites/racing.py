@@ -22,19 +22,38 @@ from ..io import save_figure
 
 
 # --------------------------------------------------------------------------- shared runs (cached per process)
+def train_race(ds, seed: int, lam: float, m: int = 300, lr: float = 0.05, steps: int = 1500):
+    """Balanced init at scale λ, full-batch GD, checkpoints log-spaced and every 5 steps."""
+    W, a = numerics.init_params(m, ds.inputs.shape[1], scale=lam, seed=seed)
+    return ds, numerics.train(ds.inputs, ds.y, W, a, lr=lr, steps=steps, n_checkpoints=60, linear_every=5,
+                              progress=False, desc=f"race {ds.name}")
+
+
 @functools.lru_cache(maxsize=8)
 def race_run(dataset: str, seed: int, lam: float = 1e-3, m: int = 300):
     """The race run: E6 norms (1, 1.4, 1.8, 2.2), η = 0.1, 600 steps; or digits 3 vs 8, η = 0.05, 1500 steps."""
     if dataset == "xor":
-        ds, lr, steps = data.xor_clusters((1.0, 1.4, 1.8, 2.2), 50, 10, 0.05, seed=seed), 0.1, 600
-    elif dataset == "digits":
-        ds, lr, steps = data.digits_binary((3, 8), 200, seed=seed), 0.05, 1500
-    else:
-        raise ValueError(f"dataset={dataset!r}: use 'xor' or 'digits'")
-    W, a = numerics.init_params(m, ds.inputs.shape[1], scale=lam, seed=seed)
-    tr = numerics.train(ds.inputs, ds.y, W, a, lr=lr, steps=steps, n_checkpoints=60, linear_every=5,
-                        progress=False, desc=f"race {dataset}")
-    return ds, tr
+        return train_race(data.xor_clusters((1.0, 1.4, 1.8, 2.2), 50, 10, 0.05, seed=seed), seed, lam, m, 0.1, 600)
+    if dataset == "digits":
+        return train_race(data.digits_binary((3, 8), 200, seed=seed), seed, lam, m, 0.05, 1500)
+    raise ValueError(f"dataset={dataset!r}: use 'xor' or 'digits'")
+
+
+class OwnData:
+    """Mixin: `check.with_data(ds, lam=…, m=…, lr=…, steps=…)` runs the check on a user's Dataset instead."""
+
+    user: dict | None = None
+    dataset = "xor"
+
+    def with_data(self, ds, lam: float = 1e-3, m: int = 300, lr: float = 0.05, steps: int = 1500):
+        self.user = dict(ds=ds, lam=lam, m=m, lr=lr, steps=steps)
+        return self
+
+    def run_for(self, ctx, seed: int, lam: float | None = None):
+        if self.user is None:
+            return race_run(self.dataset, seed, 1e-3 if lam is None else lam)
+        u = self.user
+        return train_race(u["ds"], seed, u["lam"] if lam is None else lam, u["m"], u["lr"], u["steps"])
 
 
 def drop_index(loss) -> int:
@@ -52,7 +71,7 @@ def neuron_targets(X, residual, W, a, gates):
 
 # --------------------------------------------------------------------------- PIN-2, PIN-5
 @register
-class FixedGatingLinearity(Check):
+class FixedGatingLinearity(OwnData, Check):
     name = "racing.fixed_gating"
     paper = "Pinson"
     prediction_id = "PIN-2/PIN-5"
@@ -73,8 +92,9 @@ class FixedGatingLinearity(Check):
 
     def observe(self, ctx):
         states = []
-        for name in ("xor", "digits"):
-            ds, tr = race_run(name, ctx.seed)
+        runs = [self.run_for(ctx, ctx.seed)] if self.user else [race_run(n, ctx.seed) for n in ("xor", "digits")]
+        for ds, tr in runs:
+            name = ds.name
             # linearity at a pre-drop state (residual ≠ y, gating has moved); the balanced rate law at t = 0,
             # where |a_j| = ‖w_j‖ exactly (GD keeps balance only to O(η²) per step)
             for i, what in ((drop_index(tr.loss) // 2, "linear"), (0, "rate")):
@@ -219,7 +239,7 @@ class AngleNormLaws(Check):
 
 
 # --------------------------------------------------------------------------- PIN-7 (+ PIN-5 shrinkage)
-class _Race(Check):
+class _Race(OwnData, Check):
     paper = "Pinson"
     prediction_id = "PIN-7"
     provenance = "[R] predictor, [C] thresholds"
@@ -237,7 +257,7 @@ class _Race(Check):
         return {"predictor": self.predictor.numeric("numpy")}
 
     def observe(self, ctx):
-        return {"runs": [race_run(self.dataset, ctx.seed + i) for i in range(ctx.pick(1, 2))]}
+        return {"runs": [self.run_for(ctx, ctx.seed + i) for i in range(ctx.pick(1, 2))]}
 
     def judge(self, predicted, observed):
         rows = []
@@ -267,7 +287,7 @@ class _Race(Check):
             shrinking = [float(np.mean(tr.norm_product[i][away] < tr.norm_product[0][away])) for i in range(1, len(tr.time))]
             shrink = shrinking[0]
             half = next((float(tr.time[i + 1]) for i, f in enumerate(shrinking) if f < 0.5), float("nan"))
-            rows.append(dict(seed=int(ds.meta["seed"]), t_pre=float(tr.time[i_pre]),
+            rows.append(dict(seed=int(ds.meta.get("seed", 0)), t_pre=float(tr.time[i_pre]),
                              t_drop=float(tr.time[drop_index(tr.loss)]), clusters=per, shrink_fraction=shrink,
                              shrink_half_time=half, n_away=int(away.sum()),
                              n_clusters=int(len(np.unique(labels)))))
@@ -334,7 +354,7 @@ class RaceDigits(_Race):
 
 
 # --------------------------------------------------------------------------- PIN-6, PIN-8, PIN-9
-class _MergePrune(Check):
+class _MergePrune(OwnData, Check):
     paper = "Pinson"
     prediction_id = "PIN-6/8/9"
     provenance = "[R] merge rule, [C] counts"
@@ -357,7 +377,7 @@ class _MergePrune(Check):
         return {"coefficient": self.coefficient}
 
     def observe(self, ctx):
-        return {"runs": {lam: race_run(self.dataset, ctx.seed, lam) for lam in self.lams(ctx)}}
+        return {"runs": {lam: self.run_for(ctx, ctx.seed, lam) for lam in self.lams(ctx)}}
 
     def judge(self, predicted, observed):
         rows = []
@@ -395,8 +415,8 @@ class _MergePrune(Check):
         rows = verdict.numbers["runs"]
         fig, ax = plt.subplots(figsize=(5, 3.6))
         ax.loglog([r["lam"] for r in rows], [r["clusters"] for r in rows], "o-")
-        ax.set(xlabel="init scale λ", ylabel="clusters (cos > 0.99) of 300 neurons",
-               title=f"Mutual alignment: {self.dataset}")
+        ax.set(xlabel="init scale λ", ylabel="clusters of (w; a) at cos > 0.99",
+               title=f"Mutual alignment: {observed['runs'][rows[0]['lam']][0].name}")
         return [save_figure(fig, ctx.figure_path(self.name))]
 
 

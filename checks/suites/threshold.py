@@ -227,7 +227,7 @@ class ThresholdSweep(Check):
         v = verdict.numbers
         per, sigma2 = v["per_n"], v["sigma2"]
         ns = [p["n"] for p in per]
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig, ax = plt.subplots(figsize=(8.4, 4.2))
         for key, color, label in (("train", "tab:blue", "train MSE"), ("test", "tab:red", "test MSE")):
             for p in per:
                 ax.scatter([p["n"]] * len(p[f"seeds_{key}"]), p[f"seeds_{key}"], s=12, color=color, alpha=0.5)
@@ -238,9 +238,10 @@ class ThresholdSweep(Check):
             ax.axvline(v["n_star"], color="grey", ls="-.", lw=1, label=f"n* = {v['n_star']}")
         ax.set(xscale="log", yscale="log", xlabel="sample size n", ylabel="MSE",
                title="Optimization threshold (BF-ST Fig. 1 analogue)")
-        ax.set_yticks(sorted(set(list(ax.get_yticks()) + [sigma2])))
-        ax.set_ylim(max(1e-4, min(p["train"] for p in per) / 2), None)
-        ax.legend(fontsize=7, loc="lower left")
+        floor = min(min(p["seeds_train"]) for p in per)
+        ax.set_ylim(max(1e-6, floor / 3), None)
+        ax.text(ns[0], sigma2 * 1.15, f"σ² = {sigma2:g}", fontsize=8)
+        ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
         return [save_figure(fig, ctx.figure_path(self.name))]
 
 
