@@ -7,7 +7,7 @@ the sweep and two-direction checks share their runs.
 """
 from __future__ import annotations
 
-import functools
+import warnings
 
 import numpy as np
 import torch
@@ -42,13 +42,10 @@ def threshold_point(n: int, seed: int, d: int = D, m: int = 200, lam: float = 1e
     torch.set_num_threads(1)
     ds = data.linear_teacher(n, d, SIGMA, seed=seed)
     W, a = numerics.init_params(m, d, scale=lam, seed=seed)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # sign flips are counted below, not printed
-            tr = numerics.train(ds.X, ds.y, W, a, lr=lr, horizon=horizon, activation=activation, optimizer=optimizer,
-                                n_checkpoints=40, record_at_times=[plateau], record_patterns=False, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # sign flips are counted below, not printed
+        tr = numerics.train(ds.X, ds.y, W, a, lr=lr, horizon=horizon, activation=activation, optimizer=optimizer,
+                            n_checkpoints=40, record_at_times=[plateau], record_patterns=False, progress=False)
     te = test_points(d, seed)
     out = {"n": n, "seed": seed, "time": tr.time.tolist(), "train_mse": (2 * tr.loss).tolist(),
            "sign_flips": tr.frozen_sign_violations() if optimizer == "gd" else 0}
