@@ -1,9 +1,16 @@
 """`python -m numerics.bench`: the engine's full-batch GD step against a naive PyTorch autograd loop, in one process.
 
-For each size (n, m, d) it times `steps` GD steps of (a) `numerics.model.loss_and_grad` + in-place update (the engine)
-and (b) the loop a paper's code would write (nn.Parameter, forward, loss.backward(), optimizer.step()), and prints
-the ratio baseline/engine, plus the engine's achieved bandwidth (bytes of X, W and the n×m preactivation touched per
-step) against a plain array copy measured in the same run. Ratios, not absolute times, are the result.
+For each size (n, m, d) it times, per GD step,
+  (a) `numerics.train` (the engine as the checks use it: fused `loss_and_grad`, update, its divergence and
+      convergence tests), and the bare step (`loss_and_grad` + in-place update);
+  (b) the loop a paper's code would write (nn.Parameter, forward, loss.backward(), optimizer.step()),
+and prints the ratio baseline/engine. Two hardware yardsticks are measured in the same run:
+  copy bandwidth  B (bytes/s of `dst.copy_(src)`, read + write), giving "of copy BW" = bytes/(t·B) with
+                  bytes = 8·(2nd + 4md + 3nm) (X twice, W and ∂W, the n×m pre-activation three times);
+  GEMM rate       F (flop/s of a 512³ matrix product, the best the BLAS does on this core); a step needs two
+                  products of 2nmd flop each (Z and ∂W), so "of roofline" = max(4nmd/F, bytes/B) / t, the share
+                  of the attainable speed.
+Times are the best of several repeats (the machines are shared); ratios, not absolute times, are the result.
 """
 from __future__ import annotations
 
@@ -13,22 +20,27 @@ import time
 import torch
 
 from . import model
+from .train import train
 
-SIZES = ((100, 100, 5), (200, 500, 10), (1000, 1000, 20), (2000, 5000, 50))  # n·m = 1e4 … 1e7
+SIZES = ((100, 100, 5), (200, 500, 10), (1000, 1000, 20), (2000, 5000, 50), (2000, 5000, 5))  # n·m = 1e4 … 1e7
 
 
-def _time(fn, steps: int) -> float:
-    fn()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    return (time.perf_counter() - t0) / steps
+def best_time(fn, reps: int, repeats: int = 5) -> float:
+    """Seconds per call: the best mean over `repeats` runs of `reps` calls, after one warm-up call."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return best
 
 
 def engine_step(W, a, X, y, lr):
     lg = model.loss_and_grad(W, a, X, y)
-    W.sub_(lr * lg.grad_W)
-    a.sub_(lr * lg.grad_a)
+    W.add_(lg.grad_W, alpha=-lr)
+    a.add_(lg.grad_a, alpha=-lr)
 
 
 def baseline_step_factory(W, a, X, y, lr):
@@ -48,8 +60,15 @@ def copy_bandwidth(nbytes: int, dtype) -> float:
     """Bytes/s of `dst.copy_(src)` (read + write) for a buffer of `nbytes`."""
     src = torch.ones(max(1, nbytes // torch.tensor([], dtype=dtype).element_size()), dtype=dtype)
     dst = torch.empty_like(src)
-    sec = _time(lambda: dst.copy_(src), 20)
+    sec = best_time(lambda: dst.copy_(src), 10)
     return 2 * src.numel() * src.element_size() / sec
+
+
+def gemm_rate(dtype, size: int = 512) -> float:
+    """Flop/s of a size³ matrix product."""
+    A = torch.randn(size, size, dtype=dtype)
+    C = torch.empty_like(A)
+    return 2 * size ** 3 / best_time(lambda: torch.mm(A, A, out=C), 3)
 
 
 def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> list[dict]:
@@ -61,28 +80,44 @@ def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> 
         y = torch.randn(n, generator=g, dtype=dtype)
         W = torch.randn(m, d, generator=g, dtype=dtype) * 1e-2
         a = torch.randn(m, generator=g, dtype=dtype) * 1e-2
-        reps = max(3, steps * 10 ** 5 // max(n * m, 10 ** 5))
-        t_eng = _time(lambda: engine_step(W, a, X, y, 1e-3), reps)
-        t_base = _time(baseline_step_factory(W, a, X, y, 1e-3), reps)
+        reps = max(2, steps * 10 ** 5 // max(n * m, 10 ** 5))
+        t_step = best_time(lambda: engine_step(W, a, X, y, 1e-3), reps)
+        train_steps = 10 * reps
+        t_train = best_time(lambda: train(X, y, W, a, lr=1e-3, steps=train_steps, n_checkpoints=0, stop_tol=0.0,
+                                          record_patterns=False, progress=False), 1, 3) / train_steps
+        t_base = best_time(baseline_step_factory(W, a, X, y, 1e-3), reps)
         size = X.element_size()
-        touched = size * (2 * n * d + 4 * m * d + 3 * n * m)  # X twice, W and grad_W, the n×m preactivation 3×
+        touched = size * (2 * n * d + 4 * m * d + 3 * n * m)
         bw = copy_bandwidth(size * n * m, dtype)
-        rows.append(dict(n=n, m=m, d=d, nm=n * m, engine_ms=1e3 * t_eng, baseline_ms=1e3 * t_base,
-                         ratio=t_base / t_eng, bandwidth_fraction=touched / t_eng / bw))
+        flops = gemm_rate(dtype)
+        rows.append(dict(n=n, m=m, d=d, nm=n * m, train_ms=1e3 * t_train, step_ms=1e3 * t_step,
+                         baseline_ms=1e3 * t_base, ratio=t_base / t_train, step_ratio=t_base / t_step,
+                         bandwidth_fraction=touched / t_step / bw,
+                         roofline_fraction=max(4 * n * m * d / flops, touched / bw) / t_step))
     return rows
+
+
+def format_rows(rows: list[dict]) -> str:
+    head = (f"{'n':>6} {'m':>6} {'d':>4} {'n·m':>7} {'train() ms':>10} {'step ms':>8} {'autograd ms':>11} "
+            f"{'ratio':>6} {'step ratio':>10} {'of copy BW':>10} {'of roofline':>11}")
+    lines = [head]
+    for r in rows:
+        lines.append(f"{r['n']:>6} {r['m']:>6} {r['d']:>4} {r['nm']:>7.0e} {r['train_ms']:>10.3f} {r['step_ms']:>8.3f} "
+                     f"{r['baseline_ms']:>11.3f} {r['ratio']:>6.2f} {r['step_ratio']:>10.2f} "
+                     f"{r['bandwidth_fraction']:>10.0%} {r['roofline_fraction']:>11.0%}")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m numerics.bench", description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--float32", action="store_true")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--steps", type=int, default=20, help="timed steps per repeat at n·m ≤ 1e5 (fewer above)")
+    p.add_argument("--float32", action="store_true", help="time float32 instead of float64")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = p.parse_args(argv)
+    if args.steps < 1 or args.threads < 1:
+        p.error("--steps and --threads must be ≥ 1")
     rows = run(steps=args.steps, dtype=torch.float32 if args.float32 else torch.float64, threads=args.threads)
-    print(f"{'n':>6} {'m':>6} {'d':>4} {'n·m':>9} {'engine ms':>10} {'autograd ms':>12} {'ratio':>6} {'of copy BW':>10}")
-    for r in rows:
-        print(f"{r['n']:>6} {r['m']:>6} {r['d']:>4} {r['nm']:>9.0e} {r['engine_ms']:>10.3f} {r['baseline_ms']:>12.3f} "
-              f"{r['ratio']:>6.2f} {r['bandwidth_fraction']:>10.0%}")
+    print(format_rows(rows))
     return 0
 
 

@@ -5,10 +5,15 @@
     logistic: L = (1/n)  Σ_k ln(1 + exp(−y_k h(x_k))), e_k = y_k / (1 + exp(y_k h(x_k)))
     ∂L/∂a_j = −(1/n) Σ_k e_k σ(w_j·x_k)
     ∂L/∂w_j = −(1/n) Σ_k (a_j·e_k) σ'(w_j·x_k) x_k     with relu'(0) := 0
+            = −(a_j/n) [σ'(Z)ᵀ (e ⊙ X)]_j                (scalar output: a_j factors out of the sum)
 
 Shapes: X is (n, d) (append a constant column with `with_bias` for a hidden bias), W is (..., m, d),
 a is (..., m) for scalar output or (..., m, k) for vector output; "..." is an optional leading seed axis.
-This module is the only gradient of the engine: every optimiser calls `loss_and_grad`.
+This module is the only gradient of the engine: every optimiser and integrator calls `loss_and_grad`.
+
+The step is fused: the samples are processed in row blocks whose (rows × m) pre-activation block stays in cache;
+the ReLU and its derivative are applied in place on that block, and ∂L/∂W is accumulated in the (d, m) layout,
+the fast GEMM shape. No n × m array is ever held; the loss is additive over samples, so blocks are independent.
 """
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ import torch
 
 ACTIVATIONS = ("relu", "gelu", "linear")
 LOSSES = ("square", "logistic")
+BLOCK_ELEMENTS = 1 << 17  # pre-activation entries per row block (1 MiB in float64: an L2-sized block)
+MIN_BLOCK_ROWS = 16
 
 
 def with_bias(X: torch.Tensor) -> torch.Tensor:
@@ -46,35 +53,54 @@ def _activate(Z: torch.Tensor, activation: str) -> tuple[torch.Tensor, torch.Ten
     raise ValueError(f"activation={activation!r} is not supported; use one of {ACTIVATIONS}")
 
 
+def _output(H: torch.Tensor, a: torch.Tensor, vector: bool) -> torch.Tensor:
+    return H @ a if vector else (H @ a.unsqueeze(-1)).squeeze(-1)
+
+
+def preactivation(W: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+    """Z = X Wᵀ, (..., n, m): the gating pattern is Z > 0."""
+    return X @ W.mT
+
+
 def forward(W: torch.Tensor, a: torch.Tensor, X: torch.Tensor, activation: str = "relu") -> torch.Tensor:
     """h(X): (..., n) for scalar output, (..., n, k) for vector output."""
-    H, _ = _activate(X @ W.mT, activation)
-    if is_vector_output(W, a):
-        return H @ a
-    return (H @ a.unsqueeze(-1)).squeeze(-1)
+    H, _ = _activate(preactivation(W, X), activation)
+    return _output(H, a, is_vector_output(W, a))
+
+
+def _summed_error(h: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Σ_k ℓ_k, e) over the samples of y, with e_k = −∂ℓ_k/∂h(x_k); the sum has the leading (seed) shape of h."""
+    sample_axes = tuple(range(h.dim() - y.dim(), h.dim()))  # the n (and k) axes
+    if loss == "square":
+        r = h - y
+        return 0.5 * (r * r).sum(dim=sample_axes), -r
+    if loss == "logistic":
+        margin = y * h
+        return torch.nn.functional.softplus(-margin).sum(dim=sample_axes), y * torch.sigmoid(-margin)
+    raise ValueError(f"loss={loss!r} is not supported; use one of {LOSSES}")
 
 
 def error_signal(h: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(L, e) with e_k = −n ∂L/∂h(x_k); L has the leading (seed) shape of h."""
-    n = y.shape[0]
-    sample_axes = tuple(range(h.dim() - y.dim(), h.dim()))  # the n (and k) axes
-    if loss == "square":
-        r = h - y
-        return 0.5 * (r * r).sum(dim=sample_axes) / n, -r
-    if loss == "logistic":
-        margin = y * h
-        return torch.nn.functional.softplus(-margin).sum(dim=sample_axes) / n, y * torch.sigmoid(-margin)
-    raise ValueError(f"loss={loss!r} is not supported; use one of {LOSSES}")
+    total, e = _summed_error(h, y, loss)
+    return total / y.shape[0], e
 
 
 @dataclass(frozen=True)
 class LossGrad:
-    """Loss, gradients and the quantities the trajectory record reuses."""
+    """Loss and gradients at θ = (W, a)."""
 
     loss: torch.Tensor  # (...)
     grad_W: torch.Tensor  # like W
     grad_a: torch.Tensor  # like a
-    preact: torch.Tensor  # (..., n, m) = X Wᵀ
+
+
+def row_blocks(n: int, width: int, block_rows: int | None = None) -> list[slice]:
+    """Row slices of the n samples so that rows × width (m × seeds) ≈ BLOCK_ELEMENTS; one slice when it all fits."""
+    rows = int(block_rows) if block_rows else max(MIN_BLOCK_ROWS, BLOCK_ELEMENTS // max(width, 1))
+    if rows < 1:
+        raise ValueError(f"block_rows must be ≥ 1, got {block_rows}")
+    return [slice(s, min(n, s + rows)) for s in range(0, n, rows)]
 
 
 def loss_and_grad(
@@ -84,27 +110,79 @@ def loss_and_grad(
     y: torch.Tensor,
     loss: str = "square",
     activation: str = "relu",
+    *,
+    gates: torch.Tensor | None = None,
+    block_rows: int | None = None,
 ) -> LossGrad:
-    """The single gradient implementation of the engine (F1.1)."""
-    n = X.shape[0]
-    Z = X @ W.mT
-    H, dH = _activate(Z, activation)
+    """The single gradient implementation of the engine (F1.1), fused over row blocks.
+
+    `gates` (n, m) or (..., n, m), optional: a fixed ReLU gating pattern D (σ(z) = D·z, σ'(z) = D), i.e. the smooth
+    vector field of one gating region, used by the event-driven integrator. `block_rows` overrides the block size.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation={activation!r} is not supported; use one of {ACTIVATIONS}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss={loss!r} is not supported; use one of {LOSSES}")
     vector = is_vector_output(W, a)
-    h = H @ a if vector else (H @ a.unsqueeze(-1)).squeeze(-1)
     if loss == "logistic" and vector:
         raise ValueError("loss='logistic' needs a scalar output (a of shape (m,)) and labels y in {±1}")
-    L, e = error_signal(h, y, loss)
-    if vector:
-        grad_a = -(H.mT @ e) / n  # (..., m, k)
-        dZ = -(e @ a.mT) * dH / n  # (..., n, m)
+    if gates is not None and activation != "relu":
+        raise ValueError("gates= fixes a ReLU gating pattern; use activation='relu'")
+    n = X.shape[0]
+    if n == 0:
+        raise ValueError("X has no rows (n = 0): the loss is an average over samples")
+    width = W.shape[-2] * math.prod(W.shape[:-2])
+    plain = W.dim() == 2 and not vector and loss == "square" and activation == "relu" and gates is None
+    block = _plain_block if plain else _general_block
+    if block_rows is None and n * width <= BLOCK_ELEMENTS:  # one block: no slicing, fewest dispatches
+        L, grad_a, grad_Wt = block(W, a, X, y, loss, activation, gates, slice(None), n)
     else:
-        grad_a = -(H.mT @ e.unsqueeze(-1)).squeeze(-1) / n
-        dZ = -(e.unsqueeze(-1) * a.unsqueeze(-2)) * dH / n
-    grad_W = dZ.mT @ X
-    return LossGrad(L, grad_W, grad_a, Z)
+        L = grad_Wt = grad_a = None
+        for rows in row_blocks(n, width, block_rows):
+            Lb, ga, gWt = block(W, a, X[rows], y[rows], loss, activation, gates, rows, n)
+            if L is None:
+                L, grad_a, grad_Wt = Lb, ga, gWt
+            else:
+                L, grad_a, grad_Wt = L + Lb, grad_a.add_(ga), grad_Wt.add_(gWt)
+    grad_W = grad_Wt.mT if vector else grad_Wt.mul_(a if plain else a.unsqueeze(-2)).mT
+    return LossGrad(L, grad_W, grad_a)
+
+
+def _plain_block(W, a, Xb, yb, loss, activation, gates, rows, n):
+    """One block of the common case (one network, scalar output, square loss, ReLU) in the fewest dispatches.
+
+    With r̃ = (h − y)/n:  L_b = (n/2) r̃·r̃,  ∂L/∂a = Hᵀ r̃,  (∂L/∂W)ᵀ before the a_j factor = (X ⊙ r̃)ᵀ σ'(Z).
+    """
+    H = torch.mm(Xb, W.T).clamp_min_(0)
+    r = torch.addmv(yb, H, a, beta=-1.0 / n, alpha=1.0 / n)
+    Lb = torch.dot(r, r).mul_(0.5 * n)
+    ga = torch.mv(H.T, r)
+    return Lb, ga, torch.mm(Xb.T * r, H.gt_(0))  # 1.0 where z > 0, else 0.0: relu'(0) = 0
+
+
+def _general_block(W, a, Xb, yb, loss, activation, gates, rows, n):
+    """One block with seed axes, vector outputs, any loss/activation or a fixed gating; the same formulas."""
+    vector = is_vector_output(W, a)
+    Z = Xb @ W.mT  # (..., b, m), a fresh block: safe to overwrite
+    if gates is not None:
+        dH = gates[..., rows, :].to(Z.dtype)
+        H = Z.mul_(dH)
+    elif activation == "relu":
+        H, dH = Z.clamp_min_(0), None  # σ'(Z) is taken from H below, after H is used
+    else:
+        H, dH = _activate(Z, activation)
+    Lb, e = _summed_error(_output(H, a, vector), yb, loss)
+    e = e.mul_(-1.0 / n)  # −∂L/∂h · (−1): the residual-like factor r̃ of _plain_block
+    ga = H.mT @ e if vector else (H.mT @ e.unsqueeze(-1)).squeeze(-1)
+    if dH is None:
+        dH = H.gt_(0)  # 1.0 where z > 0, 0.0 where z ≤ 0: relu'(0) = 0
+    if vector:
+        gWt = Xb.mT @ (e @ a.mT).mul_(dH)  # (..., d, m)
+    else:
+        gWt = (e.unsqueeze(-1) * Xb).mT @ dH  # (..., d, m); a_j is applied once, after the sum
+    return Lb / n, ga, gWt
 
 
 def loss_value(W, a, X, y, loss: str = "square", activation: str = "relu") -> torch.Tensor:
     """L(θ) without gradients."""
-    h = forward(W, a, X, activation)
-    return error_signal(h, y, loss)[0]
+    return error_signal(forward(W, a, X, activation), y, loss)[0]

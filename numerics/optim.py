@@ -19,7 +19,7 @@ class Plain:
 
     def update(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
         for p, g in zip(params, grads):
-            p.sub_(self.lr * g)
+            p.add_(g, alpha=-self.lr)
 
 
 class Adam:

@@ -118,3 +118,59 @@ def test_bad_options_raise_clear_errors():
         loss_and_grad(W, a, X, y, activation="tanh")
     with pytest.raises(ValueError, match="loss="):
         loss_and_grad(W, a, X, y, loss="hinge")
+
+
+@given(problems(), st.integers(1, 12))
+def test_row_blocks_do_not_change_the_gradient(prob, block_rows):
+    """The fused step sums per-block contributions; any block size gives the one-block result (to rounding)."""
+    W, a, X, y, loss = prob
+    whole = loss_and_grad(W, a, X, y, loss)
+    blocked = loss_and_grad(W, a, X, y, loss, block_rows=block_rows)
+    _close(blocked.loss, whole.loss, rtol=1e-12)
+    _close(blocked.grad_W, whole.grad_W, rtol=1e-12)
+    _close(blocked.grad_a, whole.grad_a, rtol=1e-12)
+
+
+@given(problems(allow_vector=False), st.integers(0, 2**31 - 1))
+def test_fixed_gating_is_the_gradient_of_the_gated_loss(prob, seed):
+    """gates=D: σ(z) = D·z, σ'(z) = D for any fixed 0/1 pattern D, checked against autograd of that loss."""
+    W, a, X, y, loss = prob
+    D = torch.tensor(np.random.default_rng(seed).integers(0, 2, (X.shape[0], W.shape[-2])), dtype=W.dtype)
+    lg = loss_and_grad(W, a, X, y, loss, gates=D, block_rows=max(1, X.shape[0] // 2))
+    Wg, ag = W.clone().requires_grad_(True), a.clone().requires_grad_(True)
+    h = ((X @ Wg.mT) * D @ ag.unsqueeze(-1)).squeeze(-1)
+    L = model.error_signal(h, y, loss)[0]
+    L.sum().backward()
+    _close(lg.loss, L.detach())
+    _close(lg.grad_W, Wg.grad)
+    _close(lg.grad_a, ag.grad)
+    current = (X @ W.mT > 0).to(W.dtype)  # the pattern of θ itself gives the ordinary gradient
+    _close(loss_and_grad(W, a, X, y, loss, gates=current).grad_W, loss_and_grad(W, a, X, y, loss).grad_W)
+
+
+def test_common_case_fast_path_equals_general_path():
+    """One network, scalar output, square loss, ReLU takes a shorter path; a seed axis of 1 takes the general one."""
+    rng = np.random.default_rng(3)
+    W, a = torch.tensor(rng.standard_normal((40, 6))), torch.tensor(rng.standard_normal(40))
+    X, y = torch.tensor(rng.standard_normal((30, 6))), torch.tensor(rng.standard_normal(30))
+    fast, general = loss_and_grad(W, a, X, y), loss_and_grad(W[None], a[None], X, y)
+    _close(fast.loss, general.loss[0], rtol=1e-14)
+    _close(fast.grad_W, general.grad_W[0], rtol=1e-14)
+    _close(fast.grad_a, general.grad_a[0], rtol=1e-14)
+
+
+def test_float32_runs_in_float32_and_tracks_float64():
+    rng = np.random.default_rng(4)
+    W, a, X, y = (torch.tensor(rng.standard_normal(s)) for s in ((20, 5), (20,), (50, 5), (50,)))
+    lg64 = loss_and_grad(W, a, X, y)
+    lg32 = loss_and_grad(W.float(), a.float(), X.float(), y.float())
+    assert lg32.grad_W.dtype == torch.float32 and lg32.loss.dtype == torch.float32
+    _close(lg32.grad_W.double(), lg64.grad_W, rtol=1e-5)
+
+
+def test_bad_block_rows_and_gates_raise():
+    W, a, X, y = torch.ones(2, 3), torch.ones(2), torch.ones(4, 3), torch.ones(4)
+    with pytest.raises(ValueError, match="block_rows"):
+        loss_and_grad(W, a, X, y, block_rows=-1)
+    with pytest.raises(ValueError, match="gates="):
+        loss_and_grad(W, a, X, y, activation="gelu", gates=torch.ones(4, 2))

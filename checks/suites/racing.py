@@ -102,7 +102,7 @@ class FixedGatingLinearity(OwnData, Check):
                 lg = numerics.loss_and_grad(torch.tensor(W), torch.tensor(a), torch.tensor(X), torch.tensor(ds.y))
                 e = ds.y - numerics.forward(torch.tensor(W), torch.tensor(a), torch.tensor(X)).numpy()
                 states.append(dict(data=name, what=what, t=float(tr.time[i]), W=W, a=a, X=X, e=e,
-                                   gates=(lg.preact.numpy() > 0).astype(float),
+                                   gates=(X @ W.T > 0).astype(float),
                                    dW=-lg.grad_W.numpy(), da=-lg.grad_a.numpy()))
         return {"states": states}
 
