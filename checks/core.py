@@ -19,6 +19,7 @@ PAPERS = {
     "BF-ST": "Boursier & Flammarion, Simplicity bias and optimization threshold (arXiv 2410.02348)",
     "ABIDE": "Marcotte, Gribonval, Peyré, Abide by the law and follow the flow (arXiv 2307.00144)",
     "INTR": "Marcotte, Peyré, Gribonval, Intrinsic training dynamics (arXiv 2508.07370)",
+    "GF": "digest §1: full-batch GD is the gradient-flow proxy, validated by halving the step; F2.1 flow through the kinks",
 }
 
 
