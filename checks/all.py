@@ -30,7 +30,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     tier.add_argument("--tier", choices=TIERS, dest="tier", help="tier to run (default: standard, ≤ 10 min)")
     p.add_argument("--only", metavar="PATTERN", help="run only checks whose name matches (glob or substring)")
     p.add_argument("--out", default="results", type=Path, help="output folder (default: results/)")
-    p.add_argument("--device", default="cpu", help="torch device for training runs (cpu or cuda)")
+    p.add_argument("--device", default="cpu",
+                   help="cpu (default) or cuda: on a GPU the threshold sweep runs its seeds batched; the small runs "
+                        "of the other checks stay on the CPU")
     p.add_argument("--seed", default=0, type=int, help="base seed (default 0)")
     p.add_argument("--list", action="store_true", help="list the checks of the tier and exit")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON instead of a table")
@@ -44,6 +46,14 @@ def main(argv=None) -> int:
     if args.device not in ("cpu", "cuda") and not args.device.startswith("cuda:"):
         print(f"error: --device {args.device!r} is not supported; use cpu or cuda", file=sys.stderr)
         return 2
+    if args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            print(f"error: --device {args.device}: torch sees no CUDA device (torch.cuda.is_available() is False, "
+                  f"torch {torch.__version__}); run on a GPU machine with a CUDA build of torch, or use --device cpu",
+                  file=sys.stderr)
+            return 2
     try:
         checks = discover(args.tier, args.only)
     except ValueError as exc:

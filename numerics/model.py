@@ -9,6 +9,7 @@
 
 Shapes: X is (n, d) (append a constant column with `with_bias` for a hidden bias), W is (..., m, d),
 a is (..., m) for scalar output or (..., m, k) for vector output; "..." is an optional leading seed axis.
+Each seed may have its own data set: X (S, n, d) with y (S, n) or (S, n, k) beside W (S, m, d).
 This module is the only gradient of the engine: every optimiser and integrator calls `loss_and_grad`.
 
 The step is fused: the samples are processed in row blocks whose (rows × m) pre-activation block stays in cache;
@@ -68,9 +69,13 @@ def forward(W: torch.Tensor, a: torch.Tensor, X: torch.Tensor, activation: str =
     return _output(H, a, is_vector_output(W, a))
 
 
-def _summed_error(h: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(Σ_k ℓ_k, e) over the samples of y, with e_k = −∂ℓ_k/∂h(x_k); the sum has the leading (seed) shape of h."""
-    sample_axes = tuple(range(h.dim() - y.dim(), h.dim()))  # the n (and k) axes
+def _summed_error(h: torch.Tensor, y: torch.Tensor, loss: str, sample_dims: int | None = None):
+    """(Σ_k ℓ_k, e) over the samples, with e_k = −∂ℓ_k/∂h(x_k); the sum has the leading (seed) shape of h.
+
+    `sample_dims`: 1 for scalar outputs (the n axis), 2 for vector outputs (n and k); default y.dim() (no seed axis
+    on y)."""
+    sample_dims = y.dim() if sample_dims is None else sample_dims
+    sample_axes = tuple(range(h.dim() - sample_dims, h.dim()))
     if loss == "square":
         r = h - y
         return 0.5 * (r * r).sum(dim=sample_axes), -r
@@ -80,10 +85,11 @@ def _summed_error(h: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.Te
     raise ValueError(f"loss={loss!r} is not supported; use one of {LOSSES}")
 
 
-def error_signal(h: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(L, e) with e_k = −n ∂L/∂h(x_k); L has the leading (seed) shape of h."""
-    total, e = _summed_error(h, y, loss)
-    return total / y.shape[0], e
+def error_signal(h: torch.Tensor, y: torch.Tensor, loss: str, sample_dims: int | None = None):
+    """(L, e) with e_k = −n ∂L/∂h(x_k); L has the leading (seed) shape of h (`sample_dims` as in _summed_error)."""
+    total, e = _summed_error(h, y, loss, sample_dims)
+    sample_dims = y.dim() if sample_dims is None else sample_dims
+    return total / y.shape[y.dim() - sample_dims], e
 
 
 @dataclass(frozen=True)
@@ -128,18 +134,19 @@ def loss_and_grad(
         raise ValueError("loss='logistic' needs a scalar output (a of shape (m,)) and labels y in {±1}")
     if gates is not None and activation != "relu":
         raise ValueError("gates= fixes a ReLU gating pattern; use activation='relu'")
-    n = X.shape[0]
+    n = X.shape[-2]
     if n == 0:
         raise ValueError("X has no rows (n = 0): the loss is an average over samples")
     width = W.shape[-2] * math.prod(W.shape[:-2])
-    plain = W.dim() == 2 and not vector and loss == "square" and activation == "relu" and gates is None
+    plain = W.dim() == 2 and X.dim() == 2 and not vector and loss == "square" and activation == "relu" and gates is None
     block = _plain_block if plain else _general_block
     if block_rows is None and n * width <= BLOCK_ELEMENTS:  # one block: no slicing, fewest dispatches
         L, grad_a, grad_Wt = block(W, a, X, y, loss, activation, gates, slice(None), n)
     else:
         L = grad_Wt = grad_a = None
         for rows in row_blocks(n, width, block_rows):
-            Lb, ga, gWt = block(W, a, X[rows], y[rows], loss, activation, gates, rows, n)
+            yb = y[..., rows, :] if vector else y[..., rows]
+            Lb, ga, gWt = block(W, a, X[..., rows, :], yb, loss, activation, gates, rows, n)
             if L is None:
                 L, grad_a, grad_Wt = Lb, ga, gWt
             else:
@@ -171,7 +178,7 @@ def _general_block(W, a, Xb, yb, loss, activation, gates, rows, n):
         H, dH = Z.clamp_min_(0), None  # σ'(Z) is taken from H below, after H is used
     else:
         H, dH = _activate(Z, activation)
-    Lb, e = _summed_error(_output(H, a, vector), yb, loss)
+    Lb, e = _summed_error(_output(H, a, vector), yb, loss, 2 if vector else 1)
     e = e.mul_(-1.0 / n)  # −∂L/∂h · (−1): the residual-like factor r̃ of _plain_block
     ga = H.mT @ e if vector else (H.mT @ e.unsqueeze(-1)).squeeze(-1)
     if dH is None:
@@ -185,4 +192,4 @@ def _general_block(W, a, Xb, yb, loss, activation, gates, rows, n):
 
 def loss_value(W, a, X, y, loss: str = "square", activation: str = "relu") -> torch.Tensor:
     """L(θ) without gradients."""
-    return error_signal(forward(W, a, X, activation), y, loss)[0]
+    return error_signal(forward(W, a, X, activation), y, loss, 2 if is_vector_output(W, a) else 1)[0]

@@ -60,7 +60,8 @@ def train(
 ) -> Trajectory:
     """Train h = Σ a_j σ(w_j·x) from (W0, a0) and return the checkpointed trajectory.
 
-    Exactly one of `horizon` (flow time) or `steps` fixes the length; steps = ceil(horizon / lr).
+    X is (n, d), or (S, n, d) with W0 (S, m, d) to train S seeds on their own data sets in one batched run
+    (the GPU path). Exactly one of `horizon` (flow time) or `steps` fixes the length; steps = ceil(horizon / lr).
     Stops early (tested every 16 steps on CPU) once the relative update ‖Δθ‖/‖θ‖ of every seed falls below `stop_tol`.
     Raises DivergenceError naming the step size if the loss becomes non-finite. With `strict_signs`, raises
     SignFlipError at the first checkpoint where a protected sign(a_j) (a_j² ≥ ‖w_j‖² at init) has flipped;
@@ -73,8 +74,8 @@ def train(
     W = validate.as_tensor("W0", W0, dtype=W0.dtype if isinstance(W0, torch.Tensor) else torch.float64,
                            device=W0.device if isinstance(W0, torch.Tensor) else "cpu").clone()
     a = validate.as_tensor("a0", a0, dtype=W.dtype, device=W.device).clone()
-    X, y = validate.data(X, y, dtype=W.dtype, device=W.device)
-    validate.params(W, a, X.shape[1], y)
+    X, y = validate.data(X, y, dtype=W.dtype, device=W.device, seed_axis=True)
+    validate.params(W, a, X.shape[-1], y, data_seeds=X.shape[0] if X.dim() == 3 else 0)
     if (horizon is None) == (steps is None):
         raise validate.InputError("give exactly one of horizon (flow time) or steps")
     if steps is None:
@@ -82,7 +83,9 @@ def train(
     steps = int(steps)
     if steps < 0:
         raise validate.InputError(f"steps must be ≥ 0, got {steps}")
-    n = X.shape[0]
+    n = X.shape[-2]
+    if optimizer == "sgd" and X.dim() == 3:
+        raise validate.InputError("optimizer='sgd' takes one data set X (n, d); per-seed data runs with 'gd' or 'adam'")
     if optimizer == "sgd":
         batch_size = int(batch_size or max(1, n // 10))
         if not 1 <= batch_size <= n:

@@ -45,21 +45,29 @@ def as_tensor(name: str, value, *, dtype=torch.float64, device="cpu") -> torch.T
     return t
 
 
-def data(X, y, *, dtype=torch.float64, device="cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    """X as (n, d) and y as (n,) or (n, k), finite and with matching n."""
+def data(X, y, *, dtype=torch.float64, device="cpu", seed_axis: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """X as (n, d) and y as (n,) or (n, k), finite and with matching n; with `seed_axis`, X may also be
+    (S, n, d) with y (S, n) or (S, n, k): one data set per seed."""
     X = as_tensor("X", X, dtype=dtype, device=device)
     y = as_tensor("y", y, dtype=dtype, device=device)
-    if X.dim() != 2:
-        raise InputError(f"X must be a 2-D array of shape (n, d), got shape {tuple(X.shape)}")
-    if y.dim() not in (1, 2):
-        raise InputError(f"y must have shape (n,) or (n, k), got shape {tuple(y.shape)}")
-    if y.shape[0] != X.shape[0]:
-        raise InputError(f"X has n={X.shape[0]} rows but y has {y.shape[0]}; they must match")
+    lead = X.dim() - 2
+    if X.dim() != 2 and not (seed_axis and X.dim() == 3):
+        shapes = "(n, d) or (S, n, d) (one data set per seed)" if seed_axis else "(n, d)"
+        raise InputError(f"X must be an array of shape {shapes}, got shape {tuple(X.shape)}")
+    if y.dim() - lead not in (1, 2) or y.shape[:lead] != X.shape[:lead]:
+        want = "(n,) or (n, k)" if not lead else f"({X.shape[0]}, n) or ({X.shape[0]}, n, k)"
+        raise InputError(f"y must have shape {want}, got shape {tuple(y.shape)}")
+    if y.shape[lead] != X.shape[lead]:
+        raise InputError(f"X has n={X.shape[lead]} rows but y has {y.shape[lead]}; they must match")
     return X, y
 
 
-def params(W: torch.Tensor, a: torch.Tensor, d: int, y: torch.Tensor) -> None:
-    """W (..., m, d) and a (..., m) or (..., m, k) consistent with the data."""
+def params(W: torch.Tensor, a: torch.Tensor, d: int, y: torch.Tensor, data_seeds: int = 0) -> None:
+    """W (..., m, d) and a (..., m) or (..., m, k) consistent with the data (`data_seeds` = S for per-seed data)."""
+    if data_seeds and (W.dim() != 3 or W.shape[0] != data_seeds):
+        raise InputError(f"per-seed data for {data_seeds} seeds needs W of shape ({data_seeds}, m, d), "
+                         f"got {tuple(W.shape)}")
+    y = y[0] if data_seeds else y
     if W.dim() < 2 or W.shape[-1] != d:
         raise InputError(f"W must have shape (..., m, d) with d={d}, got {tuple(W.shape)}")
     vector = a.dim() == W.dim()

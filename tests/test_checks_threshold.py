@@ -1,4 +1,5 @@
 """Threshold checks (BF-P12…P18): PASS with theory's references, FAIL with a deliberately wrong one (teeth)."""
+import numpy as np
 import pytest
 
 from checks import FAIL, PASS, Context
@@ -34,3 +35,26 @@ def test_sweep_figure_and_threshold_locator(ctx):
     assert v.figures and len(open(v.figures[0], "rb").read()) > 1000
     assert suite.locate_threshold([10, 20, 40, 80], [0.0, 0.2, 0.0, 0.2], 0.25) == (80, 40)
     assert suite.locate_threshold([10, 20], [0.0, 0.0], 0.25) == (None, 20)
+
+
+def test_gpu_path_batches_seeds_into_the_cpu_points():
+    """threshold_seeds (the --device cuda path, run here on the CPU) gives each seed the point threshold_point gives."""
+    kw = dict(d=3, m=20, lam=1e-2, horizon=60.0, plateau=30.0)
+    batched = suite.threshold_seeds(12, [0, 1, 2], device="cpu", **kw)["rows"]
+    for s, row in zip((0, 1, 2), batched):
+        single = suite.threshold_point(12, s, **kw)
+        assert row["seed"] == s and row["time"] == single["time"]
+        np.testing.assert_allclose(row["train_mse"], single["train_mse"], rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(row["end"]["W"], single["end"]["W"], rtol=1e-9, atol=1e-14)
+        assert row["end"]["test_mse"] == pytest.approx(single["end"]["test_mse"], rel=1e-9)
+
+
+def test_device_cuda_without_a_gpu_is_a_clear_error(capsys):
+    import torch
+
+    from checks import all as runner
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert runner.main(["--only", "threshold.sweep", "--device", "cuda"]) == 2
+    assert "torch sees no CUDA device" in capsys.readouterr().err

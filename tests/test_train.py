@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import numerics
@@ -93,6 +93,34 @@ def test_batched_seeds_equal_loop():
         Ws, as_ = numerics.init_params(5, 5, scale=0.3, seed=10 + s)
         ts = numerics.train(X, y, Ws, as_, lr=0.05, steps=40, stop_tol=0)
         np.testing.assert_allclose(tb.W[:, s], ts.W, rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=6)
+@given(st.integers(1, 4), st.integers(2, 30), st.integers(1, 12), st.booleans(), st.integers(0, 10_000))
+def test_per_seed_data_batch_equals_loop(seeds, n, m, vector, seed):
+    """Any seed count and size: S data sets X (S, n, d) trained in one batched run give each seed's own run."""
+    rng = np.random.default_rng(seed)
+    Xs = rng.standard_normal((seeds, n, 3))
+    ys = rng.standard_normal((seeds, n, 2) if vector else (seeds, n))
+    W, a = numerics.init_params(m, 3, scale=0.5, scheme="gaussian", seed=seed, n_seeds=seeds, k=2 if vector else None)
+    tb = numerics.train(Xs, ys, W, a, lr=0.05, steps=30, stop_tol=0, progress=False)
+    for s in range(seeds):
+        ts = numerics.train(Xs[s], ys[s], W[s], a[s], lr=0.05, steps=30, stop_tol=0, progress=False)
+        np.testing.assert_allclose(tb.W[:, s], ts.W, rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(tb.loss[:, s], ts.loss, rtol=1e-11, atol=1e-15)
+        assert np.array_equal(tb.patterns[:, s], ts.patterns)
+
+
+def test_per_seed_data_shape_errors_name_the_fix():
+    X, y = np.zeros((2, 5, 3)), np.zeros((2, 5))
+    W, a = numerics.init_params(4, 3, scale=0.5, seed=0, n_seeds=3)
+    with pytest.raises(numerics.InputError, match=r"per-seed data for 2 seeds needs W of shape \(2, m, d\)"):
+        numerics.train(X, y, W, a, lr=0.1, steps=2)
+    W, a = numerics.init_params(4, 3, scale=0.5, seed=0, n_seeds=2)
+    with pytest.raises(numerics.InputError, match=r"y must have shape \(2, n\)"):
+        numerics.train(X, y[0], W, a, lr=0.1, steps=2)
+    with pytest.raises(numerics.InputError, match="sgd"):
+        numerics.train(X, y, W, a, lr=0.1, steps=2, optimizer="sgd")
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -14,6 +14,7 @@ import torch
 
 import numerics
 from numerics import data
+from numerics.record import protected
 from numerics.sweep import run_sweep
 from theory import extremal
 from theory import references as ref
@@ -46,15 +47,40 @@ def threshold_point(n: int, seed: int, d: int = D, m: int = 200, lam: float = 1e
         warnings.simplefilter("ignore", RuntimeWarning)  # sign flips are counted below, not printed
         tr = numerics.train(ds.X, ds.y, W, a, lr=lr, horizon=horizon, activation=activation, optimizer=optimizer,
                             n_checkpoints=40, record_at_times=[plateau], record_patterns=False, progress=False)
+    return _summary(n, seed, d, tr.time, tr.loss, tr.W, tr.a, plateau, activation, optimizer)
+
+
+def threshold_seeds(n: int, seeds, d: int = D, m: int = 200, lam: float = 1e-3, horizon: float = 4000.0,
+                    plateau: float = 300.0, activation: str = "relu", optimizer: str = "gd", lr: float = LR,
+                    device: str = "cuda") -> dict:
+    """The sweep points of all `seeds` at one n as one batched run on `device` (leading seed axis, per-seed data):
+    the GPU path. Each seed gets the data, init and summary of `threshold_point`; returns {"rows": [...]}."""
+    seeds = [int(s) for s in seeds]
+    sets = [data.linear_teacher(n, d, SIGMA, seed=s) for s in seeds]
+    inits = [numerics.init_params(m, d, scale=lam, seed=s) for s in seeds]
+    X = torch.tensor(np.stack([ds.X for ds in sets]), device=device)
+    y = torch.tensor(np.stack([ds.y for ds in sets]), device=device)
+    W, a = (torch.stack([p[i] for p in inits]).to(device) for i in (0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tr = numerics.train(X, y, W, a, lr=lr, horizon=horizon, activation=activation, optimizer=optimizer,
+                            n_checkpoints=40, record_at_times=[plateau], record_patterns=False, progress=False)
+    return {"rows": [_summary(n, s, d, tr.time, tr.loss[:, i], tr.W[:, i], tr.a[:, i], plateau, activation, optimizer)
+                     for i, s in enumerate(seeds)]}
+
+
+def _summary(n, seed, d, time, loss, Ws, As, plateau, activation, optimizer) -> dict:
+    """Train/test MSE along the run, and (W, a) with their MSEs at the plateau and at the end."""
     te = test_points(d, seed)
-    out = {"n": n, "seed": seed, "time": tr.time.tolist(), "train_mse": (2 * tr.loss).tolist(),
-           "sign_flips": tr.frozen_sign_violations() if optimizer == "gd" else 0}
-    for tag, i in (("plateau", tr.at_time(plateau)), ("end", len(tr.time) - 1)):
-        h = numerics.forward(torch.tensor(tr.W[i]), torch.tensor(tr.a[i]), torch.tensor(te.X),
+    violations = int(np.sum(protected(Ws[0], As[0]) & (np.sign(As) != np.sign(As[0])).any(axis=0)))
+    out = {"n": n, "seed": seed, "time": np.asarray(time).tolist(), "train_mse": (2 * np.asarray(loss)).tolist(),
+           "sign_flips": violations if optimizer == "gd" else 0}
+    for tag, i in (("plateau", int(np.argmin(np.abs(np.asarray(time) - plateau)))), ("end", len(time) - 1)):
+        h = numerics.forward(torch.tensor(Ws[i]), torch.tensor(As[i]), torch.tensor(te.X),
                              activation=activation).numpy()
-        out[tag] = dict(t=float(tr.time[i]), train_mse=float(2 * tr.loss[i]),
+        out[tag] = dict(t=float(time[i]), train_mse=float(2 * loss[i]),
                         test_mse=float(np.mean((h - te.X @ te.meta["beta"]) ** 2) + SIGMA ** 2),
-                        W=tr.W[i].tolist(), a=tr.a[i].tolist())
+                        W=Ws[i].tolist(), a=As[i].tolist())
     return out
 
 
@@ -70,11 +96,17 @@ def sweep_config(ctx) -> dict:
 
 
 def sweep_rows(ctx, ns, seeds, **kw) -> list[dict]:
-    """The cached sweep over n × seeds (2 processes)."""
+    """The cached sweep over n × seeds: 2 CPU processes, one point per (n, seed); on a GPU (ctx.device cuda) one
+    batched point per n holding all seeds."""
     plateau = plateau_time(kw["lam"], kw["m"])
+    cache = ctx.out / "cache" / "threshold"
+    if ctx.device.startswith("cuda"):
+        configs = [dict(n=int(n), seeds=[int(ctx.seed + s) for s in seeds], plateau=plateau, device=ctx.device, **kw)
+                   for n in ns]
+        rows = run_sweep(threshold_seeds, configs, cache=cache, workers=1, desc="threshold sweep (GPU, seeds batched)")
+        return [r for row in rows for r in row["result"]["rows"]]
     configs = [dict(n=int(n), seed=int(ctx.seed + s), plateau=plateau, **kw) for n in ns for s in seeds]
-    rows = run_sweep(threshold_point, configs, cache=ctx.out / "cache" / "threshold", workers=2,
-                     desc="threshold sweep")
+    rows = run_sweep(threshold_point, configs, cache=cache, workers=2, desc="threshold sweep")
     return [r["result"] for r in rows]
 
 
