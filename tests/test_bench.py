@@ -1,0 +1,32 @@
+"""`python -m numerics.bench` runs and prints its ratio table (no timing assertions: the machines are noisy)."""
+import pytest
+import torch
+
+from numerics import bench
+
+
+def test_bench_rows_and_table_on_tiny_sizes():
+    rows = bench.run(sizes=((20, 30, 3), (40, 10, 2)), steps=2)
+    assert [r["nm"] for r in rows] == [600, 400]
+    for r in rows:
+        assert r["ratio"] > 0 and r["step_ratio"] > 0 and 0 < r["roofline_fraction"] and 0 < r["bandwidth_fraction"]
+    table = bench.format_rows(rows)
+    assert "ratio" in table and "of roofline" in table and len(table.splitlines()) == 3
+    assert torch.get_num_threads() == 1
+
+
+def test_bench_engine_step_is_the_gradient_step():
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(8, 3, generator=g, dtype=torch.float64), torch.randn(8, generator=g, dtype=torch.float64)
+    W, a = torch.randn(4, 3, generator=g, dtype=torch.float64), torch.randn(4, generator=g, dtype=torch.float64)
+    Wb, ab = W.clone(), a.clone()
+    bench.engine_step(Wb, ab, X, y, 0.1)
+    Wp, ap = W.clone().requires_grad_(True), a.clone().requires_grad_(True)
+    (0.5 * ((torch.relu(X @ Wp.T) @ ap - y) ** 2).mean()).backward()  # the baseline's loss, by autograd
+    torch.testing.assert_close(Wb, W - 0.1 * Wp.grad)
+    torch.testing.assert_close(ab, a - 0.1 * ap.grad)
+
+
+def test_bench_cli_rejects_bad_arguments():
+    with pytest.raises(SystemExit):
+        bench.main(["--steps", "0"])
