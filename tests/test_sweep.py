@@ -26,7 +26,7 @@ def test_rows_follow_configs_and_cache(tmp_path):
     assert CALLS == [] and all(r["cached"] for r in again)
     files = sorted(tmp_path.glob("*.json"))
     assert len(files) == 3 and all(json.loads(f.read_text())["config"]["x"] in (1, 2, 3) for f in files)
-    assert not list(tmp_path.glob(".tmp-*"))
+    assert not list(tmp_path.glob(".*tmp*"))
 
 
 def test_resumes_after_interruption_without_recomputing(tmp_path):
