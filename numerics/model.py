@@ -138,8 +138,9 @@ def loss_and_grad(
     if n == 0:
         raise ValueError("X has no rows (n = 0): the loss is an average over samples")
     width = W.shape[-2] * math.prod(W.shape[:-2])
-    plain = W.dim() == 2 and X.dim() == 2 and not vector and loss == "square" and activation == "relu" and gates is None
-    block = _plain_block if plain else _general_block
+    simple = X.dim() == 2 and not vector and activation == "relu" and gates is None
+    plain = simple and W.dim() == 2 and loss == "square"
+    block = _plain_block if plain else _seeds_block if simple and W.dim() == 3 else _general_block
     if block_rows is None and n * width <= BLOCK_ELEMENTS:  # one block: no slicing, fewest dispatches
         L, grad_a, grad_Wt = block(W, a, X, y, loss, activation, gates, slice(None), n)
     else:
@@ -165,6 +166,19 @@ def _plain_block(W, a, Xb, yb, loss, activation, gates, rows, n):
     Lb = torch.dot(r, r).mul_(0.5 * n)
     ga = torch.mv(H.T, r)
     return Lb, ga, torch.mm(Xb.T * r, H.gt_(0))  # 1.0 where z > 0, else 0.0: relu'(0) = 0
+
+
+def _seeds_block(W, a, Xb, yb, loss, activation, gates, rows, n):
+    """One block of S networks W (S, m, d) on one data set with scalar output and ReLU: the S·m neurons as one
+    wide layer, so both products are single GEMMs, (b, d)·(d, S·m) and (d, b)·(b, S·m), instead of S small ones."""
+    S, m, d = W.shape
+    H = torch.mm(Xb, W.reshape(S * m, d).T).clamp_min_(0)  # (b, S·m)
+    H3 = H.view(-1, S, m)
+    Lb, e = _summed_error((H3 * a).sum(-1).T, yb, loss, 1)  # h as (S, b)
+    r = e.T.mul_(-1.0 / n).unsqueeze(-1)  # (b, S, 1): r̃ of _plain_block, per seed
+    ga = (H3 * r).sum(0)
+    M = H.gt_(0).view(-1, S, m).mul_(r).view(-1, S * m)  # σ'(z)·r̃: relu'(0) = 0
+    return Lb / n, ga, torch.mm(Xb.T, M).view(d, S, m).permute(1, 0, 2)
 
 
 def _general_block(W, a, Xb, yb, loss, activation, gates, rows, n):

@@ -159,6 +159,20 @@ def test_common_case_fast_path_equals_general_path():
     _close(fast.grad_a, general.grad_a[0], rtol=1e-14)
 
 
+@given(problems(allow_vector=False), st.integers(1, 4))
+def test_seed_batched_path_equals_the_general_path(prob, seeds):
+    """S networks on one data set take the wide-layer path; the fixed-gating form of the same pattern takes the
+    general one: the two agree for any problem and seed count."""
+    W, a, X, y, loss = prob
+    W = W if W.dim() == 3 else W.expand(seeds, *W.shape).clone()
+    a = a if a.dim() == 2 else a.expand(seeds, *a.shape).clone()
+    fast = loss_and_grad(W, a, X, y, loss)
+    general = loss_and_grad(W, a, X, y, loss, gates=(X @ W.mT > 0))
+    _close(fast.loss, general.loss, rtol=1e-13)
+    _close(fast.grad_W, general.grad_W, rtol=1e-13)
+    _close(fast.grad_a, general.grad_a, rtol=1e-13)
+
+
 def test_float32_runs_in_float32_and_tracks_float64():
     rng = np.random.default_rng(4)
     W, a, X, y = (torch.tensor(rng.standard_normal(s)) for s in ((20, 5), (20,), (50, 5), (50,)))
