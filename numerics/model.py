@@ -97,7 +97,7 @@ class LossGrad:
     """Loss and gradients at θ = (W, a)."""
 
     loss: torch.Tensor  # (...)
-    grad_W: torch.Tensor  # like W
+    grad_W: torch.Tensor  # like W (often a transposed view of the (d, m) product: .contiguous() before .view)
     grad_a: torch.Tensor  # like a
 
 
