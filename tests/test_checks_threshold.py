@@ -58,3 +58,26 @@ def test_device_cuda_without_a_gpu_is_a_clear_error(capsys):
         pytest.skip("a GPU is present")
     assert runner.main(["--only", "threshold.sweep", "--device", "cuda"]) == 2
     assert "torch sees no CUDA device" in capsys.readouterr().err
+
+
+def _interpolation_persists(n, seed):
+    """Wrong claim: no threshold, the network keeps interpolating (OLS train reference replaced by 0)."""
+    return dict(suite.references(n, seed), ols_train=0.0)
+
+
+def _sigma_not_squared_train(n, seed):
+    """Missing factor: the OLS train MSE scaled by σ/σ² = 2 (σ = 0.5)."""
+    r = suite.references(n, seed)
+    return dict(r, ols_train=r["ols_train"] / suite.SIGMA)
+
+
+def test_robustness_check_passes_and_has_teeth(tmp_path):
+    """BF-P19 on real GeLU and Adam runs (about 30 s), then the same runs judged against wrong references."""
+    from checks.suites import threshold_robustness as rob
+
+    ctx = Context(tier="standard", out=tmp_path)
+    observed = rob.ThresholdRobustness().observe(ctx)
+    for check, status in ((rob.ThresholdRobustness(), PASS),
+                          (rob.ThresholdRobustness(reference=_interpolation_persists), FAIL),
+                          (rob.ThresholdRobustness(reference=_sigma_not_squared_train), FAIL)):
+        assert check.judge(check.predict(ctx), observed).status == status
