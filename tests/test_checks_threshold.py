@@ -81,3 +81,23 @@ def test_robustness_check_passes_and_has_teeth(tmp_path):
                           (rob.ThresholdRobustness(reference=_interpolation_persists), FAIL),
                           (rob.ThresholdRobustness(reference=_sigma_not_squared_train), FAIL)):
         assert check.judge(check.predict(ctx), observed).status == status
+
+
+def test_dependence_check_passes_and_has_teeth(tmp_path):
+    """BF-P17 on a coarse real sweep (quick protocol, d = 5 → 10), judged with theory's n_suff = c d³ and with wrong
+    dependences: n* independent of d (exponent 0) and shrinking with d (wrong sign)."""
+    import dataclasses
+
+    import sympy as sp
+
+    from checks.suites import threshold_dependence as dep
+    from theory.references import sufficient_threshold
+
+    ctx = Context(tier="quick", out=tmp_path)
+    observed = dep.ThresholdDependence().observe(ctx)
+    f = sufficient_threshold()
+    d = f.args[0]
+    for formula, status in ((f, PASS), (dataclasses.replace(f, rhs=f.rhs / d ** 3), FAIL),
+                            (dataclasses.replace(f, rhs=f.rhs / d ** 4), FAIL)):
+        check = dep.ThresholdDependence(threshold=formula)
+        assert check.judge(check.predict(ctx), observed).status == status, sp.srepr(formula.rhs)

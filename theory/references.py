@@ -76,5 +76,23 @@ def expected_mse() -> dict[str, Formula]:
     }
 
 
+def sufficient_threshold() -> Formula:
+    """F2.10 threshold [V: review thread, authors' replies]: the theorem's sufficient n* grows faster than d³ and does
+    not involve m (Theorem 2) nor, once n is large, λ. Written n_suff = c·d³ with c unknown; the bound may be loose,
+    so only the direction of each dependence is a prediction for the observed n*."""
+    c, d, m, lam = sp.symbols("c d m lambda", positive=True)
+    return Formula("F2.10-threshold", "sufficient threshold", "[V]",
+                   "sample size beyond which the theorem guarantees no interpolation (constant unknown)",
+                   c * d ** 3, (d, m, lam, c), sp.Symbol("n_suff"))
+
+
+def elasticity(formula: Formula, var: str) -> sp.Expr:
+    """∂ ln n / ∂ ln v, the exponent of the dependence on the argument named `var` (3 for d, 0 for m and λ here)."""
+    v = next((a for a in formula.args if a.name == var), None)
+    if v is None:
+        raise ValueError(f"{var!r} is not an argument of {formula.id}; use one of {[a.name for a in formula.args]}")
+    return sp.simplify(v * sp.diff(formula.rhs, v) / formula.rhs)
+
+
 def formulas() -> dict[str, Formula]:
-    return expected_mse()
+    return {**expected_mse(), "F2.10-threshold": sufficient_threshold()}

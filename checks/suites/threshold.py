@@ -98,7 +98,7 @@ def sweep_config(ctx) -> dict:
 def sweep_rows(ctx, ns, seeds, **kw) -> list[dict]:
     """The cached sweep over n × seeds: 2 CPU processes, one point per (n, seed); on a GPU (ctx.device cuda) one
     batched point per n holding all seeds."""
-    plateau = plateau_time(kw["lam"], kw["m"])
+    plateau = plateau_time(kw["lam"], kw["m"], kw.get("d", D))
     cache = ctx.out / "cache" / "threshold"
     if ctx.device.startswith("cuda"):
         configs = [dict(n=int(n), seeds=[int(ctx.seed + s) for s in seeds], plateau=plateau, device=ctx.device, **kw)
