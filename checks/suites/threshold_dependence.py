@@ -73,7 +73,7 @@ class ThresholdDependence(Check):
                 per[v] = dict(predicted_exponent=p, n_star=star, base_n_star=b_star, train_median=med)
                 continue
             steps = math.log2(star / b_star)  # grid steps of a factor 2
-            exponent = math.log(star / b_star) / math.log(CHANGES[v][2] / base_value)
+            exponent = math.log(star / b_star) / math.log(CHANGES[v][2] / base_value) + 0.0  # no "-0.0"
             good = steps >= 1 if p > 0 else steps <= -1 if p < 0 else abs(steps) <= 1
             ok &= good
             per[v] = dict(predicted_exponent=p, value=CHANGES[v][2], base_value=base_value, n_star=star, bracket=lo,
