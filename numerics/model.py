@@ -87,8 +87,8 @@ def _summed_error(h: torch.Tensor, y: torch.Tensor, loss: str, sample_dims: int 
 
 def error_signal(h: torch.Tensor, y: torch.Tensor, loss: str, sample_dims: int | None = None):
     """(L, e) with e_k = −n ∂L/∂h(x_k); L has the leading (seed) shape of h (`sample_dims` as in _summed_error)."""
-    total, e = _summed_error(h, y, loss, sample_dims)
     sample_dims = y.dim() if sample_dims is None else sample_dims
+    total, e = _summed_error(h, y, loss, sample_dims)
     return total / y.shape[y.dim() - sample_dims], e
 
 

@@ -12,6 +12,16 @@ def protected(W0: np.ndarray, a0: np.ndarray, rtol: float = 1e-12) -> np.ndarray
     return a2 - w2 >= -rtol * (a2 + w2)
 
 
+def sign_violations(Ws: np.ndarray, As: np.ndarray) -> int:
+    """Neurons with a_j² ≥ ‖w_j‖² at the first checkpoint whose sign(a_j) changed at a later one (BF-P3).
+
+    Ws (C, ..., m, d) and As (C, ..., m): checkpoints first. 0 for vector outputs (As of Ws's rank)."""
+    if As.ndim == Ws.ndim:
+        return 0
+    flipped = (np.sign(As) != np.sign(As[0])).any(axis=0)
+    return int(np.sum(protected(Ws[0], As[0]) & flipped))
+
+
 @dataclass
 class Trajectory:
     """Checkpointed state of one run (a leading seed axis after the checkpoint axis, if batched).
@@ -54,10 +64,7 @@ class Trajectory:
         Gradient flow forbids it (F3.1); under GD it signals a step too large for the O(η²) defect.
         Scalar outputs only (0 for vector outputs).
         """
-        if self.a.ndim == self.W.ndim:
-            return 0
-        flipped = (np.sign(self.a) != np.sign(self.a[0])).any(axis=0)
-        return int(np.sum(protected(self.W[0], self.a[0]) & flipped))
+        return sign_violations(self.W, self.a)
 
     def at_time(self, t: float) -> int:
         """Index of the checkpoint nearest to flow time t (requested times are rounded to whole steps)."""

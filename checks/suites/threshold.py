@@ -14,7 +14,7 @@ import torch
 
 import numerics
 from numerics import data
-from numerics.record import protected
+from numerics.record import sign_violations
 from numerics.sweep import run_sweep
 from theory import extremal
 from theory import references as ref
@@ -72,9 +72,8 @@ def threshold_seeds(n: int, seeds, d: int = D, m: int = 200, lam: float = 1e-3, 
 def _summary(n, seed, d, time, loss, Ws, As, plateau, activation, optimizer) -> dict:
     """Train/test MSE along the run, and (W, a) with their MSEs at the plateau and at the end."""
     te = test_points(d, seed)
-    violations = int(np.sum(protected(Ws[0], As[0]) & (np.sign(As) != np.sign(As[0])).any(axis=0)))
     out = {"n": n, "seed": seed, "time": np.asarray(time).tolist(), "train_mse": (2 * np.asarray(loss)).tolist(),
-           "sign_flips": violations if optimizer == "gd" else 0}
+           "sign_flips": sign_violations(Ws, As) if optimizer == "gd" else 0}
     for tag, i in (("plateau", int(np.argmin(np.abs(np.asarray(time) - plateau)))), ("end", len(time) - 1)):
         h = numerics.forward(torch.tensor(Ws[i]), torch.tensor(As[i]), torch.tensor(te.X),
                              activation=activation).numpy()
