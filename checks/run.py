@@ -24,7 +24,7 @@ from .discover import discover
 from .io import write_json
 from .table import format_table
 
-OWN_DATA_CHECKS = ("racing.fixed_gating", "racing.race", "racing.merge_prune")
+OWN_DATA_CHECKS = ("racing.fixed_gating", "racing.race", "racing.merge_prune", "early_alignment.alignment")
 CONFIG_KEYS = ("lam", "m", "lr", "steps")
 
 

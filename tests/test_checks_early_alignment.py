@@ -61,3 +61,20 @@ def test_failure_rate_has_teeth(ctx):
 
     assert FailureRate().run(ctx).status == PASS
     assert FailureRate(reference=lambda X, y: 0.0).run(ctx).status == FAIL  # "it always reaches the global min"
+
+
+def _mirrored_any_d(X, y):
+    """Wrong prediction on any d: every extremal vector of extremal_vectors with the wrong sign."""
+    return [extremal.Extremal(-e.u, e.kind, e.G, e.rate, e.pattern) for e in extremal.extremal_vectors(X, y)]
+
+
+def test_alignment_on_user_data_in_five_dimensions(ctx):
+    """Own data (d = 5, labels of both signs): positives align to positive extremal vectors, negatives to negative
+    ones; the mirrored prediction FAILs."""
+    from numerics import data
+
+    ds = data.linear_teacher(40, 5, 0.1, seed=0)
+    v = Alignment().with_data(ds, m=200).run(ctx)
+    assert v.status == PASS, (v.observed, v.message)
+    assert "negatives align" in v.predicted and len(v.figures) == 1  # no polar view for d ≠ 2
+    assert Alignment(extremals=_mirrored_any_d).with_data(ds, m=200).run(ctx).status == FAIL

@@ -1,7 +1,7 @@
 """F2.2–F2.10: G_n, extremal vectors (enumeration vs search), pattern bound, population limit, OLS references."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numerics import data
@@ -114,3 +114,18 @@ def test_descent_neuron_exists_at_the_spurious_point(eta, seed):
     h_new = ds.X @ ref.ols(ds.X, ds.y) + s * eps * eps * np.maximum(ds.X @ v, 0)
     dL_obs = (0.5 * np.mean((h_new - ds.y) ** 2) - ref.ols_loss(ds.X, ds.y)) / eps ** 2
     assert dL_obs == pytest.approx(dL, rel=1e-4)
+
+
+@settings(max_examples=5)
+@given(st.integers(4, 7), st.integers(0, 1000))
+def test_extremal_vectors_in_any_dimension_are_unit_with_consistent_kind(d, seed):
+    """d > 3 uses projected ascent: unit vectors, kind 'min' ⇔ G_n(u) < 0, rate = |G_n(u)|; d ≤ 3 is the enumeration."""
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((12, d)), rng.standard_normal(12)
+    ext = ex.extremal_vectors(X, y)
+    assert any(e.kind == "min" for e in ext) and any(e.kind == "max" for e in ext)
+    for e in ext:
+        assert abs(np.linalg.norm(e.u) - 1) < 1e-12
+        assert (e.G < 0) == (e.kind == "min") and abs(abs(e.G) - e.rate) < 1e-12
+    X3 = X[:, :3]
+    assert len(ex.extremal_vectors(X3, y)) == len(ex.enumerate_extremal(X3, y))

@@ -192,6 +192,19 @@ def ascent_extremal(X, y, sign: float = 1.0, n_starts: int = 64, steps: int = 30
     return out
 
 
+def extremal_vectors(X, y, seed: int = 0) -> list[Extremal]:
+    """Extremal vectors of G_n for any d: the exact enumeration for d ≤ 3, else projected ascent of both signs
+    (`ascent_extremal`; kind 'min' = positive neurons, rate = |G_n(u)|), found from `seed`."""
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    if X.shape[1] <= 3:
+        return enumerate_extremal(X, y)
+    out = []
+    for sign, kind in ((1.0, "min"), (-1.0, "max")):
+        for u, value in ascent_extremal(X, y, sign, seed=seed):
+            out.append(Extremal(u, kind, float(G_n(u, X, y)), value, tuple(bool(b) for b in X @ u > 0)))
+    return out
+
+
 def pattern_bound(n: int, d: int) -> int:
     """N(n, d) = 2 Σ_{i=0}^{d−1} C(n−1, i) (F2.6)."""
     return int(2 * sum(sp.binomial(n - 1, i) for i in range(d)))

@@ -19,15 +19,15 @@ EPS = (0.1, 0.2, 0.3, 0.5)  # fractions ε of the horizon T_λ at which alignmen
 COS_ALIGNED = 0.99  # "within a small angle" of BF-P1
 
 
-def early_run(ds, m: int, lam: float, seed: int, eps_max: float = 0.5, scheme: str = "balanced"):
-    """GD (step 0.05) up to ε_max·T_λ, T_λ = ln(1/λ_eff)/g* (F2.5), λ_eff = median ‖w_j(0)‖."""
+def early_run(ds, m: int, lam: float, seed: int, eps_max: float = 0.5, scheme: str = "balanced", lr: float = 0.05,
+              extremals=extremal.enumerate_extremal):
+    """GD up to ε_max·T_λ, T_λ = ln(1/λ_eff)/g* (F2.5), g* the largest rate of `extremals`, λ_eff = median ‖w_j(0)‖."""
     X, y = ds.inputs, ds.y
-    ext = extremal.enumerate_extremal(X, y)
-    g_star = max(e.rate for e in ext)
+    g_star = max(e.rate for e in extremals(X, y))
     W, a = numerics.init_params(m, X.shape[1], scale=lam, scheme=scheme, seed=seed)
     lam_eff = float(W.norm(dim=1).median())
     T = extremal.alignment_horizon(lam_eff, g_star)
-    tr = numerics.train(X, y, W, a, lr=0.05, horizon=eps_max * T, record_at_times=[e * T for e in EPS],
+    tr = numerics.train(X, y, W, a, lr=lr, horizon=eps_max * T, record_at_times=[e * T for e in EPS],
                         n_checkpoints=10, progress=False)
     return tr, T
 
@@ -74,55 +74,85 @@ class Alignment(Check):
     paper = "BF-EA"
     prediction_id = "BF-P1"
     claim = ("At t = eps*T_lambda the fraction of alive positive neurons within cos > 0.99 of a positive extremal vector "
-             "of G_n rises to 1 as lambda -> 0, while max|h(x_k)| stays small and negative neurons die (E2 data)")
+             "of G_n rises to 1 as lambda -> 0, while max|h(x_k)| stays small and negative neurons die (E2 data, or "
+             "yours: checks.run)")
     provenance = "[R]"
     tolerance_rationale = ("Trend test at eps = 0.3: non-decreasing in 1/lambda (slack 0.02 for finite m) and >= 0.9 "
                            "at the smallest lambda ([C] table of BF-P1: 1.00 at 1e-8); max|h| must decrease and "
-                           "the active-negative fraction at the smallest lambda must be <= 0.05 ([C] 0.001).")
+                           "the active-negative fraction at the smallest lambda must be <= 0.05 ([C] 0.001). On user data with labels of "
+                           "both signs, negative neurons align to the negative extremal vectors instead (the mirror "
+                           "of BF-P1, [R]): >= 0.9 of them at the smallest lambda.")
+
+    user: dict | None = None
 
     def __init__(self, extremals=None):
-        self.extremals = extremals or extremal.enumerate_extremal
+        self.extremals = extremals or extremal.extremal_vectors
+
+    def with_data(self, ds, lam: float = 1e-3, m: int = 300, lr: float = 0.05, steps: int = 1500):
+        """Run on a user's Dataset: λ ∈ {lam, lam·1e-3, lam·1e-6}, width m, step lr; the horizon is ½T_λ from
+        theory, so `steps` is not used."""
+        self.user = dict(ds=ds, lam=lam, m=m, lr=lr)
+        return self
+
+    def dataset(self):
+        return self.user["ds"] if self.user else data.one_d_three_points()
 
     def predict(self, ctx):
-        ds = data.one_d_three_points()
-        pos = [e.u for e in self.extremals(ds.inputs, ds.y) if e.kind == "min"]
-        return {"positive_extremals": np.array(pos).reshape(-1, ds.inputs.shape[1])}
+        ds = self.dataset()
+        ext, d = self.extremals(ds.inputs, ds.y), ds.inputs.shape[1]
+        return {"positive_extremals": np.array([e.u for e in ext if e.kind == "min"]).reshape(-1, d),
+                "negative_extremals": np.array([e.u for e in ext if e.kind == "max"]).reshape(-1, d),
+                "labels_nonnegative": bool(np.all(ds.y >= 0))}
 
     def observe(self, ctx):
-        ds = data.one_d_three_points()
-        lams = ctx.pick([1e-2, 1e-4, 1e-8], [1e-2, 1e-4, 1e-8, 1e-16])
-        m = ctx.pick(500, 2000)
+        ds, u = self.dataset(), self.user
+        lams = [u["lam"] * f for f in (1.0, 1e-3, 1e-6)] if u else ctx.pick([1e-2, 1e-4, 1e-8], [1e-2, 1e-4, 1e-8, 1e-16])
+        m = u["m"] if u else ctx.pick(500, 2000)
         runs = []
         for lam in lams:
-            tr, T = early_run(ds, m, lam, ctx.seed)
+            tr, T = early_run(ds, m, lam, ctx.seed, lr=u["lr"] if u else 0.05, extremals=self.extremals)
             alive_pos = (tr.a[0] > 0) & tr.patterns[0].any(axis=0)
+            alive_neg = (tr.a[0] < 0) & tr.patterns[0].any(axis=0)
             per_eps = []
             for eps in EPS:
                 i = tr.at_time(eps * T)
                 h = numerics.forward(torch.tensor(tr.W[i]), torch.tensor(tr.a[i]), torch.tensor(ds.inputs)).numpy()
                 neg_active = tr.patterns[i][:, tr.a[0] < 0].any(axis=0).mean()
-                per_eps.append(dict(eps=eps, W=tr.W[i][alive_pos], max_h=float(np.abs(h).max()),
-                                    neg_active=float(neg_active)))
+                per_eps.append(dict(eps=eps, W=tr.W[i][alive_pos], W_neg=tr.W[i][alive_neg],
+                                    max_h=float(np.abs(h).max()), neg_active=float(neg_active)))
             frames = [(float(tr.time[tr.at_time(e * T)]), tr.W[tr.at_time(e * T)], tr.a[0]) for e in (0.0,) + EPS]
             runs.append(dict(lam=lam, T=T, per_eps=per_eps, frames=frames))
         return {"runs": runs}
 
     def judge(self, predicted, observed):
-        P = predicted["positive_extremals"]
+        P, N = predicted["positive_extremals"], predicted["negative_extremals"]
+
+        def aligned(W, E):
+            if not len(W) or not len(E):
+                return 0.0
+            U = W / np.linalg.norm(W, axis=1, keepdims=True)
+            return float(np.mean((U @ E.T).max(axis=1) > COS_ALIGNED))
+
         rows = []
         for run in observed["runs"]:
-            fr = {}
-            for e in run["per_eps"]:
-                U = e["W"] / np.linalg.norm(e["W"], axis=1, keepdims=True)
-                fr[e["eps"]] = float(np.mean((U @ P.T).max(axis=1) > COS_ALIGNED)) if len(P) else 0.0
+            fr = {e["eps"]: aligned(e["W"], P) for e in run["per_eps"]}
             at = run["per_eps"][EPS.index(0.3)]
-            rows.append(dict(lam=run["lam"], T=run["T"], fraction=fr, max_h=at["max_h"], neg_active=at["neg_active"]))
+            rows.append(dict(lam=run["lam"], T=run["T"], fraction=fr, max_h=at["max_h"], neg_active=at["neg_active"],
+                             fraction_negative=aligned(at["W_neg"], N)))
         f = [r["fraction"][0.3] for r in rows]
         hs = [r["max_h"] for r in rows]
+        # E2 labels are positive: negative neurons die (BF-P4); with labels of both signs they align to the negative
+        # extremal vectors instead, the mirror image of BF-P1
+        if predicted["labels_nonnegative"]:
+            negatives_ok, neg_rule = rows[-1]["neg_active"] <= 0.05, "negatives die"
+        else:
+            negatives_ok, neg_rule = rows[-1]["fraction_negative"] >= 0.9, "negatives align to negative extremals"
         ok = (all(b >= a - 0.02 for a, b in zip(f, f[1:])) and f[-1] >= 0.9
-              and all(b < a for a, b in zip(hs, hs[1:])) and rows[-1]["neg_active"] <= 0.05)
+              and all(b < a for a, b in zip(hs, hs[1:])) and negatives_ok)
         obs = ", ".join(f"λ={r['lam']:.0e}: {r['fraction'][0.3]:.2f}" for r in rows)
-        return self.verdict(PASS if ok else FAIL, "fraction ↑ 1 as λ → 0", obs,
+        if not predicted["labels_nonnegative"]:
+            obs += f"; negatives aligned {rows[-1]['fraction_negative']:.2f}"
+        return self.verdict(PASS if ok else FAIL, f"fraction ↑ 1 as λ → 0; {neg_rule}", obs,
                             "monotone, ≥ 0.9 at smallest λ", runs=rows)
 
     def figure(self, predicted, observed, ctx, verdict):
@@ -132,10 +162,13 @@ class Alignment(Check):
         for r in verdict.numbers["runs"]:
             ax.plot(EPS, [r["fraction"][str(e)] for e in EPS], "o-",
                     label=f"λ = {r['lam']:.0e}")
+        where = "your data" if self.user else "the 1-D data"
         ax.set(xlabel="ε (time / T_λ)", ylabel="aligned fraction (cos > 0.99)", ylim=(0, 1.05),
-               title="Early alignment on the 1-D data (BF-P1)")
+               title=f"Early alignment on {where} (BF-P1)")
         ax.legend(fontsize=8)
         paths = [save_figure(fig, ctx.figure_path(self.name))]
+        if predicted["positive_extremals"].shape[1] != 2:  # the polar view needs 2-D inputs (w, b)
+            return paths
         run = observed["runs"][-1]  # smallest λ: neurons in polar coordinates (angle atan2(b, w)), as in BF-EA
         frames = run["frames"]
         fig, axes = plt.subplots(1, len(frames), subplot_kw={"projection": "polar"}, figsize=(3.4 * len(frames), 3.4))
