@@ -113,10 +113,21 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=20, help="timed steps per repeat at n·m ≤ 1e5 (fewer above)")
     p.add_argument("--float32", action="store_true", help="time float32 instead of float64")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--size", action="append", metavar="N,M,D", help="time this size instead of the default grid "
+                   "(repeatable), e.g. --size 5000,2000,20")
     args = p.parse_args(argv)
     if args.steps < 1 or args.threads < 1:
         p.error("--steps and --threads must be ≥ 1")
-    rows = run(steps=args.steps, dtype=torch.float32 if args.float32 else torch.float64, threads=args.threads)
+    sizes = SIZES
+    if args.size:
+        try:
+            sizes = tuple(tuple(int(v) for v in s.split(",")) for s in args.size)
+        except ValueError:
+            p.error(f"--size takes three integers N,M,D, got {args.size}")
+        if any(len(s) != 3 or min(s) < 1 for s in sizes):
+            p.error(f"--size takes three integers N,M,D ≥ 1, got {args.size}")
+    rows = run(sizes=sizes, steps=args.steps, dtype=torch.float32 if args.float32 else torch.float64,
+               threads=args.threads)
     print(format_rows(rows))
     return 0
 

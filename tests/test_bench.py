@@ -28,5 +28,12 @@ def test_bench_engine_step_is_the_gradient_step():
 
 
 def test_bench_cli_rejects_bad_arguments():
-    with pytest.raises(SystemExit):
-        bench.main(["--steps", "0"])
+    for argv in (["--steps", "0"], ["--size", "10,20"], ["--size", "a,b,c"], ["--size", "10,0,3"]):
+        with pytest.raises(SystemExit):
+            bench.main(argv)
+
+
+def test_bench_cli_times_a_given_size(capsys):
+    assert bench.main(["--size", "30,20,3", "--steps", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[1].split()[:3] == ["30", "20", "3"]
