@@ -101,8 +101,9 @@ def event_flow(X, y, W0, a0, *, horizon: float, step: float, record_at_times=(),
             if locate_events and not torch.equal(_gating(W1, X), D):
                 h, W1, a1 = _first_flip(W, a, X, y, D, h, tableau, loss, event_tol)
                 D1 = _gating(W1, X)
-                flips.extend(_record_flips(D, D1, t + h))
-                _refuse_sliding(W1, a1, X, y, D, D1, loss, t + h)
+                ks, js = torch.nonzero(D != D1, as_tuple=True)
+                flips.extend((t + h, int(k), int(j), int(D1[k, j])) for k, j in zip(ks, js))
+                _refuse_sliding(W1, a1, X, y, D1, ks, js, loss, t + h)
                 D = D1
                 if len(flips) > max_events:
                     raise RuntimeError(f"more than max_events={max_events} gating flips before t={t + h:g}; "
@@ -133,14 +134,8 @@ def _first_flip(W, a, X, y, D, h, tableau, loss, event_tol):
     return hi, W_hi, a_hi
 
 
-def _record_flips(D0, D1, t):
-    ks, js = torch.nonzero(D0 != D1, as_tuple=True)
-    return [(t, int(k), int(j), int(D1[k, j])) for k, j in zip(ks, js)]
-
-
-def _refuse_sliding(W, a, X, y, D0, D1, loss, t):
-    """Each flipped pre-activation must keep moving to its new side under the new gating's field."""
-    ks, js = torch.nonzero(D0 != D1, as_tuple=True)
+def _refuse_sliding(W, a, X, y, D1, ks, js, loss, t):
+    """Each flipped pre-activation (samples ks, neurons js) must keep moving to its new side under D1's field."""
     grad_W = model.loss_and_grad(W, a, X, y, loss, gates=D1).grad_W
     zdot = -(X[ks] * grad_W[js]).sum(-1)  # d/dt (w_j·x_k) = −x_k·∂L/∂w_j under the new gating
     side = torch.where(D1[ks, js], 1.0, -1.0).to(zdot.dtype)

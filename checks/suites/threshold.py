@@ -26,6 +26,7 @@ from ..io import save_figure
 D, SIGMA, LR = 5, 0.5, 0.2
 N_TEST = 20_000
 NOT_INTERPOLATING = 0.5  # n* = smallest n from which the median train MSE stays ≥ 0.5 σ² (stated fraction)
+INTERPOLATING = 0.1  # below n*: the median train MSE is ≤ 0.1 σ²
 
 
 def sigma_ball(d: int) -> np.ndarray:
@@ -233,7 +234,7 @@ class ThresholdSweep(Check):
         n_star, below = locate_threshold(ns, [p["train"] for p in per], sigma2)
         lo, hi = per[0], per[-1]
         checks = {
-            "interpolates below": lo["train"] <= 0.1 * sigma2 and lo["test"] > sigma2,
+            "interpolates below": lo["train"] <= INTERPOLATING * sigma2 and lo["test"] > sigma2,
             "finite n*": n_star is not None and n_star > ns[0],
             "train ≈ OLS above": abs(hi["train"] / hi["ols_train"] - 1) <= 0.10,
             "test ≈ OLS above": abs(hi["test"] / hi["ols_test"] - 1) <= 0.10,

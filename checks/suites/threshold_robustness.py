@@ -7,9 +7,8 @@ from numerics.sweep import run_sweep
 
 from ..core import FAIL, PASS, Check, register
 from ..io import save_figure
-from .threshold import NOT_INTERPOLATING, SIGMA, references, threshold_point
+from .threshold import INTERPOLATING, NOT_INTERPOLATING, SIGMA, references, threshold_point
 
-INTERPOLATING = 0.1  # below n*: train MSE ≤ 0.1 σ² (the threshold.sweep criterion)
 # (activation, optimizer, step, steps, n below, n above): each variant is a fixed protocol. Adam at step 1e-3 keeps
 # fitting slowly, so its "above" point is taken further out (at n = 1280 it was at 0.49 σ² after 20000 steps).
 VARIANTS = (("gelu", "gd", 0.2, 20_000, 20, 640), ("relu", "adam", 1e-3, 20_000, 20, 2560))
