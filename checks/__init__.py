@@ -1,15 +1,26 @@
-"""checks: predicted (theory) vs observed (numerics) verdicts. `python -m checks.all` runs them all."""
-from .core import ERROR, FAIL, INCONCLUSIVE, PASS, REGISTRY, Check, Context, Verdict, register
-from .discover import discover
+"""checks: predicted (theory) vs observed (numerics) verdicts. `python -m checks.all` runs them all.
 
-__all__ = ["ERROR", "FAIL", "INCONCLUSIVE", "PASS", "REGISTRY", "Check", "Context", "Verdict", "discover",
-           "register", "run"]
+    import checks
+    verdicts = checks.run_all(tier="quick", only="conservation.*")      # list[Verdict]
+    v = checks.run("racing.race", X, y, m=1000, lam=1e-4)               # own data + design overrides
+
+A check is a claim about a declared design (`checks.design.Design`), judged by named criteria
+(`checks.criteria`); `checks.strategies` holds the public Hypothesis strategies of instance families.
+"""
+from .core import REGISTRY, Check, Variant, register
+from .criteria import ERROR, FAIL, INCONCLUSIVE, PASS, Criterion
+from .design import TIERS, Design
+from .errors import CheckError
+from .verdict import Verdict
+
+__all__ = ["ERROR", "FAIL", "INCONCLUSIVE", "PASS", "REGISTRY", "TIERS", "Check", "CheckError", "Criterion",
+           "Design", "Variant", "Verdict", "discover", "register", "run", "run_all"]
 
 
 def __getattr__(name):
-    """`checks.run(name, X, y, **config)`: the own-data runner, loaded on first use (a callable module)."""
-    if name == "run":
-        import importlib
+    """`checks.run`, `checks.run_all`, `checks.discover`: loaded on first use (the suites import torch)."""
+    if name in ("run", "run_all", "discover"):
+        from . import api
 
-        return importlib.import_module(".run", __name__)
+        return getattr(api, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,148 +1,274 @@
-"""The check frame: claim + provenance, predict() from theory, observe() from a real run, a verdict.
+"""The check frame: a claim about a declared design, judged by named criteria against theory's prediction.
 
-A check never hard-codes its prediction: `predict` evaluates formulas of `theory`, and the formulas a
-check uses are constructor arguments, so a test can hand it a deliberately wrong one and see FAIL.
+A check is a class with metadata (`name`, `paper`, `prediction_id`, `claim`, `provenance`), a `design` class
+(`checks.design.Design`), the theory objects its prediction is computed from (`uses`), and three methods:
+
+    predict(design, th)        -> dict   # from theory only: `th.<key>` is the object `uses[key]()` built
+    observe(design)            -> dict   # a real run; never sees the prediction
+    criteria(design, pred, obs) -> list[Criterion]
+
+plus, optionally, `numbers(...)` (extra record numbers), `figures(...)` (matplotlib figures, saved by the frame),
+`alternatives` (near-miss predictions a referee would propose, judged on the same observation: the check PASSes
+only if each is rejected) and `mutants` (wrong formulas a bug could introduce: the generic teeth test asserts each
+makes the check FAIL), and `family(design)` (a Hypothesis strategy of instances, see `checks.family`).
+The frame derives every status, writes nothing itself (see `checks.runner`), and turns any exception into ERROR.
 """
 from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Callable, ClassVar
 
-PASS, FAIL, INCONCLUSIVE, ERROR = "PASS", "FAIL", "INCONCLUSIVE", "ERROR"
-TIERS = ("quick", "standard", "full")
-PAPERS = {
-    "Pinson": "Pinson 2026, It's not a Lottery, it's a Race (arXiv 2602.04832)",
-    "BF-EA": "Boursier & Flammarion, Early alignment ... two-edged sword (arXiv 2401.10791)",
-    "BF-ST": "Boursier & Flammarion, Simplicity bias and optimization threshold (arXiv 2410.02348)",
-    "ABIDE": "Marcotte, Gribonval, Peyré, Abide by the law and follow the flow (arXiv 2307.00144)",
-    "INTR": "Marcotte, Peyré, Gribonval, Intrinsic training dynamics (arXiv 2508.07370)",
-    "GF": "digest §1: full-batch GD is the gradient-flow proxy, validated by halving the step; F2.1 flow through the kinks",
-}
+from .criteria import ERROR, FAIL, INCONCLUSIVE, PASS, Criterion, status_of
+from .design import TIERS, Design
+from .errors import CheckError
+from .family import FamilyResult, run_family
+from .verdict import Verdict, commit, versions
+
+__all__ = ["Check", "Outcome", "Variant", "REGISTRY", "register", "relative_slope", "ERROR", "FAIL", "INCONCLUSIVE",
+           "PASS", "TIERS"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A changed prediction: some of the check's theory objects replaced (an alternative or a mutant).
+
+    Arguments:
+        name: what the variant claims instead ("p alone", "η instead of η²").
+        replace: key of `Check.uses` → function(original object) → replacement object.
+        against: the prediction ID whose criteria judge it ("" = the check's first ID).
+        why: for alternatives, the referee's reason to propose it.
+    """
+
+    name: str
+    replace: dict
+    against: str = ""
+    why: str = ""
+
+    def apply(self, th: SimpleNamespace) -> SimpleNamespace:
+        new = SimpleNamespace(**vars(th))
+        for key, change in self.replace.items():
+            if not hasattr(th, key):
+                raise CheckError(f"variant {self.name!r} replaces {key!r}, which the check does not use")
+            setattr(new, key, change(getattr(th, key)))
+        return new
 
 
 @dataclass
-class Verdict:
-    """The record a check returns and writes as JSON."""
+class Outcome:
+    """Everything one run of a check produced (before it is split into one Verdict per prediction ID)."""
 
-    check: str
-    paper: str
-    prediction_id: str
-    claim: str
-    provenance: str
-    predicted: str
-    observed: str
-    tolerance: str
-    rationale: str
-    status: str
+    design: Design
+    predicted: dict
+    observed: dict
+    criteria: list
+    alternatives: list = field(default_factory=list)
+    family: FamilyResult | None = None
     numbers: dict = field(default_factory=dict)
-    figures: list = field(default_factory=list)
-    seconds: float = 0.0
-    message: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class Context:
-    """Where and how hard to run: tier, output folder, device, base seed."""
-
-    tier: str = "quick"
-    out: Path = Path("results")
-    device: str = "cpu"
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.tier not in TIERS:
-            raise ValueError(f"tier={self.tier!r} is not supported; use one of {TIERS}")
-        self.out = Path(self.out)
-
-    def figure_path(self, name: str) -> Path:
-        path = self.out / "figures" / f"{name}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def pick(self, quick, standard, full=None):
-        """A tier-dependent setting."""
-        return {"quick": quick, "standard": standard, "full": standard if full is None else full}[self.tier]
 
 
 class Check:
-    """Subclasses set the class attributes and implement predict, observe and judge (figure optional)."""
+    """Base of every check; subclasses declare the class attributes below and implement observe/criteria."""
 
-    name: str = ""
-    paper: str = ""
-    prediction_id: str = ""
-    claim: str = ""
-    provenance: str = ""
-    tolerance_rationale: str = ""
-    tiers: tuple = TIERS
+    name: ClassVar[str] = ""
+    paper: ClassVar[str] = ""
+    prediction_id: ClassVar[str] = ""
+    also_judges: ClassVar[tuple] = ()          # further IDs some criteria name (one record each)
+    claim: ClassVar[str] = ""
+    claims: ClassVar[dict] = {}                # ID → claim, for also_judges
+    provenance: ClassVar[str] = ""
+    provenances: ClassVar[dict] = {}           # ID → provenance, for also_judges
+    design: ClassVar[type[Design]] = Design
+    tiers: ClassVar[tuple] = TIERS
+    uses: ClassVar[dict[str, Callable[[], Any]]] = {}
+    alternatives: ClassVar[tuple] = ()
+    mutants: ClassVar[tuple] = ()
 
-    def predict(self, ctx: Context) -> dict:
+    # ------------------------------------------------------------------ what a check implements
+    def predict(self, d: Design, th: SimpleNamespace) -> dict:
+        """The prediction, computed from theory objects only (`th.<key>`); default: the objects themselves."""
+        return dict(vars(th))
+
+    def observe(self, d: Design) -> dict:
         raise NotImplementedError
 
-    def observe(self, ctx: Context) -> dict:
+    def criteria(self, d: Design, pred: dict, obs: dict) -> list[Criterion]:
         raise NotImplementedError
 
-    def judge(self, predicted: dict, observed: dict) -> Verdict:
-        raise NotImplementedError
+    def numbers(self, d: Design, pred: dict, obs: dict) -> dict:
+        """Extra JSON-plain numbers for the record (per-run tables …)."""
+        return {}
 
-    def figure(self, predicted: dict, observed: dict, ctx: Context, verdict: Verdict) -> list[Path]:
-        """PNG figures of the run; `verdict` carries the numbers judge() derived (JSON-plain: str dict keys)."""
-        return []
+    def figures(self, d: Design, pred: dict, obs: dict, verdict: Verdict) -> dict:
+        """Figures of the run: suffix ("" for the main one) → matplotlib Figure; the frame saves them."""
+        return {}
 
-    def verdict(self, status: str, predicted: str, observed: str, tolerance: str, **numbers: Any) -> Verdict:
-        return Verdict(self.name, self.paper, self.prediction_id, self.claim, self.provenance, predicted,
-                       observed, tolerance, self.tolerance_rationale, status, _plain(numbers))
+    family: ClassVar[Callable | None] = None   # family(design) -> Hypothesis strategy of design changes
 
-    def run(self, ctx: Context) -> Verdict:
-        """predict → observe → judge → figure; any exception becomes an ERROR verdict with its reason."""
+    # ------------------------------------------------------------------ what the frame does
+    @classmethod
+    def ids(cls) -> tuple:
+        return (cls.prediction_id, *cls.also_judges)
+
+    def theory(self) -> SimpleNamespace:
+        """The theory objects of `uses`, built once per run."""
+        return SimpleNamespace(**{k: f() for k, f in self.uses.items()})
+
+    def judge(self, d: Design, th: SimpleNamespace, obs: dict) -> tuple[dict, list[Criterion]]:
+        """predict + criteria on a given observation (used for the prediction, alternatives and mutants)."""
+        pred = self.predict(d, th)
+        crit = list(self.criteria(d, pred, obs))
+        for c in crit:
+            if c.prediction_id and c.prediction_id not in self.ids():
+                raise CheckError(f"{self.name}: criterion {c.name!r} names {c.prediction_id}, not one of {self.ids()}")
+        return pred, crit
+
+    def _of(self, crit, pid):
+        return [c for c in crit if (c.prediction_id or self.prediction_id) == pid]
+
+    def score_variant(self, variant: Variant, d: Design, th, obs) -> dict:
+        """Judge `variant` on the same observation: its status on the criteria of the ID it targets."""
+        pid = variant.against or self.prediction_id
+        try:
+            _, crit = self.judge(d, variant.apply(th), obs)
+            crit = self._of(crit, pid)
+            return dict(name=variant.name, against=pid, why=variant.why, status=status_of(crit),
+                        failed=[c.name for c in crit if c.passed is False],
+                        scores={c.name: c.value for c in crit})
+        except Exception as exc:  # a variant the criteria cannot even evaluate is rejected, with the reason
+            return dict(name=variant.name, against=pid, why=variant.why, status=FAIL,
+                        failed=[f"{type(exc).__name__}: {exc}"], scores={})
+
+    def outcome(self, d: Design) -> Outcome:
+        """Predict, observe once, judge the prediction, every alternative and the family."""
+        th = self.theory()
+        obs = self.observe(d)
+        pred, crit = self.judge(d, th, obs)
+        alts = [self.score_variant(v, d, th, obs) for v in self.alternatives]
+        fam = None
+        n = int(getattr(d, "instances", 0) or 0)
+        if type(self).family is not None and n > 0:
+            fam = self.run_family(d, n)
+            crit.append(fam.criterion(getattr(self, "family_id", "")))
+        return Outcome(d, pred, obs, crit, alts, fam, self.numbers(d, pred, obs))
+
+    def run_family(self, d: Design, n: int) -> FamilyResult:
+        strategy = type(self).family(d)
+
+        def judge(changes: dict):
+            try:
+                di = d.replace(**changes)
+                _, crit = self.judge(di, self.theory(), self.observe(di))
+                return status_of(crit), [c.name for c in crit if c.passed is False]
+            except Exception as exc:
+                return FAIL, [f"error: {type(exc).__name__}: {exc}"]
+
+        return run_family(strategy, judge, n, d.seed, describe_instance)
+
+    def verdicts(self, out: Outcome, tier: str, seconds: float = 0.0, message: str = "") -> list[Verdict]:
+        """One Verdict per prediction ID, its status derived from its criteria and its alternatives."""
+        result = []
+        for pid in self.ids():
+            crit = self._of(out.criteria, pid)
+            alts = [a for a in out.alternatives if a["against"] == pid]
+            status = status_of(crit)
+            msg = message
+            if status == PASS and any(a["status"] == PASS for a in alts):
+                status = INCONCLUSIVE
+                msg = (msg + " " if msg else "") + "an alternative fits as well as the prediction: " + ", ".join(
+                    a["name"] for a in alts if a["status"] == PASS)
+            fam = out.family.to_dict() if out.family is not None and any(
+                c.name.startswith("family:") for c in crit) else None
+            result.append(Verdict(
+                check=self.name, prediction_id=pid, paper=self.paper, claim=self.claims.get(pid, self.claim),
+                provenance=self.provenances.get(pid, self.provenance), status=status,
+                criteria=tuple(c.to_dict() for c in crit), alternatives=tuple(alts),
+                predicted=_numbers({c.name: c.predicted for c in crit if c.predicted is not None}),
+                observed=_numbers({c.name: c.value for c in crit}), numbers=_numbers(out.numbers),
+                tier=tier, seed=out.design.seed, design=out.design.to_dict(), family=fam, seconds=seconds,
+                message=msg, versions=versions(), commit=commit()))
+        return result
+
+    def error_verdicts(self, d: Design | None, tier: str, exc: BaseException, seconds: float) -> list[Verdict]:
+        msg = f"{type(exc).__name__}: {exc}"
+        return [Verdict(check=self.name, prediction_id=pid, paper=self.paper, claim=self.claims.get(pid, self.claim),
+                        provenance=self.provenances.get(pid, self.provenance), status=ERROR, tier=tier,
+                        seed=getattr(d, "seed", 0), design=d.to_dict() if d is not None else {}, seconds=seconds,
+                        message=msg, numbers={"traceback": traceback.format_exc(limit=6)}, versions=versions(),
+                        commit=commit()) for pid in self.ids()]
+
+    def run(self, d: Design | None = None, tier: str = "standard", out: Path | None = None) -> list[Verdict]:
+        """Run the check on design `d` (default: the tier's); figures go under `out/figures` when `out` is given.
+
+        Arguments:
+            d: a design of `self.design` (from `self.design.build(tier, **overrides)`).
+            tier: recorded in the verdicts.
+            out: output folder for figures (None: no figures).
+        Returns:
+            one Verdict per prediction ID; an exception anywhere gives ERROR verdicts with the reason.
+        """
         start = time.perf_counter()
         try:
-            predicted = self.predict(ctx)
-            observed = self.observe(ctx)
-            v = self.judge(predicted, observed)
-            try:
-                v.figures = [str(p) for p in self.figure(predicted, observed, ctx, v)]
-            except Exception as exc:  # a broken figure must not hide the verdict
-                v.message = f"figure failed: {exc}"
+            d = self.design.build(tier) if d is None else d
+            if not isinstance(d, self.design):
+                raise CheckError(f"{self.name} needs a {self.design.__name__}, got {type(d).__name__}")
+            result = self.outcome(d)
         except Exception as exc:
-            v = self.verdict(ERROR, "-", "-", "-")
-            v.message = f"{type(exc).__name__}: {exc}"
-            v.numbers = {"traceback": traceback.format_exc(limit=4)}
-        v.seconds = round(time.perf_counter() - start, 3)
-        return v
+            return self.error_verdicts(d if isinstance(d, Design) else None, tier, exc,
+                                       round(time.perf_counter() - start, 3))
+        verdicts = self.verdicts(result, tier, round(time.perf_counter() - start, 3))
+        if out is not None:
+            verdicts = self._save_figures(result, verdicts, Path(out))
+        return verdicts
+
+    def _save_figures(self, result: Outcome, verdicts: list[Verdict], out: Path) -> list[Verdict]:
+        import dataclasses
+
+        from .io import save_figure
+
+        try:
+            figs = self.figures(result.design, result.predicted, result.observed, verdicts[0]) or {}
+            paths = tuple(save_figure(fig, out / "figures" / f"{self.name}{suffix}.png").relative_to(out).as_posix()
+                          for suffix, fig in figs.items())
+            return [dataclasses.replace(v, figures=paths) for v in verdicts]
+        except Exception as exc:  # a broken figure must not hide the verdict
+            import matplotlib.pyplot as plt
+
+            plt.close("all")
+            return [dataclasses.replace(v, message=(v.message + f" figure failed: {type(exc).__name__}: {exc}").strip())
+                    for v in verdicts]
+
+
+def describe_instance(changes: dict) -> dict:
+    """A family instance for the record: settings as values, a drawn data set by name, shape and hash."""
+    from .criteria import plain
+    from .design import describe_dataset
+
+    return {k: describe_dataset(v) if k == "dataset" and v is not None else plain(v) for k, v in changes.items()}
+
+
+def _numbers(d: dict) -> dict:
+    from .criteria import plain
+
+    return plain(d)
 
 
 REGISTRY: dict[str, type[Check]] = {}
 
 
 def register(cls: type[Check]) -> type[Check]:
-    """Class decorator: make a check discoverable by `python -m checks.all`."""
+    """Class decorator: make a check discoverable by `python -m checks.all` (validates its declaration)."""
     if not cls.name or cls.name in REGISTRY:
         raise ValueError(f"check name {cls.name!r} is empty or already registered")
+    if not cls.prediction_id or not cls.claim or not cls.provenance or not cls.paper:
+        raise ValueError(f"check {cls.name}: paper, prediction_id, claim and provenance are required")
+    if not (isinstance(cls.design, type) and issubclass(cls.design, Design)):
+        raise ValueError(f"check {cls.name}: design must be a Design subclass")
     REGISTRY[cls.name] = cls
     return cls
-
-
-def _plain(obj):
-    """JSON-safe copy: numpy scalars/arrays → Python numbers/lists."""
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return str(obj)
-    return obj
 
 
 def relative_slope(x, y) -> float:

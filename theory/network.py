@@ -123,9 +123,9 @@ class TwoLayerNetwork:
         sub.update({wi: wi - self.eta * gw for wi, gw in zip(self.w, self.grad_w)})
         return self.conserved.xreplace(sub) - self.conserved
 
-    def gd_defect_claim(self, eta_power: int = 2) -> sp.Expr:
-        """The exported F3.2 formula evaluated at this neuron's gradients; `eta_power` lets tests mutate it."""
-        f = gd_defect_formula(eta_power)
+    def gd_defect_claim(self) -> sp.Expr:
+        """The exported F3.2 formula evaluated at this neuron's gradients."""
+        f = gd_defect_formula()
         eta, ga2, gw2 = f.args
         return f.rhs.subs({eta: self.eta, ga2: (self.grad_a.T * self.grad_a)[0],
                            gw2: (self.grad_w.T * self.grad_w)[0]})
@@ -168,12 +168,12 @@ class TwoLayerNetwork:
         }
 
 
-def gd_defect_formula(eta_power: int = 2) -> Formula:
+def gd_defect_formula() -> Formula:
     """Δ_j(θ_{i+1}) − Δ_j(θ_i) = η^p (g_a² − ‖g_w‖²), p = 2 (F3.2); args (η, g_a², ‖g_w‖²)."""
     eta, ga2, gw2 = sp.symbols("eta g_a2 g_w2", nonnegative=True)
     return Formula("F3.2", "exact per-step GD change of a_j^2 - |w_j|^2", "[R]",
                    "one GD step changes the law by eta^2 (g_a^2 - |g_w|^2); the O(eta) terms cancel",
-                   eta ** eta_power * (ga2 - gw2), (eta, ga2, gw2), sp.Symbol("DeltaDelta_j"))
+                   eta ** 2 * (ga2 - gw2), (eta, ga2, gw2), sp.Symbol("DeltaDelta_j"))
 
 
 def drift_order(defect: Formula) -> int:

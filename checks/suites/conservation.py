@@ -1,6 +1,10 @@
 """Conservation of a_j² − ‖w_j‖² and UᵀU − VᵀV (MPG-P1–P4): exact GD defect, drift order, ODE solves."""
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 import torch
 
@@ -12,8 +16,10 @@ from theory.conservation import LinearNetwork
 from theory.formula import lambdify
 from theory.network import drift_order, gd_defect_formula
 
-from ..core import FAIL, PASS, Check, Context, register, relative_slope
-from ..io import save_figure
+from ..core import Check, Variant, register, relative_slope
+from ..criteria import at_most, within
+from ..design import Design, positive
+from ..errors import CheckError
 
 # E8 variants: (label, bias, loss, k)
 VARIANTS = (("relu", False, "square", None), ("relu+bias", True, "square", None),
@@ -29,6 +35,28 @@ def _setup(bias: bool, loss: str, k, seed: int):
     return torch.tensor(X), torch.tensor(y), W, a
 
 
+def _eta_to(power):
+    """Mutant helper: the defect with η^power instead of η²."""
+    return lambda f: dataclasses.replace(f, rhs=f.rhs.subs(f.args[0] ** 2, f.args[0] ** power))
+
+
+@dataclass(frozen=True)
+class GDStepDesign(Design):
+    """E8 (d = 5, m = 4, n = 20) in four variants, GD at three step sizes, `steps` steps each.
+
+    Arguments:
+        steps: GD steps per (variant, step size); each step's defect is compared with theory.
+        lrs: the step sizes η.
+    """
+
+    steps: int = 100
+    lrs: tuple[float, ...] = (0.1, 0.01, 0.001)
+    presets: ClassVar = {"quick": dict(steps=20)}
+
+    def validate(self):
+        positive(self, "steps", "lrs")
+
+
 @register
 class GDStepExact(Check):
     name = "conservation.gd_step_exact"
@@ -37,22 +65,24 @@ class GDStepExact(Check):
     claim = ("One GD step changes a_j^2 - |w_j|^2 by exactly eta^2 (g_a^2 - |g_w|^2), for any loss, "
              "with/without bias, vector output, across gating changes")
     provenance = "[R]"
-    tolerance_rationale = ("Exact algebraic identity, so the only error is float64 round-off: "
-                           "|observed - predicted| <= 1e-12 * max(1, |Delta|) (MPG-P1).")
+    design = GDStepDesign
+    uses = {"defect": gd_defect_formula}
+    alternatives = (Variant("defect η·(g_a² − ‖g_w‖²) (first order)", {"defect": _eta_to(1)},
+                            why="a first-order expansion of the step would predict an O(η) change"),)
+    mutants = (Variant("η³ instead of η²", {"defect": _eta_to(3)}),
+               Variant("η frozen at 0.5", {"defect": lambda f: f.subs({f.args[0]: 0.5})}),
+               Variant("missing factor ½", {"defect": lambda f: dataclasses.replace(f, rhs=f.rhs / 2)}),
+               Variant("sign flipped", {"defect": lambda f: dataclasses.replace(f, rhs=-f.rhs)}))
 
-    def __init__(self, defect=None):
-        self.defect = defect or gd_defect_formula()
+    def predict(self, d, th):
+        return {"defect": th.defect.numeric("numpy")}
 
-    def predict(self, ctx: Context) -> dict:
-        return {"formula": self.defect}
-
-    def observe(self, ctx: Context) -> dict:
-        steps = ctx.pick(20, 100)
+    def observe(self, d):
         rows = []
         for label, bias, loss, k in VARIANTS:
-            X, y, W, a = _setup(bias, loss, k, ctx.seed)
-            for lr in (0.1, 0.01, 0.001):
-                tr = numerics.train(X, y, W, a, lr=lr, steps=steps, loss=loss, linear_every=1, n_checkpoints=0,
+            X, y, W, a = _setup(bias, loss, k, d.seed)
+            for lr in d.lrs:
+                tr = numerics.train(X, y, W, a, lr=lr, steps=d.steps, loss=loss, linear_every=1, n_checkpoints=0,
                                     stop_tol=0.0, progress=False)
                 g2a, g2w = [], []
                 for Wi, ai in zip(tr.W[:-1], tr.a[:-1]):
@@ -65,19 +95,41 @@ class GDStepExact(Check):
                                  g2w=np.array(g2w), scale=np.maximum(1.0, np.abs(tr.conserved[:-1])), flips=flips))
         return {"rows": rows}
 
-    def judge(self, predicted: dict, observed: dict):
-        f = predicted["formula"].numeric("numpy")
-        worst, table = 0.0, []
-        for r in observed["rows"]:
-            pred = f(r["lr"], r["g2a"], r["g2w"])
-            err = float(np.max(np.abs(r["change"] - pred) / r["scale"]))
-            worst = max(worst, err)
-            table.append(dict(variant=r["variant"], lr=r["lr"], max_rel_error=err,
-                              max_abs_change=float(np.abs(r["change"]).max()), gating_flips=r["flips"]))
-        tol = 1e-12
-        status = PASS if worst <= tol else FAIL
-        return self.verdict(status, f"ΔΔ = {predicted['formula'].rhs}", f"max rel. error {worst:.2e}",
-                            f"≤ {tol:g}", max_rel_error=worst, per_run=table)
+    def _errors(self, pred, obs):
+        return [float(np.max(np.abs(r["change"] - pred["defect"](r["lr"], r["g2a"], r["g2w"])) / r["scale"]))
+                for r in obs["rows"]]
+
+    def criteria(self, d, pred, obs):
+        return [at_most("max rel. error of the per-step change of a_j² − ‖w_j‖²", max(self._errors(pred, obs)), 1e-12,
+                        "Exact algebraic identity, so the only error is float64 round-off: "
+                        "|observed − predicted| ≤ 1e-12·max(1, |Δ|); the change itself is ~η²‖g‖², 1e-8 to 1e-2 "
+                        "here, so a wrong power or factor misses by orders of magnitude (MPG-P1).")]
+
+    def numbers(self, d, pred, obs):
+        return {"per_run": [dict(variant=r["variant"], lr=r["lr"], max_rel_error=e,
+                                 max_abs_change=float(np.abs(r["change"]).max()), gating_flips=r["flips"])
+                            for r, e in zip(obs["rows"], self._errors(pred, obs))]}
+
+
+@dataclass(frozen=True)
+class DriftDesign(Design):
+    """E8 ReLU variant, GD (and SGD, batch 5) over a fixed horizon at several step sizes.
+
+    Arguments:
+        lrs: step sizes η of the log-log fit.
+        horizon: flow time T of every run.
+        batch_size: SGD batch (reported, not judged).
+    """
+
+    lrs: tuple[float, ...] = (0.04, 0.02, 0.01, 0.005, 0.0025)
+    horizon: float = 2.0
+    batch_size: int = 5
+    presets: ClassVar = {"quick": dict(lrs=(0.04, 0.02, 0.01, 0.005))}
+
+    def validate(self):
+        positive(self, "lrs", "horizon", "batch_size")
+        if len(self.lrs) < 2:
+            raise CheckError(f"lrs={self.lrs!r}: the slope needs at least two step sizes")
 
 
 @register
@@ -87,50 +139,53 @@ class DriftOrder(Check):
     prediction_id = "MPG-P3"
     claim = "Over a fixed horizon T, the GD drift of a_j^2 - |w_j|^2 scales as eta^p with p from the per-step defect"
     provenance = "[R]"
-    tolerance_rationale = ("The log-log slope over eta in {0.04, ..., 0.005} carries O(eta) curvature; "
-                           "a prior run measured 1.04 ([C]), so |slope - p| <= 0.1 (MPG-P3).")
+    design = DriftDesign
+    uses = {"defect": gd_defect_formula}
+    alternatives = (Variant("drift independent of η (p = 0)", {"defect": _eta_to(1)},
+                            why="an O(η) per-step defect accumulates to an η-independent drift"),
+                    Variant("drift ∝ η² (p = 2)", {"defect": _eta_to(3)},
+                            why="the per-step defect order itself, if steps did not accumulate"))
+    mutants = (Variant("η³ defect", {"defect": _eta_to(3)}), Variant("η¹ defect", {"defect": _eta_to(1)}))
 
-    def __init__(self, defect=None):
-        self.defect = defect or gd_defect_formula()
+    def predict(self, d, th):
+        return {"order": drift_order(th.defect)}
 
-    def predict(self, ctx: Context) -> dict:
-        return {"order": drift_order(self.defect)}
-
-    def observe(self, ctx: Context) -> dict:
-        X, y, W, a = _setup(False, "square", None, ctx.seed)
-        lrs = np.array([0.04, 0.02, 0.01, 0.005] + ctx.pick([], [0.0025]))
+    def observe(self, d):
+        X, y, W, a = _setup(False, "square", None, d.seed)
+        lrs = np.array(d.lrs)
         drift, sgd = [], []
         for lr in lrs:
-            tr = numerics.train(X, y, W, a, lr=lr, horizon=2.0, n_checkpoints=2, stop_tol=0.0, progress=False,
+            tr = numerics.train(X, y, W, a, lr=lr, horizon=d.horizon, n_checkpoints=2, stop_tol=0.0, progress=False,
                                 record_patterns=False)
             drift.append(np.abs(tr.conserved[-1] - tr.conserved[0]).max())
-            tr = numerics.train(X, y, W, a, lr=lr, horizon=2.0, optimizer="sgd", batch_size=5, seed_batch=ctx.seed,
-                                n_checkpoints=2, progress=False, record_patterns=False)
+            tr = numerics.train(X, y, W, a, lr=lr, horizon=d.horizon, optimizer="sgd", batch_size=d.batch_size,
+                                seed_batch=d.seed, n_checkpoints=2, progress=False, record_patterns=False)
             sgd.append(np.abs(tr.conserved[-1] - tr.conserved[0]).max())
         return {"lr": lrs, "drift": np.array(drift), "sgd_drift": np.array(sgd)}
 
-    def judge(self, predicted: dict, observed: dict):
-        slope = relative_slope(observed["lr"], observed["drift"])
-        sgd_slope = relative_slope(observed["lr"], observed["sgd_drift"])
-        p, tol = predicted["order"], 0.1
-        status = PASS if abs(slope - p) <= tol else FAIL
-        return self.verdict(status, f"slope {p}", f"slope {slope:.3f}", f"±{tol}", slope=slope,
-                            predicted_order=p, lr=observed["lr"], gd_drift=observed["drift"],
-                            sgd_drift=observed["sgd_drift"], sgd_slope=sgd_slope)
+    def criteria(self, d, pred, obs):
+        return [within("log-log slope of the drift against η", relative_slope(obs["lr"], obs["drift"]),
+                       pred["order"], 0.1,
+                       "The slope over η in [0.0025, 0.04] carries O(η) curvature; a prior run measured 1.04 ([C]), "
+                       "so |slope − p| ≤ 0.1; the alternatives p = 0 and p = 2 are 1 away (MPG-P3).")]
 
-    def figure(self, predicted, observed, ctx, verdict):
+    def numbers(self, d, pred, obs):
+        return dict(lr=obs["lr"], gd_drift=obs["drift"], sgd_drift=obs["sgd_drift"],
+                    sgd_slope=relative_slope(obs["lr"], obs["sgd_drift"]))
+
+    def figures(self, d, pred, obs, verdict):
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(5, 3.6))
-        lr, dr = observed["lr"], observed["drift"]
+        lr, dr = obs["lr"], obs["drift"]
         ax.loglog(lr, dr, "o-", label="GD drift (observed)")
-        ax.loglog(lr, observed["sgd_drift"], "s--", alpha=0.7, label="SGD drift (batch 5)")
-        ref = dr[-1] * (lr / lr[-1]) ** predicted["order"]
-        ax.loglog(lr, ref, "k:", label=f"predicted slope {predicted['order']}")
+        ax.loglog(lr, obs["sgd_drift"], "s--", alpha=0.7, label="SGD drift (batch 5)")
+        ref = dr[-1] * (lr / lr[-1]) ** pred["order"]
+        ax.loglog(lr, ref, "k:", label=f"predicted slope {pred['order']}")
         ax.set(xlabel="step size η", ylabel=r"max$_j$ |Δ$_j$(T) − Δ$_j$(0)|",
-               title="Drift of a²−‖w‖² over T = 2 (MPG-P3)")
+               title="Drift of a²−‖w‖² over T (MPG-P3)")
         ax.legend(fontsize=8)
-        return [save_figure(fig, ctx.figure_path(self.name))]
+        return {"": fig}
 
 
 def _linear_setup(n_out: int, m_in: int, r: int, seed: int):

@@ -1,0 +1,4 @@
+"""Hypothesis strategies of conservation instance families (public: users write their own property tests with them)."""
+from __future__ import annotations
+
+__all__: list[str] = []

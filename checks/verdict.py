@@ -1,0 +1,126 @@
+"""The verdict record: one frozen, self-describing result per (check, prediction ID).
+
+It carries the status derived from the criteria, the criteria themselves, the alternatives' scores, the structured
+predicted/observed numbers, the provenance tag, the tier, the design (every setting), the seed, the package versions,
+the git commit, relative figure paths, and the family's instance count and shrunk counterexample.
+`checks/verdict.schema.json` is its JSON Schema; `rows()` gives one flat row per criterion for `results.csv`.
+"""
+from __future__ import annotations
+
+import functools
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .criteria import fmt, plain
+
+SCHEMA_VERSION = 2
+PAPERS = {
+    "Pinson": "Pinson 2026, It's not a Lottery, it's a Race (arXiv 2602.04832)",
+    "BF-EA": "Boursier & Flammarion 2024, Early alignment in two-layer networks training is a two-edged sword "
+             "(arXiv 2401.10791)",
+    "BF-ST": "Boursier & Flammarion 2025, Simplicity bias and optimization threshold in two-layer ReLU networks "
+             "(arXiv 2410.02348)",
+    "ABIDE": "Marcotte, Gribonval & Peyré 2023, Abide by the law and follow the flow: conservation laws for "
+             "gradient flows (arXiv 2307.00144)",
+    "INTR": "Marcotte, Peyré & Gribonval 2025, Intrinsic training dynamics of deep neural networks (arXiv 2508.07370)",
+    "GF": "Gradient flow as the limit of full-batch GD (the toolkit's own proxy, validated by step halving)",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One prediction ID of one check, judged on one run. Build it with the frame, read it anywhere."""
+
+    check: str
+    prediction_id: str
+    paper: str
+    claim: str
+    provenance: str
+    status: str
+    criteria: tuple = ()
+    alternatives: tuple = ()
+    predicted: dict = field(default_factory=dict)
+    observed: dict = field(default_factory=dict)
+    numbers: dict = field(default_factory=dict)
+    tier: str = "standard"
+    seed: int = 0
+    design: dict = field(default_factory=dict)
+    family: dict | None = None
+    figures: tuple = ()
+    seconds: float = 0.0
+    message: str = ""
+    versions: dict = field(default_factory=dict)
+    commit: str = ""
+    schema: int = SCHEMA_VERSION
+
+    @property
+    def citation(self) -> str:
+        return PAPERS.get(self.paper, self.paper)
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the criteria that failed."""
+        return [c["name"] for c in self.criteria if c["passed"] is False]
+
+    @property
+    def undecided(self) -> list[str]:
+        return [c["name"] for c in self.criteria if c["passed"] is None]
+
+    def headline(self) -> str:
+        """One line: the failed criteria (or the undecided ones, or the first) as `name: value (tol)`."""
+        pick = ([c for c in self.criteria if c["passed"] is False] or [c for c in self.criteria if c["passed"] is None]
+                or list(self.criteria[:1]))
+        parts = []
+        for c in pick[:2]:
+            pred = "" if c.get("predicted") is None else f"pred {fmt(c['predicted'])}, "
+            parts.append(f"{c['name']}: {fmt(c['value'])} ({pred}{c['tolerance']})")
+        fitting = [a["name"] for a in self.alternatives if a["status"] == "PASS"]
+        if fitting:
+            parts.append("alternative also fits: " + ", ".join(fitting))
+        if self.status == "ERROR":
+            parts = [self.message]
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict:
+        d = plain(asdict(self))
+        d["citation"] = self.citation
+        return d
+
+    def rows(self) -> list[dict]:
+        """One flat row per criterion (for results.csv / pandas)."""
+        base = dict(check=self.check, prediction_id=self.prediction_id, provenance=self.provenance,
+                    status=self.status, tier=self.tier, seed=self.seed, commit=self.commit)
+        return [dict(base, criterion=c["name"], value=c["value"], predicted=c.get("predicted"),
+                     tolerance=c["tolerance"], passed=c["passed"]) for c in self.criteria] or [
+            dict(base, criterion="", value="", predicted="", tolerance="", passed="")]
+
+
+@functools.lru_cache(maxsize=1)
+def versions() -> dict:
+    """Versions of Python and of the packages a verdict depends on."""
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("relu-dynamics-checks", "numpy", "scipy", "sympy", "torch", "hypothesis", "matplotlib"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def commit() -> str:
+    """The git commit of the checkout the toolkit runs from ('+dirty' if it has uncommitted changes), or ''."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return ""
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return ""
