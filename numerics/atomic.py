@@ -11,6 +11,14 @@ from pathlib import Path
 
 
 def write_text(path, text: str) -> Path:
+    """Write `text` to `path` atomically (parent folders are created).
+
+    Arguments:
+        path: the target file.  text: its new content (UTF-8).
+
+    Returns:
+        the path as a Path.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

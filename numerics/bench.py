@@ -26,7 +26,14 @@ SIZES = ((100, 100, 5), (200, 500, 10), (1000, 1000, 20), (2000, 5000, 50), (200
 
 
 def best_time(fn, reps: int, repeats: int = 5) -> float:
-    """Seconds per call: the best mean over `repeats` runs of `reps` calls, after one warm-up call."""
+    """Seconds per call: the best mean over `repeats` runs of `reps` calls, after one warm-up call.
+
+    Arguments:
+        fn: zero-argument callable.  reps: calls per repeat.  repeats: repeats.
+
+    Returns:
+        seconds per call.
+    """
     fn()
     best = float("inf")
     for _ in range(repeats):
@@ -38,12 +45,21 @@ def best_time(fn, reps: int, repeats: int = 5) -> float:
 
 
 def engine_step(W, a, X, y, lr):
+    """One bare engine GD step in place (`loss_and_grad` + update); returns None."""
     lg = model.loss_and_grad(W, a, X, y)
     W.add_(lg.grad_W, alpha=-lr)
     a.add_(lg.grad_a, alpha=-lr)
 
 
 def baseline_step_factory(W, a, X, y, lr):
+    """A naive autograd GD step on copies of (W, a).
+
+    Arguments:
+        W, a, X, y: the problem.  lr: step size.
+
+    Returns:
+        a zero-argument function doing one step.
+    """
     Wp, ap = torch.nn.Parameter(W.clone()), torch.nn.Parameter(a.clone())
     opt = torch.optim.SGD([Wp, ap], lr=lr)
 
@@ -57,7 +73,14 @@ def baseline_step_factory(W, a, X, y, lr):
 
 
 def copy_bandwidth(nbytes: int, dtype) -> float:
-    """Bytes/s of `dst.copy_(src)` (read + write) for a buffer of `nbytes`."""
+    """Bytes/s of `dst.copy_(src)` (read + write) for a buffer of `nbytes`.
+
+    Arguments:
+        nbytes: buffer size.  dtype: element type.
+
+    Returns:
+        bytes per second.
+    """
     src = torch.ones(max(1, nbytes // torch.tensor([], dtype=dtype).element_size()), dtype=dtype)
     dst = torch.empty_like(src)
     sec = best_time(lambda: dst.copy_(src), 10)
@@ -65,13 +88,30 @@ def copy_bandwidth(nbytes: int, dtype) -> float:
 
 
 def gemm_rate(dtype, size: int = 512) -> float:
-    """Flop/s of a size³ matrix product."""
+    """Flop/s of a size³ matrix product.
+
+    Arguments:
+        dtype: element type.  size: matrix side.
+
+    Returns:
+        flop per second.
+    """
     A = torch.randn(size, size, dtype=dtype)
     C = torch.empty_like(A)
     return 2 * size ** 3 / best_time(lambda: torch.mm(A, A, out=C), 3)
 
 
 def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> list[dict]:
+    """Time the engine against the autograd baseline at each size (see the module docstring).
+
+    Arguments:
+        sizes: (n, m, d) triples.  steps: timed steps per repeat at n·m ≤ 1e5.  dtype: float64 or float32.
+        threads: torch threads.
+
+    Returns:
+        one dict per size: n, m, d, nm, train_ms, step_ms, baseline_ms, ratio, step_ratio, bandwidth_fraction,
+        roofline_fraction.
+    """
     torch.set_num_threads(threads)
     rows = []
     for n, m, d in sizes:
@@ -98,6 +138,7 @@ def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> 
 
 
 def format_rows(rows: list[dict]) -> str:
+    """The rows of `run` as a text table (one header line, one line per size)."""
     head = (f"{'n':>6} {'m':>6} {'d':>4} {'n·m':>7} {'train() ms':>10} {'step ms':>8} {'autograd ms':>11} "
             f"{'ratio':>6} {'step ratio':>10} {'of copy BW':>10} {'of roofline':>11}")
     lines = [head]

@@ -29,13 +29,25 @@ class Dataset:
 
 
 def assumption3_default() -> Dataset:
-    """E1 default instance (η_A = 0.1): x = (−0.95,1), (0,1), (0.95,1); y = (1, 0.05, 1)."""
+    """E1 default instance (η_A = 0.1): x = (−0.95,1), (0,1), (0.95,1); y = (1, 0.05, 1).
+
+    Returns:
+        the Dataset (n = 3, d = 2), meta {"eta_A": 0.1}.
+    """
     X = np.array([[-0.95, 1.0], [0.0, 1.0], [0.95, 1.0]])
     return Dataset("assumption3", X, np.array([1.0, 0.05, 1.0]), meta=dict(eta_A=0.1))
 
 
 def assumption3_sample(eta_A: float, seed: int = 0) -> Dataset:
-    """A random instance of Assumption 3 (BF-EA) with tolerance η_A ∈ (0, 1/6)."""
+    """A random instance of Assumption 3 (BF-EA) with tolerance η_A ∈ (0, 1/6).
+
+    Arguments:
+        eta_A: the tolerance η_A, 0 < η_A < 1/6.
+        seed: numpy generator seed.
+
+    Returns:
+        the Dataset (n = 3, d = 2), meta {"eta_A", "seed"}.
+    """
     eta = positive("eta_A", eta_A)
     if eta >= 1 / 6:
         raise InputError(f"eta_A must be < 1/6 for Assumption 3, got {eta_A}")
@@ -51,12 +63,23 @@ def assumption3_sample(eta_A: float, seed: int = 0) -> Dataset:
 
 
 def one_d_three_points() -> Dataset:
-    """E2 (BF-EA §5): x = (−0.75, −0.5, 0.125), y = (1.1, 0.1, 0.8), with hidden bias."""
+    """E2 (BF-EA §5): x = (−0.75, −0.5, 0.125), y = (1.1, 0.1, 0.8), with hidden bias.
+
+    Returns:
+        the Dataset (n = 3, d = 1, bias=True).
+    """
     return Dataset("1d-three-points", np.array([[-0.75], [-0.5], [0.125]]), np.array([1.1, 0.1, 0.8]), bias=True)
 
 
 def stewart(n: int = 40, seed: int = 0) -> Dataset:
-    """E3: x ~ U[−1, 1] labelled by linear interpolation through Stewart et al.'s knots; hidden bias."""
+    """E3: x ~ U[−1, 1] labelled by linear interpolation through Stewart et al.'s knots; hidden bias.
+
+    Arguments:
+        n: number of samples.  seed: numpy generator seed.
+
+    Returns:
+        the Dataset (d = 1, bias=True), inputs sorted.
+    """
     rng = np.random.default_rng(seed)
     xs = [-1, -0.7, -0.55, -0.4, 0, 0.5, 0.6, 0.7, 1]
     ys = [0, 0.7, 0.5, 1, 0, 1, 0.6, 0.7, 0]
@@ -65,14 +88,29 @@ def stewart(n: int = 40, seed: int = 0) -> Dataset:
 
 
 def unit_ball(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """x = U^{1/d} g/‖g‖: uniform in the unit ball B(0, 1) ⊂ ℝ^d."""
+    """x = U^{1/d} g/‖g‖: uniform in the unit ball B(0, 1) ⊂ ℝ^d.
+
+    Arguments:
+        n, d: number of points and dimension.  rng: the numpy generator drawn from.
+
+    Returns:
+        (n, d) array.
+    """
     g = rng.standard_normal((n, d))
     return g / np.linalg.norm(g, axis=1, keepdims=True) * rng.uniform(0, 1, (n, 1)) ** (1.0 / d)
 
 
 def linear_teacher(n: int, d: int = 5, sigma: float = 0.5, seed: int = 0, beta=None,
                    teacher_seed: int = 12345) -> Dataset:
-    """E5: x ~ U(B(0,1)), y = β*·x + ξ, ξ ~ N(0, σ²), ‖β*‖ = 1 (β* drawn from `teacher_seed` unless given)."""
+    """E5: x ~ U(B(0,1)), y = β*·x + ξ, ξ ~ N(0, σ²), ‖β*‖ = 1 (β* drawn from `teacher_seed` unless given).
+
+    Arguments:
+        n, d: samples and dimension.  sigma: noise level σ.  seed: seed of inputs and noise.
+        beta: the teacher β* (default: a unit vector from `teacher_seed`).
+
+    Returns:
+        the Dataset, meta {"beta", "sigma", "seed"}.
+    """
     if int(n) < 1 or int(d) < 1:
         raise InputError(f"n and d must be ≥ 1, got n={n}, d={d}")
     beta = np.asarray(beta, dtype=float) if beta is not None else _unit_vector(d, teacher_seed)
@@ -89,7 +127,15 @@ def _unit_vector(d: int, seed: int) -> np.ndarray:
 
 def xor_clusters(norms=(1.0, 1.4, 1.8, 2.2), n_per: int = 50, d: int = 10, noise: float = 0.05,
                  seed: int = 0) -> Dataset:
-    """E6: centres r₁e₁, −r₂e₁ (label +1) and r₃e₂, −r₄e₂ (label −1), Gaussian spread `noise`."""
+    """E6: centres r₁e₁, −r₂e₁ (label +1) and r₃e₂, −r₄e₂ (label −1), Gaussian spread `noise`.
+
+    Arguments:
+        norms: (r₁, r₂, r₃, r₄).  n_per: points per cluster.  d: dimension ≥ 2.  noise: per-coordinate std.
+        seed: numpy generator seed.
+
+    Returns:
+        the Dataset (n = 4·n_per, labels ±1), meta {"norms", "cluster" (index 0–3 per point), "seed"}.
+    """
     if len(norms) != 4 or d < 2:
         raise InputError("norms must have 4 entries and d must be ≥ 2")
     rng = np.random.default_rng(seed)
@@ -103,7 +149,14 @@ def xor_clusters(norms=(1.0, 1.4, 1.8, 2.2), n_per: int = 50, d: int = 10, noise
 
 
 def gaussian_regression(n: int = 20, d: int = 5, k: int | None = None, seed: int = 0) -> Dataset:
-    """E8: Gaussian inputs and targets (conservation-law setups)."""
+    """E8: Gaussian inputs and targets (conservation-law setups).
+
+    Arguments:
+        n, d: samples and dimension.  k: output dimension (None: scalar targets).  seed: numpy generator seed.
+
+    Returns:
+        the Dataset, X (n, d) and y (n,) or (n, k), all standard normal.
+    """
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
     y = rng.standard_normal(n if k is None else (n, k))
@@ -134,7 +187,14 @@ def _binary_subsample(X, labels, classes, n: int, seed: int, name: str, **meta) 
 
 
 def digits_binary(classes=(3, 8), n: int = 200, seed: int = 0) -> Dataset:
-    """E7 stand-in: scikit-learn's bundled 8×8 digits (no download), two classes, n points, ±1 labels."""
+    """E7 stand-in: scikit-learn's bundled 8×8 digits (no download), two classes, n points, ±1 labels.
+
+    Arguments:
+        classes: the two digits (the first gets label +1).  n: points (stratified).  seed: subsample seed.
+
+    Returns:
+        the Dataset (d = 64, standardised), meta {"classes", "seed", "indices"}.
+    """
     from sklearn.datasets import load_digits
 
     dig = load_digits()
@@ -149,6 +209,13 @@ def cifar10_binary(path=None, classes=(3, 5), n: int = 200, seed: int = 0) -> Da
 
     `path` (or $CIFAR10_DIR) is the folder holding data_batch_1..5 (any present) with keys b'data'
     (uint8, N×3072, channel-major) and b'labels'. Pixels are scaled to [0, 1], then standardised.
+
+    Arguments:
+        path: the cifar-10-batches-py folder (default $CIFAR10_DIR).  classes: the two classes (first: +1).
+        n: points (stratified).  seed: subsample seed.
+
+    Returns:
+        the Dataset (d = 3072), meta {"classes", "seed", "indices", "path"}.
     """
     import os
     import pickle

@@ -19,6 +19,14 @@ def step_halving(run: Callable[[float], Any], observables: dict[str, Callable[[A
 
     `run` trains at a given step size (same flow-time horizon) and returns anything the observable functions
     read (a `Trajectory`, say); each observable returns a number or an array. `order` is the method's order p.
+
+    Arguments:
+        run: step size → run result.  observables: name → function(run result) → number or array.
+        lr: the step size η of the run judged.  order: the method's order p ≥ 1.
+
+    Returns:
+        name → {"value", "value_half", "change" (max |O_η − O_η/2|), "relative_change", "error_estimate"
+        (change · 2^p/(2^p − 1))}.
     """
     lr = validate.positive("lr", lr)
     if int(order) < 1:

@@ -13,39 +13,39 @@ Gradient descent with step η is the same construction with the Euler tableau an
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-
 import numpy as np
 import torch
 
 from . import model, validate
+from .record import Trajectory, from_states
 
 # Butcher tableaus (A strictly lower triangular, b, c) as plain numbers; `theory.discretisation` derives their order.
 EULER = dict(name="explicit Euler (gradient descent)", A=((0.0,),), b=(1.0,), c=(0.0,))
 RK4 = dict(name="classical RK4",
            A=((0.0, 0.0, 0.0, 0.0), (0.5, 0.0, 0.0, 0.0), (0.0, 0.5, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0)),
            b=(1 / 6, 1 / 3, 1 / 3, 1 / 6), c=(0.0, 0.5, 0.5, 1.0))
+HEUN = dict(name="Heun", A=((0.0, 0.0), (1.0, 0.0)), b=(0.5, 0.5), c=(0.0, 1.0))
+TABLEAUS = {"euler": EULER, "heun": HEUN, "rk4": RK4}  # by name, for settings that choose the integrator
 
 
 class SlidingModeError(RuntimeError):
     """A gating flip the flow cannot leave: both sides of the kink push the pre-activation back into it."""
 
 
-@dataclass
-class FlowPath:
-    """The flow at the record times, with every located gating flip (t, sample k, neuron j, new gate)."""
-
-    time: np.ndarray  # (K,)
-    W: np.ndarray  # (K, m, d)
-    a: np.ndarray  # (K, m)
-    loss: np.ndarray  # (K,)
-    flips: list = field(default_factory=list)
-    steps: int = 0
-    tableau: str = ""
-
-
 def rk_step(W, a, X, y, gates, h: float, tableau: dict, loss: str = "square"):
-    """One explicit Runge–Kutta step of θ' = −∇L(θ) with the gating held at `gates`."""
+    """One explicit Runge–Kutta step of θ' = −∇L(θ) with the gating held at `gates`.
+
+    Arguments:
+        W, a: (m, d) and (m,) float64 tensors, the state (not modified).
+        X, y: (n, d) and (n,) data tensors.
+        gates: (n, m) bool gating D held fixed in every stage, or None (each stage takes its own state's gating).
+        h: the step length.
+        tableau: a Butcher tableau dict with keys "A" (strictly lower triangular rows), "b", "c" (plain numbers).
+        loss: "square" or "logistic".
+
+    Returns:
+        (W1, a1), the new state as fresh tensors.
+    """
     kW, ka = [], []
     for i, row in enumerate(tableau["A"]):
         Wi, ai = W.clone(), a.clone()
@@ -70,14 +70,32 @@ def _gating(W, X):
 
 def event_flow(X, y, W0, a0, *, horizon: float, step: float, record_at_times=(), loss: str = "square",
                tableau: dict = RK4, event_tol: float = 1e-12, max_events: int = 100_000,
-               locate_events: bool = True) -> FlowPath:
+               locate_events: bool = True) -> Trajectory:
     """Integrate the ReLU gradient flow to `horizon` with steps ≤ `step`, locating every gating flip.
 
     With `locate_events=False` it is the plain method: every stage takes the gating of its own state, steps run
     straight through the kinks, and the order drops (kept as the contrast that shows why events are located).
 
-    One network (W0 of shape (m, d), a0 of shape (m,)), float64. Records t = 0, the `record_at_times` and the
-    horizon exactly (steps are shortened to land on them).
+    Arguments:
+        X, y: data, X (n, d) and y (n,).
+        W0, a0: one network, W0 (m, d) and a0 (m,) (scalar output); float64 throughout.
+        horizon: final flow time T > 0.
+        step: the largest step length h > 0.
+        record_at_times: flow times in (0, T) to record at exactly (steps are shortened to land on them).
+        loss: "square" or "logistic".
+        tableau: the explicit Runge–Kutta method (`RK4`, `EULER` or a dict of the same form).
+        event_tol: bisection tolerance of a located flip, relative to the step.
+        max_events: the most gating flips allowed before the run is declared chattering (RuntimeError).
+        locate_events: locate each flip and restart there (default), or step straight through the kinks.
+
+    Returns:
+        a `Trajectory` at t = 0, the `record_at_times` and T: `patterns` is the gating at each record time, `step`
+        the cumulative number of integrator steps, `events` every located flip (t, sample k, neuron j, new gate)
+        (empty with `locate_events=False`), and `config` the tableau name, step, horizon and loss.
+
+    Raises:
+        InputError on bad arguments; SlidingModeError where the flow slides along a kink; FloatingPointError if
+        the state leaves the finite range.
     """
     horizon = validate.positive("horizon", horizon)
     step = validate.positive("step", step)
@@ -90,8 +108,8 @@ def event_flow(X, y, W0, a0, *, horizon: float, step: float, record_at_times=(),
     if W.dim() != 2 or a.dim() != 1:
         raise validate.InputError("event_flow integrates one network with scalar output: W0 (m, d), a0 (m,)")
     stops = sorted({float(t) for t in record_at_times if 0 < float(t) < horizon} | {horizon})
-    rec = {"time": [0.0], "W": [W.numpy().copy()], "a": [a.numpy().copy()],
-           "loss": [float(model.loss_value(W, a, X, y, loss))]}
+    rec = {"time": [0.0], "step": [0], "W": [W.numpy().copy()], "a": [a.numpy().copy()],
+           "loss": [float(model.loss_value(W, a, X, y, loss))], "patterns": [_gating(W, X).numpy()]}
     D, t, n_steps, flips = _gating(W, X), 0.0, 0, []
     for stop in stops:
         while t < stop * (1 - 1e-15):
@@ -113,11 +131,15 @@ def event_flow(X, y, W0, a0, *, horizon: float, step: float, record_at_times=(),
                 raise FloatingPointError(f"the flow left the finite range by t={t:g}: use a smaller step than {step:g}")
         t = stop
         rec["time"].append(t)
+        rec["step"].append(n_steps)
         rec["W"].append(W.numpy().copy())
         rec["a"].append(a.numpy().copy())
         rec["loss"].append(float(model.loss_value(W, a, X, y, loss)))
-    return FlowPath(np.array(rec["time"]), np.stack(rec["W"]), np.stack(rec["a"]), np.array(rec["loss"]), flips,
-                    n_steps, tableau["name"])
+        rec["patterns"].append(_gating(W, X).numpy())
+    return from_states(np.array(rec["time"]), np.array(rec["step"], dtype=np.int64), np.array(rec["loss"]),
+                       np.stack(rec["W"]), np.stack(rec["a"]), np.stack(rec["patterns"]), events=flips,
+                       config=dict(tableau=tableau["name"], step=step, horizon=horizon, loss=loss,
+                                   locate_events=locate_events, event_tol=event_tol))
 
 
 def _first_flip(W, a, X, y, D, h, tableau, loss, event_tol):

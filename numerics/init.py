@@ -37,6 +37,14 @@ def init_params(
 
     With n_seeds, seed axis i uses the generator seeded by `seed + i`, so a batched run equals
     the loop of single runs over those seeds.
+
+    Arguments:
+        m, d: neurons and input dimension.  scale: λ > 0.  scheme: "balanced", "dominated" or "gaussian".
+        k: output dimension (None: scalar output).  seed: torch generator seed.
+        n_seeds: optional leading seed axis.  dtype, device: of the returned tensors.
+
+    Returns:
+        (W, a): W (..., m, d), a (..., m) or (..., m, k).
     """
     lam = validate.positive("scale (λ)", scale)
     validate.choice("scheme", scheme, SCHEMES)

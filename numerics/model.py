@@ -30,13 +30,27 @@ MIN_BLOCK_ROWS = 64
 
 
 def with_bias(X: torch.Tensor) -> torch.Tensor:
-    """x̃ = (x, 1): the hidden bias as an appended constant input."""
+    """x̃ = (x, 1): the hidden bias as an appended constant input.
+
+    Arguments:
+        X: (..., n, d) inputs.
+
+    Returns:
+        (..., n, d + 1) tensor.
+    """
     ones = torch.ones(*X.shape[:-1], 1, dtype=X.dtype, device=X.device)
     return torch.cat([X, ones], dim=-1)
 
 
 def is_vector_output(W: torch.Tensor, a: torch.Tensor) -> bool:
-    """a has one more trailing axis than W's (..., m) prefix when outputs are vectors."""
+    """a has one more trailing axis than W's (..., m) prefix when outputs are vectors.
+
+    Arguments:
+        W, a: the parameters.
+
+    Returns:
+        True for vector outputs (a of shape (..., m, k)).
+    """
     return a.dim() == W.dim()
 
 
@@ -59,12 +73,27 @@ def _output(H: torch.Tensor, a: torch.Tensor, vector: bool) -> torch.Tensor:
 
 
 def preactivation(W: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
-    """Z = X Wᵀ, (..., n, m): the gating pattern is Z > 0."""
+    """Z = X Wᵀ, (..., n, m): the gating pattern is Z > 0.
+
+    Arguments:
+        W: (..., m, d).  X: (n, d) or (..., n, d).
+
+    Returns:
+        Z of shape (..., n, m).
+    """
     return X @ W.mT
 
 
 def forward(W: torch.Tensor, a: torch.Tensor, X: torch.Tensor, activation: str = "relu") -> torch.Tensor:
-    """h(X): (..., n) for scalar output, (..., n, k) for vector output."""
+    """h(X) = Σ_j a_j σ(w_j·x) at every input.
+
+    Arguments:
+        W, a: (..., m, d) and (..., m) or (..., m, k).  X: (n, d) or (..., n, d).
+        activation: "relu", "gelu" or "linear".
+
+    Returns:
+        (..., n) for scalar output, (..., n, k) for vector output.
+    """
     H, _ = _activate(preactivation(W, X), activation)
     return _output(H, a, is_vector_output(W, a))
 
@@ -86,7 +115,15 @@ def _summed_error(h: torch.Tensor, y: torch.Tensor, loss: str, sample_dims: int 
 
 
 def error_signal(h: torch.Tensor, y: torch.Tensor, loss: str, sample_dims: int | None = None):
-    """(L, e) with e_k = −n ∂L/∂h(x_k); L has the leading (seed) shape of h (`sample_dims` as in _summed_error)."""
+    """(L, e) with e_k = −n ∂L/∂h(x_k); L has the leading (seed) shape of h.
+
+    Arguments:
+        h: outputs (..., n[, k]).  y: targets.  loss: "square" or "logistic".
+        sample_dims: 1 for scalar outputs, 2 for vector outputs (default y.dim()).
+
+    Returns:
+        (L, e): the loss and the error signal, e of h's shape.
+    """
     sample_dims = y.dim() if sample_dims is None else sample_dims
     total, e = _summed_error(h, y, loss, sample_dims)
     return total / y.shape[y.dim() - sample_dims], e
@@ -102,7 +139,14 @@ class LossGrad:
 
 
 def row_blocks(n: int, width: int, block_rows: int | None = None) -> list[slice]:
-    """Row slices of the n samples so that rows × width (m × seeds) ≈ BLOCK_ELEMENTS; one slice when it all fits."""
+    """Row slices of the n samples so that rows × width (m × seeds) ≈ BLOCK_ELEMENTS; one slice when it all fits.
+
+    Arguments:
+        n: samples.  width: neurons × seeds.  block_rows: a fixed block size instead.
+
+    Returns:
+        list of slices covering range(n).
+    """
     rows = int(block_rows) if block_rows else max(MIN_BLOCK_ROWS, BLOCK_ELEMENTS // max(width, 1))
     if rows < 1:
         raise ValueError(f"block_rows must be ≥ 1, got {block_rows}")
@@ -124,6 +168,14 @@ def loss_and_grad(
 
     `gates` (n, m) or (..., n, m), optional: a fixed ReLU gating pattern D (σ(z) = D·z, σ'(z) = D), i.e. the smooth
     vector field of one gating region, used by the event-driven integrator. `block_rows` overrides the block size.
+
+    Arguments:
+        W, a: (..., m, d) and (..., m) or (..., m, k).  X, y: (n, d) / (..., n, d) and matching targets.
+        loss: "square" or "logistic".  activation: "relu", "gelu" or "linear".
+        gates: optional fixed gating (ReLU only).  block_rows: optional block size.
+
+    Returns:
+        LossGrad(loss (...), grad_W like W, grad_a like a).
     """
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation={activation!r} is not supported; use one of {ACTIVATIONS}")
@@ -205,5 +257,12 @@ def _general_block(W, a, Xb, yb, loss, activation, gates, rows, n):
 
 
 def loss_value(W, a, X, y, loss: str = "square", activation: str = "relu") -> torch.Tensor:
-    """L(θ) without gradients."""
+    """L(θ) without gradients.
+
+    Arguments:
+        W, a, X, y, loss, activation: as in `loss_and_grad`.
+
+    Returns:
+        the loss, of the leading (seed) shape.
+    """
     return error_signal(forward(W, a, X, activation), y, loss, 2 if is_vector_output(W, a) else 1)[0]

@@ -44,6 +44,14 @@ class Adam:
 
 
 def make(name: str, lr: float):
+    """The optimiser object of `train`.
+
+    Arguments:
+        name: "gd", "sgd" or "adam".  lr: step size.
+
+    Returns:
+        an object with `update(params, grads)` that updates the params in place.
+    """
     if name in ("gd", "sgd"):
         return Plain(lr)
     if name == "adam":

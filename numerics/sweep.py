@@ -24,7 +24,14 @@ CACHE_VERSION = 1  # bump when a point function's observables change meaning
 
 
 def config_hash(fn: Callable, config: dict) -> str:
-    """sha256 of the function's qualified name, the cache version and the canonical JSON of the config."""
+    """sha256 of the function's qualified name, the cache version and the canonical JSON of the config.
+
+    Arguments:
+        fn: the point function.  config: its keyword arguments (JSON-serialisable).
+
+    Returns:
+        the first 24 hex digits (the cache file name).
+    """
     try:
         blob = json.dumps(config, sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -54,7 +61,16 @@ def _run_point(fn: Callable, config: dict) -> dict:
 
 def run_sweep(fn: Callable, configs: Iterable[dict], cache=None, workers: int = 1, scheduler=None,
               progress: bool | None = None, desc: str = "sweep") -> list[dict]:
-    """Rows {"config": …, "result": …, "cached": bool} in the order of `configs`; see the module docstring."""
+    """Run `fn(**config)` for every config, in parallel and cached; see the module docstring.
+
+    Arguments:
+        fn: module-level point function returning a dict.  configs: iterable of keyword dicts.
+        cache: folder of the per-point JSON cache (None: no cache).  workers: local processes.
+        scheduler: a Dask scheduler address or Client (overrides workers).  progress, desc: progress bar.
+
+    Returns:
+        rows {"config": …, "result": …, "cached": bool} in the order of `configs`.
+    """
     configs = [dict(c) for c in configs]
     if int(workers) < 1:
         raise InputError(f"workers must be ≥ 1, got {workers}")

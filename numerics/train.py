@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from . import model, optim, validate
-from .record import Trajectory, protected
+from .record import RECORDABLE, Trajectory, from_states, protected
 
 
 class DivergenceError(RuntimeError):
@@ -21,7 +21,15 @@ class SignFlipError(RuntimeError):
 
 
 def checkpoint_steps(steps: int, n_log: int = 60, linear_every: int | None = None, extra=()) -> np.ndarray:
-    """0, log-spaced steps up to `steps`, optional linear ones every `linear_every` steps, and `extra`."""
+    """0, log-spaced steps up to `steps`, optional linear ones every `linear_every` steps, and `extra`.
+
+    Arguments:
+        steps: the last step.  n_log: log-spaced points.  linear_every: optional linear spacing.
+        extra: further steps (outside [0, steps] ignored).
+
+    Returns:
+        sorted unique int64 steps, 0 and `steps` included.
+    """
     pts = {0, int(steps)}
     if steps > 0 and n_log > 0:
         pts.update(int(round(s)) for s in np.geomspace(1, steps, n_log))
@@ -57,17 +65,38 @@ def train(
     progress: bool | None = None,
     desc: str = "train",
     strict_signs: bool = False,
+    record=(),
 ) -> Trajectory:
     """Train h = Σ a_j σ(w_j·x) from (W0, a0) and return the checkpointed trajectory.
 
-    X is (n, d), or (S, n, d) with W0 (S, m, d) to train S seeds on their own data sets in one batched run
-    (the GPU path). Exactly one of `horizon` (flow time) or `steps` fixes the length; steps = ceil(horizon / lr).
-    Stops early (tested every 16 steps on CPU) once the relative update ‖Δθ‖/‖θ‖ of every seed falls below `stop_tol`.
-    Raises DivergenceError naming the step size if the loss becomes non-finite. With `strict_signs`, raises
-    SignFlipError at the first checkpoint where a protected sign(a_j) (a_j² ≥ ‖w_j‖² at init) has flipped;
-    otherwise such flips only produce a warning at the end of a GD run.
+    Arguments:
+        X, y: data, X (n, d) with y (n,) or (n, k); or X (S, n, d) with y (S, n[, k]) and W0 (S, m, d) to train
+            S seeds on their own data sets in one batched run (the GPU path).
+        W0, a0: initial parameters, W0 (..., m, d) and a0 (..., m) or (..., m, k); "..." an optional seed axis.
+        lr: step size η (flow time t = lr · step).
+        horizon, steps: exactly one fixes the length: steps, or flow time with steps = ceil(horizon / lr).
+        loss: "square" or "logistic".  activation: "relu", "gelu" or "linear".
+        optimizer: "gd", "sgd" (mini-batches of `batch_size`, default n // 10, drawn with `seed_batch`) or "adam".
+        n_checkpoints, linear_every, record_at_times: checkpoints: log-spaced, every `linear_every` steps, and the
+            steps nearest to the given flow times (0 and the last step always).
+        record_patterns: store the gating pattern 1[w_j·x_k > 0] at each checkpoint.
+        record: extra per-checkpoint records, any of "grads" (the full-batch ∂L/∂W, ∂L/∂a at the checkpoint's
+            parameters, from the engine's one gradient `model.loss_and_grad`) and "outputs" (h(x_k)); default none.
+        stop_tol: stop early (tested every 16 steps on CPU, GD only) once the relative update ‖Δθ‖/‖θ‖ of every seed
+            falls below it; 0 disables.
+        progress, desc: progress bar (default: on outside pytest unless NUMERICS_PROGRESS=0) and its label.
+        strict_signs: raise SignFlipError at the first checkpoint where a protected sign(a_j) (a_j² ≥ ‖w_j‖² at
+            init) has flipped; otherwise such flips only produce a warning at the end of a GD run.
+
+    Returns:
+        a `Trajectory` (numpy, checkpoints first), with `grad_W`, `grad_a`, `outputs` filled as `record` asks.
+
+    Raises:
+        InputError on bad arguments; DivergenceError naming the step size if the loss becomes non-finite;
+        SignFlipError (with `strict_signs`).
     """
     lr = validate.positive("lr", lr)
+    record = _record_names(record)
     validate.choice("loss", loss, model.LOSSES)
     validate.choice("activation", activation, model.ACTIVATIONS)
     validate.choice("optimizer", optimizer, optim.OPTIMIZERS)
@@ -97,7 +126,7 @@ def train(
     gen = torch.Generator().manual_seed(int(seed_batch))
     progress = _default_progress() if progress is None else progress
 
-    rec: dict[str, list] = {k: [] for k in ("step", "loss", "W", "a", "patterns")}
+    rec: dict[str, list] = {k: [] for k in ("step", "loss", "W", "a", "patterns", "grad_W", "grad_a", "outputs")}
     stopped_early = False
     check_every = 16 if W.device.type == "cpu" else 64  # finiteness and convergence tests: cheap, but not free
     from tqdm.auto import tqdm
@@ -115,6 +144,11 @@ def train(
                 rec["a"].append(a.detach().cpu().numpy().copy())
                 if record_patterns:
                     rec["patterns"].append((model.preactivation(W, X) > 0).cpu().numpy())
+                if "grads" in record:
+                    rec["grad_W"].append(full.grad_W.detach().cpu().numpy().copy())
+                    rec["grad_a"].append(full.grad_a.detach().cpu().numpy().copy())
+                if "outputs" in record:
+                    rec["outputs"].append(model.forward(W, a, X, activation).detach().cpu().numpy().copy())
                 if strict_signs and not model.is_vector_output(W, a) and _protected_flip(rec["W"], rec["a"]):
                     raise SignFlipError(f"a protected sign(a_j) flipped by step {i} with lr={lr:g}: GD is not "
                                         f"tracking gradient flow; retry with a smaller step, e.g. lr={lr / 2.5:g}")
@@ -133,17 +167,10 @@ def train(
     finally:
         bar.close()
     steps_arr = np.asarray(rec["step"], dtype=np.int64)
-    Wr, ar = np.stack(rec["W"]), np.stack(rec["a"])
-    vector = ar.ndim == Wr.ndim
-    traj = Trajectory(
-        time=steps_arr * lr,
-        step=steps_arr,
-        loss=np.stack(rec["loss"]),
-        W=Wr,
-        a=ar,
-        w_norm=np.linalg.norm(Wr, axis=-1),
-        a_norm=np.linalg.norm(ar, axis=-1) if vector else np.abs(ar),
-        patterns=np.stack(rec["patterns"]) if record_patterns else None,
+    stacked = {k: np.stack(rec[k]) if rec[k] else None for k in ("patterns", "grad_W", "grad_a", "outputs")}
+    traj = from_states(
+        steps_arr * lr, steps_arr, np.stack(rec["loss"]), np.stack(rec["W"]), np.stack(rec["a"]),
+        **stacked,
         config=dict(lr=lr, steps=steps, loss=loss, activation=activation, optimizer=optimizer,
                     batch_size=batch_size, seed_batch=seed_batch),
         stopped_early=stopped_early,
@@ -154,6 +181,19 @@ def train(
                       f"forbids this, so the GD step lr={lr:g} is too large to act as its proxy here",
                       RuntimeWarning, stacklevel=2)
     return traj
+
+
+def _record_names(record) -> tuple[str, ...]:
+    """`record=` as a tuple of known names (a single name may be given as a string)."""
+    names = (record,) if isinstance(record, str) else record
+    try:
+        names = tuple(names)
+    except TypeError:
+        raise validate.InputError(f"record must be a tuple of names from {RECORDABLE}, got {record!r}") from None
+    bad = [r for r in names if r not in RECORDABLE]
+    if bad:
+        raise validate.InputError(f"record={record!r}: unknown name(s) {bad}; valid values are {RECORDABLE}")
+    return names
 
 
 def _check_finite(L: torch.Tensor, step: int, lr: float) -> None:

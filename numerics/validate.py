@@ -12,7 +12,14 @@ class InputError(ValueError):
 
 
 def positive(name: str, value, *, allow_zero: bool = False) -> float:
-    """A finite real > 0 (or ≥ 0)."""
+    """A finite real > 0 (or ≥ 0).
+
+    Arguments:
+        name: the argument's name for the message.  value: the value.  allow_zero: accept 0.
+
+    Returns:
+        the value as float; raises InputError otherwise.
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -24,13 +31,21 @@ def positive(name: str, value, *, allow_zero: bool = False) -> float:
 
 
 def choice(name: str, value, options) -> str:
+    """`value` if it is one of `options`, else InputError naming `name` and listing the options."""
     if value not in options:
         raise InputError(f"{name}={value!r} is not supported; use one of {tuple(options)}")
     return value
 
 
 def as_tensor(name: str, value, *, dtype=torch.float64, device="cpu") -> torch.Tensor:
-    """A finite, non-empty float tensor."""
+    """A finite, non-empty float tensor.
+
+    Arguments:
+        name: the argument's name for the message.  value: tensor or array-like.  dtype, device: target.
+
+    Returns:
+        the tensor (converted, not copied if already right); raises InputError otherwise.
+    """
     if isinstance(value, torch.Tensor):
         t = value.to(dtype=dtype, device=device)
     else:
@@ -47,7 +62,11 @@ def as_tensor(name: str, value, *, dtype=torch.float64, device="cpu") -> torch.T
 
 def data(X, y, *, dtype=torch.float64, device="cpu", seed_axis: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """X as (n, d) and y as (n,) or (n, k), finite and with matching n; with `seed_axis`, X may also be
-    (S, n, d) with y (S, n) or (S, n, k): one data set per seed."""
+    (S, n, d) with y (S, n) or (S, n, k): one data set per seed.
+
+    Returns:
+        (X, y) as tensors; raises InputError naming the bad shape otherwise.
+    """
     X = as_tensor("X", X, dtype=dtype, device=device)
     y = as_tensor("y", y, dtype=dtype, device=device)
     lead = X.dim() - 2
@@ -63,7 +82,11 @@ def data(X, y, *, dtype=torch.float64, device="cpu", seed_axis: bool = False) ->
 
 
 def params(W: torch.Tensor, a: torch.Tensor, d: int, y: torch.Tensor, data_seeds: int = 0) -> None:
-    """W (..., m, d) and a (..., m) or (..., m, k) consistent with the data (`data_seeds` = S for per-seed data)."""
+    """W (..., m, d) and a (..., m) or (..., m, k) consistent with the data (`data_seeds` = S for per-seed data).
+
+    Returns:
+        None; raises InputError naming the bad shape.
+    """
     if data_seeds and (W.dim() != 3 or W.shape[0] != data_seeds):
         raise InputError(f"per-seed data for {data_seeds} seeds needs W of shape ({data_seeds}, m, d), "
                          f"got {tuple(W.shape)}")

@@ -172,3 +172,50 @@ def test_protected_mask_tolerates_roundoff_of_balanced_init():
     assert protected(W.numpy(), a.numpy()).all()
     W, a = numerics.init_params(500, 3, scale=0.1, scheme="gaussian", seed=1)
     assert not protected(W.numpy(), a.numpy()).all()
+
+
+@pytest.mark.parametrize("optimizer, vector, seeds", [("gd", False, None), ("gd", True, None), ("gd", False, 3),
+                                                      ("sgd", False, None), ("adam", True, None)])
+def test_recorded_grads_and_outputs_are_the_engine_gradient_and_forward(optimizer, vector, seeds):
+    """record=("grads", "outputs"): at every checkpoint, the full-batch loss_and_grad and forward at its parameters."""
+    ds = data.gaussian_regression(n=15, d=4, k=2 if vector else None, seed=3)
+    X, y = torch.tensor(ds.X), torch.tensor(ds.y)
+    W, a = numerics.init_params(5, 4, scale=0.7, scheme="gaussian", seed=4, k=2 if vector else None, n_seeds=seeds)
+    tr = numerics.train(X, y, W, a, lr=0.05, steps=40, n_checkpoints=6, optimizer=optimizer, batch_size=4,
+                        stop_tol=0, record=("grads", "outputs"), progress=False)
+    assert tr.grad_W.shape == tr.W.shape and tr.grad_a.shape == tr.a.shape
+    assert tr.outputs.shape == (len(tr),) + ((seeds,) if seeds else ()) + tuple(y.shape)
+    for c in range(len(tr)):
+        Wc, ac = torch.tensor(tr.W[c]), torch.tensor(tr.a[c])
+        lg = numerics.loss_and_grad(Wc, ac, X, y)
+        np.testing.assert_allclose(tr.grad_W[c], lg.grad_W.numpy(), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(tr.grad_a[c], lg.grad_a.numpy(), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(tr.outputs[c], numerics.forward(Wc, ac, X).numpy(), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(tr.loss[c], lg.loss.numpy(), rtol=1e-12, atol=0)
+
+
+def test_record_default_stores_nothing_extra_and_single_name_is_accepted():
+    X, y = _problem()
+    W, a = numerics.init_params(4, 5, scale=0.5, seed=1)
+    tr = numerics.train(X, y, W, a, lr=0.05, steps=5, progress=False)
+    assert tr.grad_W is None and tr.grad_a is None and tr.outputs is None and tr.events is None
+    tr = numerics.train(X, y, W, a, lr=0.05, steps=5, record="outputs", progress=False)
+    assert tr.outputs.shape == (len(tr), 20) and tr.grad_W is None
+
+
+@pytest.mark.parametrize("record", [("grad",), ("grads", "patterns"), 3])
+def test_bad_record_names_the_argument_and_the_valid_values(record):
+    X, y = _problem()
+    W, a = numerics.init_params(3, 5, scale=0.1)
+    with pytest.raises(InputError, match=r"record.*grads.*outputs"):
+        numerics.train(X, y, W, a, lr=0.1, steps=2, record=record)
+
+
+def test_submodules_load_on_attribute_access():
+    import subprocess
+    import sys
+
+    code = ("import sys, numerics; assert 'numerics.flow' not in sys.modules; "
+            "numerics.flow.event_flow; numerics.fidelity.step_halving; numerics.sweep.run_sweep; numerics.data.stewart; "
+            "assert not any(m == 'sympy' or m.startswith(('theory', 'checks')) for m in sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
