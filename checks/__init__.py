@@ -19,8 +19,10 @@ __all__ = ["ERROR", "FAIL", "INCONCLUSIVE", "PASS", "REGISTRY", "TIERS", "Check"
 
 def __getattr__(name):
     """`checks.run`, `checks.run_all`, `checks.discover`: loaded on first use (the suites import torch)."""
-    if name in ("run", "run_all", "discover"):
-        from . import api
+    import importlib
 
-        return getattr(api, name)
+    if name == "run":  # the module checks/run.py, which is callable: checks.run(name, X, y, **overrides)
+        return importlib.import_module(".run", __name__)
+    if name in ("run_all", "discover"):
+        return getattr(importlib.import_module(".api", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

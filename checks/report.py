@@ -1,56 +1,113 @@
-"""report.md and report.html in the output folder: a summary table, then one section per check with its figures.
+"""report.md and report.html: coverage by prediction ID, the verdict table, then one section per verdict.
 
-The HTML comes from a small built-in template (no extra dependency); figures are linked by relative path so the
-folder can be moved or zipped as a whole. Both files are written atomically.
+Each section gives the claim with its citation, provenance and design, every criterion (value, prediction,
+tolerance, rationale), every alternative's score, the family's instance count and counterexample, and the figures.
+The HTML embeds its figures (data URIs), so the page travels alone; the Markdown links them relatively.
+Both files are written atomically.
 """
 from __future__ import annotations
 
+import base64
 import html
-import os
 from pathlib import Path
 
-from .core import Verdict
+from .criteria import fmt
 from .io import write_text
+from .spec import PREDICTIONS
+from .verdict import PAPERS, Verdict
 
 COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#8250df"}
 
 
-def _rel(path: str, out: Path) -> str:
-    return Path(os.path.relpath(Path(path).resolve(), out.resolve())).as_posix()
+def _cell(text) -> str:
+    return " ".join(str(text).replace("|", "\\|").split())
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def coverage(verdicts) -> list[dict]:
+    """One row per prediction ID of the specification: the checks judging it, their status, scores."""
+    rows = []
+    for pid, title in PREDICTIONS.items():
+        vs = [v for v in verdicts if v.prediction_id == pid]
+        for v in vs or [None]:
+            if v is None:
+                rows.append(dict(id=pid, claim=title, check="—", status="not run", score="", best_alternative=""))
+                continue
+            crit = v.criteria[0] if v.criteria else None
+            score = f"{crit['name']}: {fmt(crit['value'])}" if crit else ""
+            alts = [a for a in v.alternatives]
+            best = ""
+            if alts:
+                fitting = [a for a in alts if a["status"] == "PASS"]
+                a = (fitting or alts)[0]
+                best = f"{a['name']}: {a['status']}" + (f" ({a['failed'][0]})" if a["failed"] else "")
+            rows.append(dict(id=pid, claim=title, check=v.check, status=v.status, score=score, best_alternative=best))
+    extra = sorted({(v.prediction_id, v.check) for v in verdicts if v.prediction_id not in PREDICTIONS})
+    for pid, check in extra:
+        v = next(x for x in verdicts if x.prediction_id == pid and x.check == check)
+        rows.append(dict(id=pid, claim="(toolkit's own)", check=check, status=v.status, score="", best_alternative=""))
+    return rows
 
 
-def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float) -> str:
+def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta: dict | None = None) -> str:
+    meta = meta or {}
     counts = {s: sum(v.status == s for v in verdicts) for s in COLOURS}
+    cov = coverage(verdicts)
+    judged = len({r["id"] for r in cov if r["status"] != "not run" and r["id"] in PREDICTIONS})
     lines = [f"# Verification report ({tier} tier)", "",
-             f"{len(verdicts)} checks in {seconds:.0f} s: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n), "",
-             "| check | paper | prediction | provenance | predicted | observed | tolerance | verdict |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"{len(verdicts)} verdicts in {seconds:.0f} s: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+             + f". {judged}/{len(PREDICTIONS)} prediction IDs judged.", ""]
+    if meta:
+        lines += [f"Commit `{meta.get('commit') or 'unknown'}`; " + ", ".join(
+            f"{k} {v}" for k, v in meta.get("versions", {}).items() if v), ""]
+    lines += ["## Coverage by prediction ID", "", "| ID | prediction | check | status | score | best alternative |",
+              "|---|---|---|---|---|---|"]
+    for r in cov:
+        lines.append(f"| {r['id']} | {_cell(r['claim'])} | {r['check']} | **{r['status']}** | {_cell(r['score'])} "
+                     f"| {_cell(r['best_alternative'])} |")
+    lines += ["", "## Verdicts", "", "| check | ID | provenance | status | deciding criterion |", "|---|---|---|---|---|"]
     for v in verdicts:
-        lines.append(f"| [{v.check}](#{v.check.replace('.', '')}) | {v.paper} | {v.prediction_id} | {_cell(v.provenance)} "
-                     f"| {_cell(v.predicted)} | {_cell(v.observed)} | {_cell(v.tolerance)} | **{v.status}** |")
+        lines.append(f"| [{v.check}](#{_anchor(v)}) | {v.prediction_id} | {_cell(v.provenance)} | **{v.status}** "
+                     f"| {_cell(v.headline())} |")
     for v in verdicts:
-        lines += ["", f"## {v.check}", "", f"**{v.status}** · {v.paper} · {v.prediction_id} · {v.provenance} · "
-                  f"{v.seconds:.1f} s", "", f"*Claim.* {v.claim}", "", f"*Predicted.* {v.predicted}", "",
-                  f"*Observed.* {v.observed}", "", f"*Tolerance.* {v.tolerance} — {v.rationale}"]
+        lines += ["", f"### {v.check} · {v.prediction_id}", "",
+                  f"**{v.status}** · {v.provenance} · {v.seconds:.1f} s · {PAPERS.get(v.paper, v.paper)}", "",
+                  f"*Claim.* {v.claim}", "", "| criterion | observed | predicted | tolerance | passed | rationale |",
+                  "|---|---|---|---|---|---|"]
+        for c in v.criteria:
+            lines.append(f"| {_cell(c['name'])} | {_cell(fmt(c['value']))} | "
+                         f"{'' if c.get('predicted') is None else _cell(fmt(c['predicted']))} | {_cell(c['tolerance'])} "
+                         f"| {c['passed']} | {_cell(c['rationale'])} |")
+        if v.alternatives:
+            lines += ["", "*Alternatives (judged on the same run; each must be rejected):*", ""]
+            for a in v.alternatives:
+                lines.append(f"- {a['name']}: **{a['status']}**" + (f" — fails {', '.join(a['failed'])}"
+                                                                   if a["failed"] else "") +
+                             (f" ({a['why']})" if a.get("why") else ""))
+        if v.family:
+            f = v.family
+            lines += ["", f"*Family:* {f['passed']}/{f['instances']} instances pass"
+                      + (f"; shrunk counterexample `{f['counterexample']}`" if f.get("counterexample") else "")]
+        lines += ["", "*Design:* `" + ", ".join(f"{k}={v2}" for k, v2 in v.design.items()) + "`"]
         if v.message:
             lines += ["", f"*Message.* `{v.message}`"]
         for f in v.figures:
-            lines += ["", f"![{v.check}]({_rel(f, out)})"]
+            lines += ["", f"![{v.check}]({f})"]
     return "\n".join(lines) + "\n"
+
+
+def _anchor(v) -> str:
+    return (f"{v.check}-{v.prediction_id}").replace(".", "").lower()
 
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Verification report</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; line-height: 1.4; }}
-table {{ border-collapse: collapse; font-size: 0.85em; }} td, th {{ border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; }}
+table {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }}
+td, th {{ border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; }}
 .status {{ font-weight: bold; color: white; padding: 1px 6px; border-radius: 4px; }}
 img {{ max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }}
-section {{ border-top: 1px solid #ddd; margin-top: 1.5em; }}
+section {{ border-top: 1px solid #ddd; margin-top: 1.5em; }} code {{ font-size: 0.85em; }}
 </style>
 <script>
 window.addEventListener("load", () => {{
@@ -63,8 +120,12 @@ window.addEventListener("load", () => {{
 <body>
 <h1>Verification report ({tier} tier)</h1>
 <p>{summary}</p>
-<table><tr><th>check</th><th>paper</th><th>prediction</th><th>provenance</th><th>predicted</th><th>observed</th>
-<th>tolerance</th><th>verdict</th></tr>
+<h2>Coverage by prediction ID</h2>
+<table><tr><th>ID</th><th>prediction</th><th>check</th><th>status</th><th>score</th><th>best alternative</th></tr>
+{coverage}
+</table>
+<h2>Verdicts</h2>
+<table><tr><th>check</th><th>ID</th><th>provenance</th><th>status</th><th>deciding criterion</th></tr>
 {rows}
 </table>
 {sections}
@@ -76,32 +137,59 @@ def _badge(status: str) -> str:
     return f'<span class="status" style="background:{COLOURS.get(status, "#555")}">{html.escape(status)}</span>'
 
 
-def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float) -> str:
+def _img(path: Path, alt: str) -> str:
+    try:
+        data = base64.b64encode(path.read_bytes()).decode()
+        return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+    except OSError:
+        return f'<img src="{html.escape(path.name)}" alt="{html.escape(alt)} (missing)">'
+
+
+def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta: dict | None = None) -> str:
     e = html.escape
-    rows = "\n".join(
-        f'<tr><td><a href="#{e(v.check)}">{e(v.check)}</a></td><td>{e(v.paper)}</td><td>{e(v.prediction_id)}</td>'
-        f"<td>{e(v.provenance)}</td><td>{e(v.predicted)}</td><td>{e(v.observed)}</td><td>{e(v.tolerance)}</td>"
-        f"<td>{_badge(v.status)}</td></tr>" for v in verdicts)
+    cov = "\n".join(f"<tr><td>{e(r['id'])}</td><td>{e(r['claim'])}</td><td>{e(r['check'])}</td>"
+                    f"<td>{_badge(r['status']) if r['status'] in COLOURS else e(r['status'])}</td>"
+                    f"<td>{e(r['score'])}</td><td>{e(r['best_alternative'])}</td></tr>" for r in coverage(verdicts))
+    rows = "\n".join(f'<tr><td><a href="#{_anchor(v)}">{e(v.check)}</a></td><td>{e(v.prediction_id)}</td>'
+                     f"<td>{e(v.provenance)}</td><td>{_badge(v.status)}</td><td>{e(v.headline())}</td></tr>"
+                     for v in verdicts)
     sections = []
     for v in verdicts:
-        figs = "".join(f'<img src="{e(_rel(f, out))}" alt="{e(v.check)} figure">' for f in v.figures)
+        crit = "".join(f"<tr><td>{e(c['name'])}</td><td>{e(fmt(c['value']))}</td>"
+                       f"<td>{'' if c.get('predicted') is None else e(fmt(c['predicted']))}</td>"
+                       f"<td>{e(c['tolerance'])}</td><td>{e(str(c['passed']))}</td><td>{e(c['rationale'])}</td></tr>"
+                       for c in v.criteria)
+        alts = "".join(f"<li>{e(a['name'])}: {_badge(a['status'])} {e(', '.join(a['failed']))}</li>"
+                       for a in v.alternatives)
+        fam = ""
+        if v.family:
+            f = v.family
+            fam = (f"<p><b>Family.</b> {f['passed']}/{f['instances']} instances pass"
+                   + (f"; shrunk counterexample <code>{e(str(f['counterexample']))}</code>" if f.get("counterexample")
+                      else "") + "</p>")
+        figs = "".join(_img(Path(out) / f, v.check) for f in v.figures)
         msg = f"<p><b>Message.</b> <code>{e(v.message)}</code></p>" if v.message else ""
         sections.append(
-            f'<section id="{e(v.check)}"><h2>{e(v.check)} {_badge(v.status)}</h2>'
-            f"<p>{e(v.paper)} · {e(v.prediction_id)} · {e(v.provenance)} · {v.seconds:.1f} s</p>"
-            f"<p><b>Claim.</b> {e(v.claim)}</p><p><b>Predicted.</b> {e(v.predicted)}</p>"
-            f"<p><b>Observed.</b> {e(v.observed)}</p><p><b>Tolerance.</b> {e(v.tolerance)} — {e(v.rationale)}</p>"
-            f"{msg}{figs}</section>")
+            f'<section id="{_anchor(v)}"><h3>{e(v.check)} · {e(v.prediction_id)} {_badge(v.status)}</h3>'
+            f"<p>{e(PAPERS.get(v.paper, v.paper))} · {e(v.provenance)} · {v.seconds:.1f} s</p>"
+            f"<p><b>Claim.</b> {e(v.claim)}</p><table><tr><th>criterion</th><th>observed</th><th>predicted</th>"
+            f"<th>tolerance</th><th>passed</th><th>rationale</th></tr>{crit}</table>"
+            + (f"<p><b>Alternatives</b> (each must be rejected):</p><ul>{alts}</ul>" if alts else "")
+            + fam + f"<p><b>Design.</b> <code>{e(str(v.design))}</code></p>{msg}{figs}</section>")
     counts = ", ".join(f"{sum(v.status == s for v in verdicts)} {s}" for s in COLOURS
                        if any(v.status == s for v in verdicts))
-    return _PAGE.format(tier=e(tier), summary=f"{len(verdicts)} checks in {seconds:.0f} s: {counts}", rows=rows,
-                        sections="\n".join(sections))
+    meta = meta or {}
+    summary = f"{len(verdicts)} verdicts in {seconds:.0f} s: {counts}. Commit {e(meta.get('commit') or 'unknown')}."
+    return _PAGE.format(tier=e(tier), summary=summary, coverage=cov, rows=rows, sections="\n".join(sections))
 
 
 def write_report(verdicts: list[Verdict], out: Path, tier: str, seconds: float) -> tuple[Path, Path]:
     """Write report.md and report.html under `out` (atomically); return their paths."""
+    from .verdict import commit, versions
+
     out = Path(out)
+    meta = dict(commit=commit(), versions=versions())
     md, page = out / "report.md", out / "report.html"
-    write_text(md, markdown(verdicts, out, tier, seconds))
-    write_text(page, html_page(verdicts, out, tier, seconds))
+    write_text(md, markdown(verdicts, out, tier, seconds, meta))
+    write_text(page, html_page(verdicts, out, tier, seconds, meta))
     return md, page

@@ -1,33 +1,41 @@
-"""Plain-text verdict table (claim, provenance, predicted, observed, tolerance, verdict)."""
+"""The terminal verdict table: one line per verdict (check, ID, provenance, status, the deciding criterion), a tally.
+
+It fits the terminal width (default 100 columns); long cells are cut with '…' rather than wrapped mid-word.
+"""
 from __future__ import annotations
 
-import textwrap
-
-COLUMNS = (("check", 36), ("id", 7), ("prov.", 6), ("predicted", 26), ("observed", 26), ("tolerance", 12),
-           ("verdict", 12))
-
-
-def _cells(v) -> list[str]:
-    return [v.check, v.prediction_id, v.provenance, v.predicted, v.observed, v.tolerance, v.status]
-
+import shutil
 
 ANSI = {"PASS": "\033[32m", "FAIL": "\033[31m", "INCONCLUSIVE": "\033[33m", "ERROR": "\033[35m"}
 
 
-def _paint(line: str, status: str, colour: bool) -> str:
-    return line.replace(status, f"{ANSI[status]}{status}\033[0m", 1) if colour and status in ANSI else line
+def _cut(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
-def format_table(verdicts, colour: bool = False) -> str:
-    """The verdict table; `colour` paints the verdict column with ANSI colours (used on a terminal)."""
-    head = " ".join(name.ljust(w) for name, w in COLUMNS)
-    lines = [head, "-" * len(head)]
+def tally(verdicts) -> str:
+    counts = {s: sum(v.status == s for v in verdicts) for s in ANSI}
+    return f"{len(verdicts)} verdicts: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+
+
+def format_table(verdicts, colour: bool = False, width: int | None = None, claims: bool = False) -> str:
+    """The table as text; `colour` paints the status (terminal), `claims` adds each claim on its own line."""
+    width = width or max(80, min(160, shutil.get_terminal_size((100, 20)).columns))
+    cw = max([len(v.check) for v in verdicts] + [5])
+    iw = max([len(v.prediction_id) for v in verdicts] + [2])
+    pw = max([len(v.provenance) for v in verdicts] + [4])
+    pw = min(pw, 14)
+    rest = max(20, width - cw - iw - pw - 12 - 5)
+    head = f"{'check':{cw}} {'id':{iw}} {'prov':{pw}} {'status':12} deciding criterion"
+    lines = [head, "-" * min(width, len(head) + rest - 18)]
     for v in verdicts:
-        wrapped = [textwrap.wrap(str(c), w) or [""] for c, (_, w) in zip(_cells(v), COLUMNS)]
-        for row in range(max(len(c) for c in wrapped)):
-            line = " ".join((c[row] if row < len(c) else "").ljust(w) for c, (_, w) in zip(wrapped, COLUMNS)).rstrip()
-            lines.append(_paint(line, v.status, colour) if row == 0 else line)
-        lines.append(f"  claim: {v.claim}")
-        if v.message:
-            lines.append(f"  note: {v.message}")
+        status = v.status.ljust(12)
+        if colour:
+            status = f"{ANSI.get(v.status, '')}{status}\033[0m"
+        lines.append(f"{v.check:{cw}} {v.prediction_id:{iw}} {_cut(v.provenance, pw):{pw}} {status} "
+                     f"{_cut(v.headline(), rest)}")
+        if claims:
+            lines.append(f"    claim: {_cut(v.claim, width - 11)}")
+    lines += ["", tally(verdicts)]
     return "\n".join(lines)

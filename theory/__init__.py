@@ -2,9 +2,22 @@
 
 Each formula is a `Formula` (expression + provenance) with `.latex()` and `.numeric("numpy"|"torch")`;
 model objects (e.g. `TwoLayerNetwork`) hold symbols and derived equations and `verify()` them.
+Submodules (`theory.racing`, `theory.extremal`, `theory.lie`, …) load on first attribute access.
 """
+import importlib
+
 from .catalog import all_formulas
+from .errors import TheoryError
 from .formula import Formula, lambdify, relu, step
 from .network import TwoLayerNetwork
 
-__all__ = ["Formula", "TwoLayerNetwork", "all_formulas", "lambdify", "relu", "step"]
+SUBMODULES = ("catalog", "conservation", "decay", "discretisation", "extremal", "formula", "intrinsic",
+              "intrinsic_dim", "law_search", "lie", "momentum", "network", "racing", "references")
+
+__all__ = ["Formula", "TheoryError", "TwoLayerNetwork", "all_formulas", "lambdify", "relu", "step", *SUBMODULES]
+
+
+def __getattr__(name):
+    if name in SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

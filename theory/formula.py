@@ -161,10 +161,6 @@ class Formula:
     lhs: sp.Expr | None = None
     notes: dict = field(default_factory=dict)
 
-    @property
-    def expr(self) -> sp.Expr:
-        return self.rhs
-
     def equation(self) -> sp.Expr:
         return sp.Eq(self.lhs, self.rhs, evaluate=False) if self.lhs is not None else self.rhs
 

@@ -1,0 +1,201 @@
+"""The Python front door: select checks, build their designs from tier + config + overrides, run, write outputs.
+
+    import checks
+    verdicts = checks.run_all(tier="quick", only="conservation.*", out="results")
+    v = checks.run("racing.race", X, y, m=1000, lam=1e-4)     # own data, one check
+
+Selection (`only`): exact check names, globs (`racing.*`), a suite prefix (`racing`), or prediction IDs
+(`PIN-7`), comma-separated. Settings: tier preset < config file (top-level keys, then the check's own table)
+< overrides (`--set` / keyword arguments). A key that a selected check does not have is an error naming it.
+"""
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .core import REGISTRY, Check
+from .design import TIERS
+from .errors import CheckError
+from .verdict import Verdict
+
+__all__ = ["discover", "load_config", "run", "run_all", "select", "designs_for"]
+
+
+def _import_suites() -> None:
+    from . import suites
+
+    for mod in pkgutil.iter_modules(suites.__path__):
+        importlib.import_module(f"{suites.__name__}.{mod.name}")
+
+
+def discover(tier: str | None = None, only: str | None = None) -> list[type[Check]]:
+    """The registered check classes (of `tier`, if given), filtered by `only` (see module doc)."""
+    _import_suites()
+    if tier is not None and tier not in TIERS:
+        raise CheckError(f"tier={tier!r} is not supported; use one of {', '.join(TIERS)}")
+    names = sorted(REGISTRY)
+    if only:
+        picked: list[str] = []
+        for pat in [p.strip() for p in str(only).split(",") if p.strip()]:
+            hit = [n for n in names if n == pat or fnmatch.fnmatchcase(n, pat) or n.startswith(pat.rstrip(".") + ".")
+                   or pat in REGISTRY[n].ids()]
+            if not hit:
+                raise CheckError(f"--only {pat!r} matches no check (exact name, glob, suite prefix or prediction ID); "
+                                 f"known checks: {', '.join(names)}")
+            picked += [n for n in hit if n not in picked]
+        names = sorted(picked)
+    selected = [REGISTRY[n] for n in names]
+    if tier is not None:
+        skipped = [c for c in selected if tier not in c.tiers]
+        selected = [c for c in selected if tier in c.tiers]
+        if not selected and skipped:
+            raise CheckError(f"no selected check runs in the {tier} tier: " + "; ".join(
+                f"{c.name} runs in {', '.join(c.tiers)}" for c in skipped) + "; choose another --tier")
+    return selected
+
+
+select = discover
+
+
+def load_config(path) -> dict:
+    """A TOML config: top-level `key = value` for every selected check, `[check.name]` tables for one check."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    path = Path(path)
+    if not path.is_file():
+        raise CheckError(f"--config {str(path)!r} is not a file; pass a TOML file such as my.toml")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CheckError(f"--config {str(path)!r} is not valid TOML: {exc}") from None
+    _import_suites()
+    common, per = {}, {}
+
+    def walk(prefix, table):
+        for k, v in table.items():
+            name = f"{prefix}.{k}" if prefix else k
+            if isinstance(v, dict):
+                if name in REGISTRY:
+                    per[name] = dict(v)
+                else:
+                    walk(name, v)
+            elif prefix and prefix not in REGISTRY:
+                raise CheckError(f"--config {str(path)!r}: table [{prefix}] is not a check; known checks: "
+                                 f"{', '.join(sorted(REGISTRY))}")
+            else:
+                common[k] = v
+    walk("", raw)
+    return {"common": common, "checks": per}
+
+
+def designs_for(classes, tier: str, overrides: dict | None = None, config: dict | None = None, dataset=None):
+    """The design of each class: tier preset < config (common, then per check) < overrides."""
+    overrides, config = dict(overrides or {}), config or {"common": {}, "checks": {}}
+    for key in {**config.get("common", {}), **overrides}:
+        lacking = [c.name for c in classes if key not in c.design.keys()]
+        if lacking:
+            valid = sorted({k for c in classes for k in c.design.keys()})
+            raise CheckError(f"setting {key!r} is not a setting of {', '.join(lacking)}; "
+                             f"valid settings of the selected checks: {', '.join(valid)}"
+                             + ("" if len(classes) == 1 else " (narrow the selection with --only)"))
+    out = []
+    for cls in classes:
+        values = {**config.get("common", {}), **config.get("checks", {}).get(cls.name, {}), **overrides}
+        if dataset is not None:
+            values["dataset"] = dataset
+        out.append(cls.design.build(tier, **values))
+    return out
+
+
+def run_all(tier: str = "standard", only: str | None = None, out=None, overrides: dict | None = None,
+            config=None, progress: bool | None = None, dataset=None) -> list[Verdict]:
+    """Run the selected checks and return their verdicts (one per prediction ID); write outputs under `out`.
+
+    Arguments:
+        tier: quick, standard (default), full or paper.
+        only: selection (names, globs, suite prefixes, prediction IDs; comma-separated).
+        out: output folder for records, results.csv, summary.json, report.md/html and figures (None: nothing written).
+        overrides: settings that replace the tier's (seed=, device=, m=, …), applied to every selected check.
+        config: a TOML path or an already loaded config dict (see `load_config`).
+        progress: print one line per check with elapsed time and ETA on stderr (default: when stderr is a tty).
+        dataset: a user's numerics.Dataset (own-data checks only).
+    Returns:
+        list[Verdict], in check order.
+    """
+    from . import outputs
+
+    classes = discover(tier, only)
+    if isinstance(config, (str, Path)):
+        config = load_config(config)
+    designs = designs_for(classes, tier, overrides, config, dataset)
+    out_path = None if out is None else outputs.prepare(out)
+    progress = sys.stderr.isatty() if progress is None else progress
+    verdicts, start = [], time.perf_counter()
+    for i, (cls, d) in enumerate(zip(classes, designs), 1):
+        if progress:
+            elapsed = time.perf_counter() - start
+            eta = f", ETA {elapsed / (i - 1) * (len(classes) - i + 1):.0f} s" if i > 1 else ""
+            print(f"[{i}/{len(classes)}] {cls.name} (elapsed {elapsed:.0f} s{eta}) ...", file=sys.stderr, flush=True)
+        verdicts += cls().run(d, tier, out_path)
+    if out_path is not None:
+        outputs.write_all(verdicts, out_path, tier, round(time.perf_counter() - start, 1))
+    return verdicts
+
+
+def run(check_name: str, X=None, y=None, *, tier: str = "standard", out="results-own", config=None,
+        **overrides) -> Verdict | list[Verdict]:
+    """Run one check, on your own data (X (n, d), y (n,)) if given, with design overrides; returns its verdict.
+
+    Arguments:
+        check_name: a registered check (see `python -m checks.all --list`).
+        X, y: your data (own-data checks only; both or neither).
+        tier: the preset the overrides start from (default standard).
+        out: output folder (record, figures, report); None writes nothing.
+        config: a TOML path or loaded config.
+        **overrides: design settings (m=1000, lam=1e-4, seed=1, …); unknown keys raise CheckError.
+    Returns:
+        the Verdict (a list when the check judges several prediction IDs).
+    """
+    _import_suites()
+    if check_name not in REGISTRY:
+        raise CheckError(f"check_name={check_name!r} is unknown; known checks: {', '.join(sorted(REGISTRY))}")
+    cls = REGISTRY[check_name]
+    dataset = None
+    if X is not None or y is not None:
+        if not cls.design.accepts_data:
+            own = sorted(n for n, c in REGISTRY.items() if c.design.accepts_data)
+            raise CheckError(f"check {check_name!r} runs on its paper's data only; checks that accept your data: "
+                             f"{', '.join(own)}")
+        dataset = user_dataset(X, y)
+    vs = run_all(tier, check_name, out, overrides, config, progress=False, dataset=dataset)
+    return vs[0] if len(vs) == 1 else vs
+
+
+def user_dataset(X, y):
+    """Validate a user's (X, y) and wrap it as a numerics.Dataset named 'user'."""
+    from numerics.data import Dataset
+
+    if X is None or y is None:
+        raise CheckError("pass both X (n, d) and y (n,), or neither")
+    try:
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckError("X and y must be numeric arrays: X of shape (n, d), y of shape (n,)") from None
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise CheckError(f"X must have shape (n, d) with n, d ≥ 1, got shape {X.shape}")
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise CheckError(f"y must have shape (n,) = ({X.shape[0]},) to match X, got shape {y.shape}")
+    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+        raise CheckError("X and y must be finite: remove or impute NaN/inf entries")
+    if X.shape[0] < 2:
+        raise CheckError(f"X needs at least 2 samples, got n = {X.shape[0]}")
+    return Dataset("user", X, y, meta=dict(seed=0))

@@ -1,0 +1,44 @@
+"""Shared command-line pieces of `python -m checks.all` and `python -m checks.run`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .design import TIERS, parse_assignments
+from .errors import CheckError
+
+
+def add_common(p: argparse.ArgumentParser, default_tier: str = "standard") -> None:
+    tier = p.add_mutually_exclusive_group()
+    tier.add_argument("--quick", action="store_const", const="quick", dest="tier", help="quick tier (≤ 3 min, CI)")
+    tier.add_argument("--tier", choices=TIERS, dest="tier", help=f"tier to run (default: {default_tier})")
+    p.set_defaults(tier=default_tier)
+    p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="assignments",
+                   help="override design settings, e.g. --set m=1000 lam=1e-4 (see --list-settings)")
+    p.add_argument("--config", metavar="FILE.toml", help="settings from a TOML file: top-level keys for every "
+                   "selected check, [check.name] tables for one")
+    p.add_argument("--seed", type=int, help="base seed of every random draw (default 0)")
+    p.add_argument("--device", help="cpu (default), cuda or cuda:N: where the heavy training runs")
+
+
+def overrides_of(args) -> dict:
+    """--set, --seed and --device as one overrides dict (validated later by each design)."""
+    out = parse_assignments(args.assignments)
+    if args.seed is not None:
+        if args.seed < 0:
+            raise CheckError(f"--seed {args.seed}: the seed must be an integer ≥ 0, e.g. --seed 0")
+        out["seed"] = args.seed
+    if args.device is not None:
+        if args.device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise CheckError(f"--device {args.device}: torch sees no CUDA device (torch {torch.__version__}); "
+                                 "run on a GPU machine with a CUDA build of torch, or use --device cpu")
+        out["device"] = args.device
+    return out
+
+
+def fail(exc: Exception) -> int:
+    print(f"error: {exc}", file=sys.stderr)
+    return 2

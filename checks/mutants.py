@@ -1,0 +1,58 @@
+"""The mutant × check table: `python -m checks.mutants [--tier T] [--only SEL]`.
+
+Each check is observed once; its prediction, every declared mutant (a wrong formula a bug could introduce) and
+every alternative (a referee's near miss) are judged on that same observation. A mutant that does not make its
+check FAIL is a survivor: the check could not tell that wrong theory from the right one. Exits 1 on a survivor.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import api
+from .criteria import status_of
+from .errors import CheckError
+
+
+def table(tier: str = "quick", only: str | None = None, progress: bool = True) -> list[dict]:
+    """One row per (check, variant): kind (prediction / mutant / alternative), name, status, failed criteria."""
+    rows = []
+    for cls in api.discover(tier, only):
+        check = cls()
+        d = cls.design.build(tier, **({"instances": 0} if "instances" in cls.design.keys() else {}))
+        if progress:
+            print(f"  observing {cls.name} …", file=sys.stderr, flush=True)
+        out = check.outcome(d)
+        rows.append(dict(check=cls.name, kind="prediction", name="theory", status=status_of(out.criteria),
+                         failed=[c.name for c in out.criteria if c.passed is False]))
+        th = check.theory()
+        for kind, variants in (("mutant", cls.mutants), ("alternative", cls.alternatives)):
+            for v in variants:
+                s = check.score_variant(v, d, th, out.observed)
+                rows.append(dict(check=cls.name, kind=kind, name=v.name, status=s["status"], failed=s["failed"]))
+    return rows
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m checks.mutants", description=__doc__.splitlines()[0])
+    p.add_argument("--tier", default="quick", help="tier (default quick)")
+    p.add_argument("--only", help="selection, as for checks.all")
+    args = p.parse_args(argv)
+    try:
+        rows = table(args.tier, args.only)
+    except CheckError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    w = max(len(r["check"]) for r in rows)
+    survivors = [r for r in rows if r["kind"] == "mutant" and r["status"] != "FAIL"]
+    for r in rows:
+        mark = "SURVIVES" if r in survivors else ""
+        print(f"{r['check']:{w}}  {r['kind']:11s}  {r['status']:12s}  {r['name']}  {mark}".rstrip())
+    n_mut = sum(r["kind"] == "mutant" for r in rows)
+    print(f"\n{n_mut} mutants, {n_mut - len(survivors)} killed, {len(survivors)} survivors "
+          f"(mutation score {100 * (n_mut - len(survivors)) / max(1, n_mut):.0f}%)")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The runner: selection, --set/--config/keyword overrides for every check, outputs, report, own data, bad input."""
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import checks
+from checks import CheckError, api
+from checks import all as checks_all
+from checks import run as own
+from numerics import data
+
+ALL = api.discover()
+
+
+@pytest.mark.parametrize("cls", ALL, ids=[c.name for c in ALL])
+def test_every_check_takes_overrides_and_rejects_bad_keys(cls, tmp_path):
+    """--set, --config and keyword overrides build the design of every check; unknown keys name the valid ones."""
+    key = next(k for k in cls.design.keys() if k not in ("seed", "device"))
+    value = getattr(cls.design.build("quick"), key)
+    text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    d, = api.designs_for([cls], "quick", {key: text, "seed": "3"})
+    assert getattr(d, key) == value and d.seed == 3
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'seed = 5\n["{cls.name}"]\nseed = 4\n')
+    d, = api.designs_for([cls], "quick", {}, api.load_config(cfg))
+    assert d.seed == 4                                        # the check's table beats the top-level key
+    with pytest.raises(CheckError, match=r"not a setting of .*valid settings"):
+        api.designs_for([cls], "quick", {"no_such_key": 1})
+
+
+def test_cli_selection_and_bad_arguments(tmp_path, capsys):
+    assert checks_all.main(["--list", "--quick", "--only", "racing.race"]) == 0
+    listed = capsys.readouterr().out
+    assert "racing.race " in listed and "racing.race_digits" not in listed      # exact name, not a substring
+    assert checks_all.main(["--list", "--only", "PIN-7"]) == 0 and "racing.race" in capsys.readouterr().out
+    assert checks_all.main(["--only", "no-such-check", "--out", str(tmp_path)]) == 2
+    assert "matches no check" in capsys.readouterr().err
+    assert checks_all.main(["--quick", "--only", "threshold.dependence", "--out", str(tmp_path)]) == 2
+    assert "runs in" in capsys.readouterr().err                             # 0 checks is an error, not a green run
+    assert checks_all.main(["--only", "conservation.drift_order", "--set", "lrz=1", "--out", str(tmp_path)]) == 2
+    assert "valid settings" in capsys.readouterr().err
+    assert checks_all.main(["--only", "conservation.drift_order", "--set", "horizon=x", "--out", str(tmp_path)]) == 2
+    assert "must be a number" in capsys.readouterr().err
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert checks_all.main(["--only", "conservation.drift_order", "--out", str(afile)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert checks_all.main(["--device", "tpu", "--out", str(tmp_path)]) == 2
+    assert checks_all.main(["--seed", "-1", "--out", str(tmp_path)]) == 2 and "--seed" in capsys.readouterr().err
+
+
+def test_cli_run_writes_records_csv_report_and_removes_stale_records(tmp_path, capsys):
+    stale = tmp_path / "records" / "old.check.PIN-1.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    rc = checks_all.main(["--quick", "--only", "conservation.drift_order,conservation.gd_step_exact",
+                          "--set", "seed=1", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert rc == 0 and "PASS" in out and "MPG-P3" in out and "verdicts:" in out
+    rec = json.loads((tmp_path / "records" / "conservation.drift_order.MPG-P3.json").read_text())
+    assert rec["status"] == "PASS" and rec["provenance"] == "[R]" and rec["design"]["seed"] == 1
+    assert rec["figures"] == ["figures/conservation.drift_order.png"] and rec["tier"] == "quick"
+    assert (tmp_path / rec["figures"][0]).stat().st_size > 1000
+    assert not stale.exists() and not list(tmp_path.rglob("*.tmp"))
+    assert (tmp_path / "results.csv").read_text().count("conservation.") >= 2
+    md = (tmp_path / "report.md").read_text()
+    assert "| MPG-P3 |" in md and "not run" in md and "![conservation.drift_order](figures/" in md
+    assert 'src="data:image/png;base64,' in (tmp_path / "report.html").read_text()   # the page travels alone
+
+
+def test_config_file_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("m = [")
+    with pytest.raises(CheckError, match="not valid TOML"):
+        api.load_config(bad)
+    bad.write_text("[nosuch.check]\nm = 1\n")
+    with pytest.raises(CheckError, match="is not a check"):
+        api.load_config(bad)
+    with pytest.raises(CheckError, match="is not a file"):
+        api.load_config(tmp_path / "missing.toml")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed (.ci/run installs it)")
+def test_report_renders_in_headless_chromium_without_broken_images(tmp_path):
+    assert checks_all.main(["--quick", "--only", "conservation.drift_order", "--out", str(tmp_path)]) == 0
+    dom = subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                          "--dump-dom", (tmp_path / "report.html").as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    body = re.search(r"<body[^>]*>", dom).group(0)
+    assert 'data-images="1"' in body and 'data-broken-images="0"' in body, body
+
+
+def test_own_data_api_and_cli(tmp_path, capsys):
+    ds = data.xor_clusters((1.0, 1.4, 1.8, 2.2), 20, 10, 0.05, seed=0)
+    path = tmp_path / "mine.npz"
+    np.savez(path, X=ds.X, y=ds.y)
+    v = checks.run("racing.fixed_gating", ds.X, ds.y, tier="quick", out=tmp_path / "api")
+    v = v[0] if isinstance(v, list) else v
+    assert v.status in ("PASS", "FAIL", "INCONCLUSIVE") and v.design["dataset"]["name"] == "user"
+    assert own.main(["racing.fixed_gating", "--quick", "--data", str(path), "--out", str(tmp_path / "cli")]) in (0, 1)
+    capsys.readouterr()
+    for bad, msg in [("missing.npz", "is not a file"), ("empty.npz", "is empty"), ("x.npy", "use an .npz"),
+                     ("bad.npz", "lacks array y")]:
+        p = tmp_path / bad
+        if bad == "empty.npz":
+            p.write_bytes(b"")
+        elif bad == "x.npy":
+            np.save(p, ds.X)
+        elif bad == "bad.npz":
+            np.savez(p, X=ds.X)
+        assert own.main(["racing.fixed_gating", "--data", str(p)]) == 2
+        assert msg in capsys.readouterr().err
+    with pytest.raises(CheckError, match="paper's data only"):
+        checks.run("conservation.drift_order", ds.X, ds.y)
+
+
+_bad_arrays = st.one_of(
+    st.just(np.zeros((0, 3))), st.just(np.zeros(5)), st.just(np.full((4, 2), np.nan)), st.just(np.full((4, 2), np.inf)),
+    st.just([["a", "b"]]), st.integers(1, 5).map(lambda n: np.ones((n, 2, 2))))
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(X=_bad_arrays, name=st.sampled_from(["racing.race", "racing.merge_prune", "nope", "early_alignment.alignment"]))
+def test_fuzz_own_data_api_raises_only_our_error(tmp_path, X, name):
+    with pytest.raises(CheckError):
+        checks.run(name, X, np.ones(4), out=tmp_path)
+
+
+@settings(max_examples=20)
+@given(bad=st.sampled_from([("lam", 0.0), ("lam", -1.0), ("lam", float("nan")), ("lr", 0.0), ("lr", float("inf")),
+                            ("m", 0), ("steps", -3), ("m", 2.5), ("colour", 1)]))
+def test_fuzz_bad_setting_is_named(bad):
+    key, value = bad
+    with pytest.raises(CheckError, match=key):
+        checks.run("racing.race", np.ones((4, 2)), np.ones(4), **{key: value})
+
+
+def test_same_seed_gives_identical_records(tmp_path):
+    def once(out):
+        assert checks_all.main(["--quick", "--only", "conservation.drift_order", "--out", str(out)]) == 0
+        rec = json.loads((out / "records" / "conservation.drift_order.MPG-P3.json").read_text())
+        rec.pop("seconds")
+        return rec
+
+    assert once(tmp_path / "a") == once(tmp_path / "b")

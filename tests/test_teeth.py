@@ -1,0 +1,30 @@
+"""One generic teeth test for every check: observe once at the quick tier, then judge the prediction and every
+declared mutant on that same observation. The prediction gets its expected status (PASS unless
+checks/expected-status.toml lists a finding); every mutant — a wrong formula a bug could introduce — FAILs."""
+import pytest
+
+from checks import api, expected
+from checks.criteria import status_of
+
+CHECKS = api.discover()  # every check, also those of the standard tier only: each has a cheap quick preset
+EXPECTED = expected.load()
+
+
+def test_every_check_declares_mutants():
+    bare = [c.name for c in CHECKS if not c.mutants]
+    assert not bare, f"checks without mutants (nothing shows they can fail): {bare}"
+
+
+@pytest.mark.parametrize("cls", CHECKS, ids=[c.name for c in CHECKS])
+def test_prediction_holds_and_every_mutant_fails(cls):
+    check = cls()
+    d = cls.design.build("quick", **({"instances": 0} if "instances" in cls.design.keys() else {}))
+    out = check.outcome(d)
+    for v in check.verdicts(out, "quick"):
+        want = expected.expected_status(EXPECTED.get((v.check, v.prediction_id)), "quick")
+        assert v.status == want or (want == "FAIL" and v.status == "INCONCLUSIVE"), (
+            v.prediction_id, v.status, v.headline())
+    th = check.theory()
+    survivors = [m.name for m in cls.mutants if check.score_variant(m, d, th, out.observed)["status"] != "FAIL"]
+    assert not survivors, f"mutants that do not make {cls.name} FAIL: {survivors}"
+    assert status_of(out.criteria) in ("PASS", "FAIL", "INCONCLUSIVE")
