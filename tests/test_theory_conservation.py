@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theory import lie
-from theory.conservation import LinearNetwork
+from theory.conservation import LinearNetwork, linear_gd_defect, linear_S_rate
+from theory.formula import lambdify
 from theory.network import is_zero
 
 
@@ -16,7 +17,39 @@ def test_linear_laws_verify():
 
 def test_linear_defect_mutation_fails():
     net = LinearNetwork(2, 2, 2)
-    assert not is_zero(net.gd_step_change() - net.gd_defect_claim(eta_power=1))
+    assert not is_zero(net.gd_step_change() - net.gd_defect_claim().subs(net.eta ** 2, net.eta))  # η, not η²
+    wrong_rate = net.explicit(linear_S_rate().rhs).subs(net.nu, 1)  # weight decay where there is none
+    assert not is_zero(wrong_rate)
+
+
+@settings(max_examples=8)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 1000))
+def test_matrix_symbol_formulas_evaluate_at_any_shape(n, m, r, seed):
+    """linear_gd_defect / linear_S_rate (matrix symbols) = the explicit-entry forms LinearNetwork verifies."""
+    rng = np.random.default_rng(seed)
+    U, V, G = rng.standard_normal((n, r)), rng.standard_normal((m, r)), rng.standard_normal((n, m))
+    f = linear_gd_defect()
+    shape = {f.args[1].shape[0]: n, f.args[1].shape[1]: r, f.args[2].shape[0]: m}
+    got = np.asarray(lambdify(f.args, f.rhs.subs(shape))(0.1, U, V, G), float)
+    np.testing.assert_allclose(got, 0.01 * (V.T @ G.T @ G @ V - U.T @ G @ G.T @ U), atol=1e-13)
+    rate = linear_S_rate()
+    got = np.asarray(lambdify(rate.args, rate.rhs.subs(shape))(U, V, G, 0.3), float)
+    np.testing.assert_allclose(got, -0.6 * (U.T @ U - V.T @ V), atol=1e-12)  # F3.3 at ν = 0.3
+
+
+def test_generators_are_the_hessians():
+    for f in (lie.linear_net(2, 3, 2), lie.relu_path_lifting(2, 2, 2, bias=True)):
+        H = [np.array(sp.hessian(p, f.theta).tolist(), float) for p in f.phi]
+        assert all(np.array_equal(a, b) for a, b in zip(H, f.generators()))
+
+
+def test_rule_domains():
+    assert lie.count_rule_applies("linear", n=1, m=1, r=2) and not lie.count_rule_applies("linear", n=1, m=1, r=3)
+    assert lie.gap_rule_applies("linear", n=2, m=3, r=2) and not lie.gap_rule_applies("linear", n=1, m=3, r=2)
+    assert lie.count_rule_applies("relu", d_in=1, r=3) and lie.gap_rule_applies("relu", d_in=1, r=3)
+    # inside the count domain beyond min(n, m): the count rule holds, the gap rule does not
+    c = lie.count_laws(lie.linear_net(1, 3, 2))
+    assert c.N == lie.expected_count("linear", r=2) and c.gap != lie.expected_gap("linear", r=2)
 
 
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 1000))

@@ -1,4 +1,6 @@
 """F1.1, F1.2, F3.1, F3.2: symbolic derivation verified, mutated claims rejected, numerics agree with the engine."""
+import dataclasses
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -8,7 +10,7 @@ from hypothesis import strategies as st
 
 from numerics.model import loss_and_grad
 from theory.formula import lambdify
-from theory.network import TwoLayerNetwork, drift_order, gd_defect_formula, is_zero
+from theory.network import TwoLayerNetwork, drift_order, gd_defect_formula, is_zero, sign_frozen
 
 
 @settings(max_examples=4)
@@ -26,13 +28,20 @@ def test_mutated_claims_are_rejected():
     M = net.correlation()
     assert not is_zero(net.grad_w - (-M.T))  # missing factor a
     assert not is_zero(net.grad_a + net.claimed_grad_a(M))  # wrong sign
-    assert not is_zero(net.gd_step_change() - net.gd_defect_claim(eta_power=1))  # wrong exponent
+    assert not is_zero(net.gd_step_change() - net.gd_defect_claim().subs(net.eta ** 2, net.eta))  # wrong exponent
     assert not is_zero(net.conserved_rate() + 1)
 
 
 def test_drift_order_from_defect():
-    assert drift_order(gd_defect_formula()) == 1
-    assert drift_order(gd_defect_formula(eta_power=3)) == 2
+    f = gd_defect_formula()
+    eta = f.args[0]
+    assert drift_order(f) == 1
+    assert drift_order(dataclasses.replace(f, rhs=f.rhs.subs(eta ** 2, eta ** 3))) == 2  # an η³ defect
+
+
+def test_sign_frozen_rule():
+    delta0, scale = np.array([0.5, 0.0, -1e-14, -0.1]), np.ones(4)
+    assert sign_frozen(delta0, scale).tolist() == [True, True, True, False]  # balanced up to round-off counts
 
 
 @settings(max_examples=5)

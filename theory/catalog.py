@@ -23,7 +23,8 @@ def _families():
     import importlib
 
     mods = []
-    for name in ("racing", "extremal", "references", "conservation", "lie"):
+    for name in ("racing", "extremal", "references", "conservation", "lie", "decay", "momentum", "intrinsic_dim",
+                 "law_search", "polar"):
         try:
             mods.append(importlib.import_module(f"theory.{name}"))
         except ModuleNotFoundError as exc:

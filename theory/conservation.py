@@ -3,6 +3,9 @@
   S = UᵀU − VᵀV is constant under U̇ = −G V, V̇ = −Gᵀ U for any G = ∇f(z)            (F3.4)
   one GD step:  S(θ − η∇L) − S(θ) = η² (VᵀGᵀGV − UᵀGGᵀU)                              (F3.2)
   weight decay θ̇ = −∇L − νθ:  d/dt S = −2ν S, so S(t) = e^{−2νt} S(0)                  (F3.3)
+
+`linear_gd_defect()` and `linear_S_rate()` state the GD defect and dS/dt for *any* shape, with matrix symbols
+U (n×r), V (m×r), G (n×m); `LinearNetwork(n, m, r)` substitutes explicit entries and `verify()` proves them.
 The ReLU analogue (a_j² − ‖w_j‖²) lives in `theory.network`.
 """
 from __future__ import annotations
@@ -12,6 +15,29 @@ import sympy as sp
 from .formula import Formula
 from .network import is_zero
 
+_n, _m, _r = sp.symbols("n m r", integer=True, positive=True)
+U_, V_, G_ = sp.MatrixSymbol("U", _n, _r), sp.MatrixSymbol("V", _m, _r), sp.MatrixSymbol("G", _n, _m)
+ETA, NU = sp.symbols("eta nu", positive=True)
+
+
+def linear_gd_defect() -> Formula:
+    """F3.2 (linear): S(θ − η∇L) − S(θ) = η²(VᵀGᵀGV − UᵀGGᵀU) for z = UVᵀ of any shape; args (η, U, V, G)."""
+    return Formula("F3.2-linear", "exact per-step GD change of U^T U - V^T V", "[R]",
+                   "one GD step changes S = U^T U - V^T V by eta^2 (V^T G^T G V - U^T G G^T U); the O(eta) terms "
+                   "cancel", ETA ** 2 * (V_.T * G_.T * G_ * V_ - U_.T * G_ * G_.T * U_), (ETA, U_, V_, G_),
+                   sp.Symbol("DeltaS"))
+
+
+def linear_S_rate() -> Formula:
+    """dS/dt along θ̇ = −∇L − νθ (U̇ = −GV − νU, V̇ = −GᵀU − νV), by the chain rule; args (U, V, G, ν).
+
+    It is 0 at ν = 0 (F3.4) and −2νS with weight decay (F3.3); `LinearNetwork.verify` proves both.
+    """
+    dU, dV = -G_ * V_ - NU * U_, -G_.T * U_ - NU * V_
+    return Formula("F3.4-rate", "rate of S = U^T U - V^T V along the (weight-decayed) gradient flow", "[R]",
+                   "dS/dt = dU^T U + U^T dU - dV^T V - V^T dV = -2 nu S; 0 without weight decay",
+                   dU.T * U_ + U_.T * dU - dV.T * V_ - V_.T * dV, (U_, V_, G_, NU), sp.Symbol("dS/dt"))
+
 
 class LinearNetwork:
     """Symbols U (n×r), V (m×r), a generic gradient G = ∇f(z) (n×m) and the derived laws."""
@@ -19,10 +45,19 @@ class LinearNetwork:
     def __init__(self, n: int = 2, m: int = 2, r: int = 2):
         if min(n, m, r) < 1:
             raise ValueError(f"n, m, r must be ≥ 1, got {n}, {m}, {r}")
+        self.shape = (n, m, r)
         self.U = sp.Matrix(n, r, lambda i, j: sp.Symbol(f"U{i + 1}{j + 1}", real=True))
         self.V = sp.Matrix(m, r, lambda i, j: sp.Symbol(f"V{i + 1}{j + 1}", real=True))
         self.G = sp.Matrix(n, m, lambda i, j: sp.Symbol(f"G{i + 1}{j + 1}", real=True))
-        self.eta, self.nu = sp.symbols("eta nu", positive=True)
+        self.eta, self.nu = ETA, NU
+
+    def explicit(self, expr) -> sp.Matrix:
+        """A matrix-symbol expression (of `linear_gd_defect`, `linear_S_rate`) with this net's explicit entries."""
+        n, m, r = self.shape
+        e = expr.subs({_n: n, _m: m, _r: r})
+        e = e.xreplace({U_.subs({_n: n, _r: r}): self.U, V_.subs({_m: m, _r: r}): self.V,
+                        G_.subs({_n: n, _m: m}): self.G})
+        return sp.Matrix(e.doit())
 
     @property
     def S(self) -> sp.Matrix:
@@ -33,19 +68,22 @@ class LinearNetwork:
         return -self.G * self.V - nu * self.U, -self.G.T * self.U - nu * self.V
 
     def S_rate(self, nu=0) -> sp.Matrix:
-        dU, dV = self.flow(nu)
-        return dU.T * self.U + self.U.T * dU - dV.T * self.V - self.V.T * dV
+        """dS/dt of `linear_S_rate()` with this net's entries, at weight decay ν."""
+        return self.explicit(linear_S_rate().rhs).subs(self.nu, nu)
 
     def gd_step_change(self) -> sp.Matrix:
         U1, V1 = self.U - self.eta * self.G * self.V, self.V - self.eta * self.G.T * self.U
         return (U1.T * U1 - V1.T * V1) - self.S
 
-    def gd_defect_claim(self, eta_power: int = 2) -> sp.Matrix:
-        G, U, V = self.G, self.U, self.V
-        return self.eta ** eta_power * (V.T * G.T * G * V - U.T * G * G.T * U)
+    def gd_defect_claim(self) -> sp.Matrix:
+        """The exported `linear_gd_defect()` formula with this net's entries."""
+        return self.explicit(linear_gd_defect().rhs)
 
     def verify(self) -> dict[str, bool]:
+        dU, dV = self.flow(self.nu)
+        chain = dU.T * self.U + self.U.T * dU - dV.T * self.V - self.V.T * dV
         return {
+            "dS/dt formula = chain rule along the flow": is_zero(self.S_rate(self.nu) - chain),
             "F3.4 dS/dt = 0": is_zero(self.S_rate()),
             "F3.2 linear GD defect": is_zero(self.gd_step_change() - self.gd_defect_claim()),
             "F3.3 weight decay dS/dt = -2 nu S": is_zero(self.S_rate(self.nu) + 2 * self.nu * self.S),

@@ -45,10 +45,18 @@ class Factorisation:
         """A_i = Hessian of φ_i (constant for bilinear φ): ∇φ_i(θ) = A_i θ."""
         mats = []
         for f in self.phi:
-            H = sp.hessian(f, self.theta)
-            if any(sp.diff(h, v) != 0 for h in H for v in self.theta):
+            poly = sp.Poly(f, *self.theta)
+            if poly.total_degree() > 2:  # the Hessian is constant iff φ_i has degree ≤ 2
                 raise ValueError(f"{self.name}: φ is not bilinear; use count_laws_fields")
-            mats.append(np.array(H.tolist(), dtype=float))
+            H = np.zeros((self.D, self.D))
+            for powers, coeff in poly.terms():  # Hessian read off the degree-2 monomials
+                idx = [i for i, p in enumerate(powers) for _ in range(p)]
+                if len(idx) == 2:
+                    a, b = idx
+                    H[a, b] += float(coeff) * (2.0 if a == b else 1.0)
+                    if a != b:
+                        H[b, a] += float(coeff)
+            mats.append(H)
         return mats
 
 
@@ -202,6 +210,33 @@ def quadratic_laws(f: Factorisation) -> int:
 def gradient_fields(phi, theta) -> list[sp.Matrix]:
     """χ_i = ∇φ_i as sympy column vectors."""
     return [sp.Matrix([sp.diff(f, v) for v in theta]) for f in phi]
+
+
+def count_rule_applies(kind: str, **arch) -> bool:
+    """Hypotheses of `expected_count`: any ReLU path-lifting; linear UVᵀ with (U;V) of full rank, r ≤ n + m."""
+    if kind == "relu":
+        return True
+    if kind == "linear":
+        return arch["r"] <= arch["n"] + arch["m"]
+    raise ValueError(f"kind={kind!r}: use 'relu' or 'linear'")
+
+
+def gap_rule_applies(kind: str, **arch) -> bool:
+    """Hypotheses of `expected_gap`: any ReLU path-lifting; linear UVᵀ with r ≤ min(n, m)."""
+    if kind == "relu":
+        return True
+    if kind == "linear":
+        return arch["r"] <= min(arch["n"], arch["m"])
+    raise ValueError(f"kind={kind!r}: use 'relu' or 'linear'")
+
+
+def factorisation(kind: str, **arch) -> Factorisation:
+    """`linear_net(n, m, r)` or `relu_path_lifting(d_in, r, d_out, bias)` by name (other keys are ignored)."""
+    if kind == "linear":
+        return linear_net(arch["n"], arch["m"], arch["r"])
+    if kind == "relu":
+        return relu_path_lifting(arch["d_in"], arch["r"], arch.get("d_out", 1), arch.get("bias", False))
+    raise ValueError(f"kind={kind!r}: use 'relu' or 'linear'")
 
 
 def expected_count(kind: str, **arch) -> int:

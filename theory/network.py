@@ -180,3 +180,18 @@ def drift_order(defect: Formula) -> int:
     """Order in η of the drift of Δ over a fixed horizon T: T/η steps of an O(η^p) defect give O(η^{p−1})."""
     eta = defect.args[0]
     return int(sp.degree(sp.expand(defect.rhs), eta)) - 1
+
+
+def sign_frozen(delta0, scale, rtol: float = 1e-12):
+    """Which output signs F3.1 freezes (BF-P3): Δ_j(0) = a_j² − ‖w_j‖² ≥ 0 ⇒ |a_j(t)| ≥ ‖w_j(t)‖ for all t, so a_j
+    cannot cross 0 without the whole neuron reaching the origin, a fixed point; Δ_j(0) < 0 constrains nothing.
+
+    Arguments:
+        delta0: Δ_j(0) per neuron (array).
+        scale: a_j² + ‖w_j‖² per neuron; balanced neurons (Δ_j = 0) count as frozen up to round-off rtol·scale.
+    Returns:
+        boolean array, True where sign(a_j) is predicted never to change.
+    """
+    import numpy as np
+
+    return np.asarray(delta0, float) >= -rtol * np.asarray(scale, float)

@@ -13,9 +13,10 @@ teacher β*, any small architecture, any relaxed-balanced init, any cone problem
 from .conservation import *  # noqa: F401,F403
 from .early_alignment import *  # noqa: F401,F403
 from .intrinsic import *  # noqa: F401,F403
+from .lie_more import *  # noqa: F401,F403
 from .racing import *  # noqa: F401,F403
 from .threshold import *  # noqa: F401,F403
-from . import conservation, early_alignment, intrinsic, racing, threshold
+from . import conservation, early_alignment, intrinsic, lie_more, racing, threshold
 
-__all__ = sorted({*conservation.__all__, *early_alignment.__all__, *intrinsic.__all__, *racing.__all__,
+__all__ = sorted({*conservation.__all__, *early_alignment.__all__, *intrinsic.__all__, *lie_more.__all__, *racing.__all__,
                   *threshold.__all__})

@@ -1,14 +1,81 @@
-"""Counting conservation laws (MPG-P6, P7, P13, P14) and sign freezing (BF-P3 / PIN-1)."""
+"""Counting conservation laws (MPG-P6, MPG-P7) and sign freezing (BF-P3)."""
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
+import sympy as sp
 import torch
 
 import numerics
 from numerics import data
 from theory import lie
+from theory.network import sign_frozen
 
-from ..core import FAIL, PASS, Check, register
+from ..core import Check, Variant, register
+from ..criteria import at_least, at_most, holds, within
+from ..design import Design, positive
+from ..errors import CheckError
+from ..strategies.conservation import small_architectures
+
+KINDS = ("linear", "relu")
+
+
+@dataclass(frozen=True)
+class LawCountDesign(Design):
+    """One two-layer architecture (the F3.6 reference row linear n = m = r = 2), plus drawn small ones (E8 Counting).
+
+    Arguments:
+        kind: "linear" (z = UVᵀ) or "relu" (path-lifting).
+        n, m: output and input width of the linear net.
+        r: hidden width (both kinds).
+        d_in, d_out, bias: input and output width, hidden bias of the ReLU net.
+        points: random points θ* at which the rank of ∂φ is measured.
+        instances: drawn architectures (`checks.strategies.small_architectures`) judged besides this one.
+    """
+
+    kind: str = "linear"
+    n: int = 2
+    m: int = 2
+    r: int = 2
+    d_in: int = 2
+    d_out: int = 1
+    bias: bool = False
+    points: int = 3
+    instances: int = 15
+    presets: ClassVar = {"quick": dict(instances=6), "full": dict(instances=100)}
+    sources: ClassVar = {"instances": "E8 Counting: ≥ 10 Hypothesis-generated architectures; the reference code "
+                                      "asserted 50 random linear and 50 random ReLU ones (the full/paper tier)"}
+
+    def validate(self):
+        if self.kind not in KINDS:
+            raise CheckError(f"kind={self.kind!r} is not supported; use one of {', '.join(KINDS)}")
+        positive(self, "n", "m", "r", "d_in", "d_out", "points")
+        if self.instances < 0:
+            raise CheckError(f"instances={self.instances!r} must be ≥ 0")
+        if not lie.count_rule_applies(self.kind, **self.arch()):
+            raise CheckError(f"{self.kind} net {self.arch()} is outside the count rule's hypotheses "
+                             "(linear: r ≤ n + m, so that (U;V) has full rank)")
+
+    def arch(self) -> dict:
+        if self.kind == "linear":
+            return dict(n=self.n, m=self.m, r=self.r)
+        return dict(d_in=self.d_in, r=self.r, d_out=self.d_out, bias=self.bias)
+
+
+def _no_brackets(count):
+    """Variant: W_φ taken as closed under brackets, N = D − rank ∂φ and gap 0."""
+    def wrong(f):
+        c = count(f)
+        return dataclasses.replace(c, N=c.D - c.rank_dphi, dim_lie=c.rank_dphi, gap=0)
+    return wrong
+
+
+def _linear_rule(rule_of_r):
+    """Variant: a different rule for linear nets (the ReLU rule kept)."""
+    return lambda rule: (lambda kind, **a: rule_of_r(a["r"]) if kind == "linear" else rule(kind, **a))
 
 
 @register
@@ -16,55 +83,97 @@ class LawCount(Check):
     name = "conservation.law_count"
     paper = "ABIDE"
     prediction_id = "MPG-P6"
+    also_judges = ("MPG-P7",)
     claim = ("The Lie-algebra count N = D - dim Lie(W_phi) equals the number of conserved quadratics found by the "
-             "degree-2 law search, on random two-layer architectures (linear U V^T and ReLU path-lifting, "
-             "with/without bias); the Frobenius gap is 0 for ReLU and r(r-1)/2 for linear nets with r <= min(n, m)")
+             "degree-2 law search and the rule (one law per ReLU neuron, r(r+1)/2 for full-rank linear nets), "
+             "on every small two-layer architecture (linear U V^T and ReLU path-lifting, with/without bias)")
+    claims = {"MPG-P7": ("The Frobenius gap dim Lie(W_phi) - rank dphi is 0 for ReLU path-lifting and r(r-1)/2 for "
+                         "linear nets with r <= min(n, m)")}
     provenance = "[V]"
-    tolerance_rationale = ("Integer counts, no tolerance; ranks by SVD with rtol 1e-9 and each count accepted only "
-                           "if identical at 3 random points (theory.lie.RTOL).")
+    provenances = {"MPG-P7": "[V for ReLU; R for linear]"}
+    design = LawCountDesign
+    uses = {"count": lambda: lie.count_laws, "rule": lambda: lie.expected_count, "gap_rule": lambda: lie.expected_gap}
+    family = staticmethod(lambda d: small_architectures())
+    alternatives = (
+        Variant("no brackets: N = D − rank ∂φ", {"count": _no_brackets},
+                why="counting laws from the generators alone, as if W_φ were closed (Frobenius)"),
+        Variant("one law per hidden unit for linear nets too (N = r)", {"rule": _linear_rule(lambda r: r)},
+                why="the ReLU rule carried over to linear nets"),
+        Variant("gap 0 for linear nets too", {"gap_rule": _linear_rule(lambda r: 0)}, against="MPG-P7",
+                why="'linear is as intrinsically recoverable as ReLU'"))
+    mutants = (
+        Variant("no Lie brackets (N = D − rank ∂φ)", {"count": _no_brackets}),
+        Variant("linear rule r(r−1)/2", {"rule": _linear_rule(lambda r: r * (r - 1) // 2)}),
+        Variant("linear rule r²", {"rule": _linear_rule(lambda r: r * r)}),
+        Variant("gap rule r(r+1)/2", {"gap_rule": _linear_rule(lambda r: r * (r + 1) // 2)}, against="MPG-P7"),
+        Variant("gap rule r", {"gap_rule": _linear_rule(lambda r: r)}, against="MPG-P7"))
 
-    def __init__(self, count=None):
-        self.count = count or (lambda f: lie.count_laws(f).N)
+    def predict(self, d, th):
+        arch = d.arch()
+        c = th.count(lie.factorisation(d.kind, **arch))
+        return dict(N=c.N, gap=c.gap, stable=c.stable, D=c.D, rule=th.rule(d.kind, **arch),
+                    gap_rule=th.gap_rule(d.kind, **arch) if lie.gap_rule_applies(d.kind, **arch) else None)
 
-    def _architectures(self, ctx):
-        rng = np.random.default_rng(ctx.seed)
-        k = ctx.pick(6, 15)
-        archs = [("linear", dict(n=1, m=1, r=1)), ("linear", dict(n=2, m=2, r=2)),
-                 ("relu", dict(d_in=2, r=2, d_out=1, bias=False))]
-        for _ in range(k):
-            if rng.random() < 0.5:
-                n, m = rng.integers(1, 4, 2)
-                archs.append(("linear", dict(n=int(n), m=int(m), r=int(rng.integers(1, min(n, m) + 1)))))
-            else:
-                archs.append(("relu", dict(d_in=int(rng.integers(1, 4)), r=int(rng.integers(1, 4)),
-                                           d_out=int(rng.integers(1, 3)), bias=bool(rng.random() < 0.5))))
-        return archs
+    def observe(self, d):
+        """Degree-2 law search (no brackets) and rank ∂φ of the sympy Jacobian at random θ*."""
+        f = lie.factorisation(d.kind, **d.arch())
+        jac = sp.lambdify(f.theta, sp.Matrix(f.phi).jacobian(f.theta), "numpy")
+        rng = np.random.default_rng(d.seed)
+        ranks = [lie.rank(np.asarray(jac(*rng.uniform(0.5, 1.5, f.D)), float)) for _ in range(d.points)]
+        return dict(found=lie.quadratic_laws(f), D=f.D, rank_dphi=ranks)
 
-    @staticmethod
-    def _factorisation(kind, arch):
-        return lie.linear_net(**arch) if kind == "linear" else lie.relu_path_lifting(**arch)
+    def criteria(self, d, pred, obs):
+        exact = ("Integer counts, no tolerance: ranks by SVD with rtol 1e-9 (theory.lie.RTOL) on O(1) entries, each "
+                 "Lie count accepted only if identical at 3 random points; any wrong rule is off by ≥ 1.")
+        crit = [within("Lie-algebra count N = degree-2 law search", obs["found"], pred["N"], 0, exact),
+                within("degree-2 law search = the rule", obs["found"], pred["rule"], 0, exact),
+                holds("Lie count stable over the random points", pred["stable"], exact)]
+        if pred["gap_rule"] is not None:
+            ranks = obs["rank_dphi"]
+            observed_gap = obs["D"] - obs["found"] - ranks[0]
+            crit += [
+                within("Frobenius gap dim Lie − rank ∂φ = the rule", pred["gap"], pred["gap_rule"], 0, exact,
+                       prediction_id="MPG-P7"),
+                within("observed gap D − #laws found − rank ∂φ = the rule", observed_gap, pred["gap_rule"], 0,
+                       "Integer, no tolerance: dim Lie read off the law search (D − N) and rank ∂φ from the sympy "
+                       "Jacobian at random θ*, both independent of the Lie closure; a wrong rule is off by ≥ 1.",
+                       prediction_id="MPG-P7"),
+                holds("rank ∂φ the same at every random point", len(set(ranks)) == 1,
+                      "Generic rank: a point-dependent rank means the gap is not defined there.", value=str(ranks),
+                      prediction_id="MPG-P7")]
+        return crit
 
-    def predict(self, ctx):
-        rows = []
-        for kind, arch in self._architectures(ctx):
-            f = self._factorisation(kind, arch)
-            full = lie.count_laws(f)
-            rows.append(dict(kind=kind, arch=arch, N=self.count(f), gap=full.gap,
-                             rule=lie.expected_count(kind, **arch), rule_gap=lie.expected_gap(kind, **arch)))
-        return {"rows": rows}
+    def numbers(self, d, pred, obs):
+        return dict(architecture=dict(kind=d.kind, **d.arch()), D=obs["D"], lie_count=pred["N"],
+                    laws_found=obs["found"], rule=pred["rule"], lie_gap=pred["gap"], gap_rule=pred["gap_rule"],
+                    rank_dphi=obs["rank_dphi"])
 
-    def observe(self, ctx):
-        return {"found": [lie.quadratic_laws(self._factorisation(kind, arch))
-                          for kind, arch in self._architectures(ctx)]}
 
-    def judge(self, predicted, observed):
-        rows = predicted["rows"]
-        bad = [dict(r, found=f) for r, f in zip(rows, observed["found"])
-               if r["N"] != f or r["N"] != r["rule"] or r["gap"] != r["rule_gap"]]
-        status = PASS if not bad else FAIL
-        return self.verdict(status, "N = #laws found = rule", f"{len(rows) - len(bad)}/{len(rows)} agree",
-                            "exact", mismatches=bad, architectures=[dict(r, found=f) for r, f in
-                                                                    zip(rows, observed["found"])])
+@dataclass(frozen=True)
+class SignFreezingDesign(Design):
+    """Stewart data (n samples), width m, GD at step lr for flow time `horizon`, from each init scheme.
+
+    Arguments:
+        n: Stewart samples.
+        m: hidden width.
+        init_scale: scale of the initialisation.
+        lr: GD step size η.
+        horizon: flow time T of every run.
+        schemes: init schemes (balanced and dominated have Δ_j(0) ≥ 0; gaussian has both signs).
+    """
+
+    n: int = 40
+    m: int = 200
+    init_scale: float = 0.1
+    lr: float = 0.05
+    horizon: float = 200.0
+    schemes: tuple[str, ...] = ("balanced", "dominated", "gaussian")
+    presets: ClassVar = {"quick": dict(horizon=40.0)}
+
+    def validate(self):
+        positive(self, "n", "m", "init_scale", "lr", "horizon")
+        if not self.schemes:
+            raise CheckError("schemes=(): give at least one init scheme, e.g. schemes=balanced,gaussian")
 
 
 @register
@@ -75,36 +184,46 @@ class SignFreezing(Check):
     claim = ("Under balanced or dominated init (Delta_j(0) = a_j^2 - |w_j|^2 >= 0) sign(a_j) never changes along "
              "GD training; neurons with Delta_j(0) < 0 are not constrained")
     provenance = "[R]"
-    tolerance_rationale = ("Exact invariant up to the O(eta^2) per-step defect; with eta = 0.05 and balanced init "
-                           "the defect cannot drive |a_j| through 0, so any flip of a predicted-frozen neuron FAILs.")
+    design = SignFreezingDesign
+    uses = {"frozen": lambda: sign_frozen}
+    alternatives = (Variant("every neuron's sign is frozen, whatever Δ_j(0)",
+                            {"frozen": lambda rule: (lambda d0, s: np.ones_like(d0, bool))},
+                            why="small-init GD might never flip an output weight, law or no law"),)
+    mutants = (Variant("every init freezes", {"frozen": lambda rule: (lambda d0, s: np.ones_like(d0, bool))}),
+               Variant("inequality reversed (Δ_j(0) ≤ 0 freezes)",
+                       {"frozen": lambda rule: (lambda d0, s: rule(-d0, s))}),
+               Variant("|Δ_j(0)| instead of Δ_j(0)", {"frozen": lambda rule: (lambda d0, s: rule(np.abs(d0), s))}))
 
-    def __init__(self, frozen_rule=None):
-        # F3.1 corollary: Δ_j(0) ≥ 0 ⇒ |a_j(t)| ≥ ‖w_j(t)‖ ⇒ a_j never crosses 0 (Δ = 0 up to round-off: balanced)
-        self.frozen_rule = frozen_rule or (lambda delta0, scale: delta0 >= -1e-12 * scale)
+    def predict(self, d, th):
+        return {"frozen": th.frozen}
 
-    def predict(self, ctx):
-        return {"rule": self.frozen_rule}
-
-    def observe(self, ctx):
-        ds = data.stewart(n=40, seed=ctx.seed)
+    def observe(self, d):
+        ds = data.stewart(n=d.n, seed=d.seed)
         X, y = torch.tensor(ds.inputs), torch.tensor(ds.y)
         runs = []
-        for scheme in ("balanced", "dominated", "gaussian"):
-            W, a = numerics.init_params(200, X.shape[1], scale=0.1, scheme=scheme, seed=ctx.seed)
-            tr = numerics.train(X, y, W, a, lr=0.05, horizon=ctx.pick(40.0, 200.0), record_patterns=False)
+        for scheme in d.schemes:
+            W, a = numerics.init_params(d.m, X.shape[1], scale=d.init_scale, scheme=scheme, seed=d.seed)
+            tr = numerics.train(X, y, W, a, lr=d.lr, horizon=d.horizon, record_patterns=False, progress=False)
             flipped = (np.sign(tr.a) != np.sign(tr.a[0])).any(axis=0)
             runs.append(dict(scheme=scheme, delta0=tr.conserved[0], scale=tr.a_norm[0] ** 2 + tr.w_norm[0] ** 2,
                              flipped=flipped))
         return {"runs": runs}
 
-    def judge(self, predicted, observed):
-        rule = predicted["rule"]
-        table, violations = [], 0
-        for r in observed["runs"]:
-            frozen = rule(r["delta0"], r["scale"])
-            v = int(np.sum(frozen & r["flipped"]))
-            violations += v
+    def _table(self, pred, obs):
+        table = []
+        for r in obs["runs"]:
+            frozen = np.asarray(pred["frozen"](r["delta0"], r["scale"]), bool)
             table.append(dict(scheme=r["scheme"], predicted_frozen=int(frozen.sum()), flipped=int(r["flipped"].sum()),
-                              violations=v))
-        return self.verdict(PASS if violations == 0 else FAIL, "0 flips where Δ_j(0) ≥ 0",
-                            f"{violations} flips", "0", runs=table)
+                              violations=int(np.sum(frozen & r["flipped"]))))
+        return table
+
+    def criteria(self, d, pred, obs):
+        table = self._table(pred, obs)
+        return [at_most("sign flips of neurons predicted frozen", sum(t["violations"] for t in table), 0,
+                        "Exact invariant up to the O(η²) per-step defect: with η = 0.05 and balanced init the defect "
+                        "cannot drive |a_j| through 0, so a single flip of a predicted-frozen neuron refutes it."),
+                at_least("neurons predicted frozen", sum(t["predicted_frozen"] for t in table), 1,
+                         "Non-vacuity: with no neuron predicted frozen the first criterion tests nothing.")]
+
+    def numbers(self, d, pred, obs):
+        return {"runs": self._table(pred, obs)}

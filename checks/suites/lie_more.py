@@ -1,0 +1,283 @@
+"""Law counting: the dimension of the intrinsic variable (MPG-P13) and the symbolic sanity cases (MPG-P14).
+
+rank ∂φ is observed from autograd Jacobians of a torch φ at random points (not from theory's SymPy expressions);
+the law search and Lie-algebra counts run the `theory.law_search` / `theory.lie` tools on the ABIDE code's cases.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import partial
+from typing import ClassVar
+
+import numpy as np
+import sympy as sp
+import torch
+
+from theory import intrinsic_dim, law_search, lie
+
+from ..core import Check, Variant, register
+from ..criteria import holds, within
+from ..design import Design, positive
+from ..errors import CheckError
+from ..strategies.lie_more import intrinsic_dim_architectures
+
+
+# ====================================================================== MPG-P13 rank ∂φ
+def _phi_relu(theta, d_in, hidden, d_out, bias):
+    """Path-lifting (u_k (v_k; b_k)ᵀ)_k in torch; θ per neuron = (u_k, v_k[, b_k]) (theory.lie's order)."""
+    q = d_in + int(bias)
+    blocks = theta.reshape(hidden, d_out + q)
+    return torch.cat([torch.outer(b[:d_out], b[d_out:]).reshape(-1) for b in blocks])
+
+
+def _phi_linear(theta, n, m, r):
+    U, V = theta[:n * r].reshape(n, r), theta[n * r:].reshape(m, r)
+    return (U @ V.T).reshape(-1)
+
+
+def _autograd_rank(phi, D, points, rng):
+    ranks = []
+    for _ in range(points):
+        th = torch.tensor(rng.standard_normal(D))
+        J = torch.autograd.functional.jacobian(phi, th).numpy()
+        ranks.append(lie.rank(J))
+    return ranks
+
+
+@dataclass(frozen=True)
+class IntrinsicDimDesign(Design):
+    """One ReLU path-lifting and one linear factorisation; rank ∂φ from autograd Jacobians at random points.
+
+    Arguments:
+        d_in, hidden, d_out, bias: the ReLU net (input dim, hidden neurons H, output dim, bias).
+        n, m, r: the linear net z = UVᵀ (U n×r, V m×r), r ≤ min(n, m).
+        points: Gaussian random θ per architecture (the rank must agree at all).
+        instances: drawn architectures of the family (checks.strategies.intrinsic_dim_architectures).
+    """
+
+    d_in: int = 3
+    hidden: int = 2
+    d_out: int = 2
+    bias: bool = True
+    n: int = 3
+    m: int = 3
+    r: int = 2
+    points: int = 3
+    instances: int = 12
+    presets: ClassVar = {"quick": dict(instances=3), "full": dict(instances=60)}
+
+    def validate(self):
+        positive(self, "d_in", "hidden", "d_out", "n", "m", "r", "points")
+        if not intrinsic_dim.linear_rank_applies(self.n, self.m, self.r):
+            raise CheckError(f"r={self.r} > min(n, m) = {min(self.n, self.m)}: r(n + m − r) needs r ≤ min(n, m)")
+        if self.instances < 0:
+            raise CheckError(f"instances={self.instances} must be ≥ 0")
+
+
+def _plus_one(f):
+    return dataclasses.replace(f, rhs=f.rhs + 1)
+
+
+@register
+class IntrinsicDimension(Check):
+    name = "conservation.intrinsic_dimension"
+    paper = "INTR"
+    prediction_id = "MPG-P13"
+    claim = ("rank dphi = D - H for the ReLU path-lifting (H hidden neurons) and r(n + m - r) for z = U V^T with "
+             "r <= min(n, m), on every small architecture")
+    provenance = "[R]"
+    design = IntrinsicDimDesign
+    uses = {"relu": intrinsic_dim.relu_rank, "linear": intrinsic_dim.linear_rank}
+    alternatives = (Variant("ReLU rank D − H + 1", {"relu": _plus_one},
+                            why="one global rescaling lost instead of one per neuron"),
+                    Variant("linear rank r(n + m)", {"linear": lambda f: dataclasses.replace(
+                        f, rhs=f.args[2] * (f.args[0] + f.args[1]))},
+                            why="full rank D: forgetting the GL(r) fibre (UΞ, −VΞᵀ)"))
+    mutants = (Variant("ReLU rank D − H − 1 (off by one)", {"relu": lambda f: dataclasses.replace(f, rhs=f.rhs - 1)}),
+               Variant("ReLU rank D (no fibre)", {"relu": lambda f: f.subs({f.args[1]: 0})}),
+               Variant("linear rank r(n + m − r) + 1", {"linear": _plus_one}),
+               Variant("linear rank r(n + m − 2r)", {"linear": lambda f: dataclasses.replace(
+                   f, rhs=f.args[2] * (f.args[0] + f.args[1] - 2 * f.args[2]))}),
+               Variant("linear rank r(n + m) − r(r+1)/2", {"linear": lambda f: dataclasses.replace(
+                   f, rhs=f.args[2] * (f.args[0] + f.args[1]) - f.args[2] * (f.args[2] + 1) / 2)}))
+    family = staticmethod(lambda d: intrinsic_dim_architectures())
+
+    def predict(self, d, th):
+        return intrinsic_dim.predicted_ranks(th.relu, th.linear, d_in=d.d_in, hidden=d.hidden, d_out=d.d_out,
+                                             bias=d.bias, n_=d.n, m_=d.m, r_=d.r)
+
+    def observe(self, d):
+        rng = np.random.default_rng(d.seed)
+        Dr = d.hidden * (d.d_out + d.d_in + int(d.bias))
+        relu = _autograd_rank(partial(_phi_relu, d_in=d.d_in, hidden=d.hidden, d_out=d.d_out, bias=d.bias), Dr,
+                              d.points, rng)
+        linear = _autograd_rank(partial(_phi_linear, n=d.n, m=d.m, r=d.r), d.r * (d.n + d.m), d.points, rng)
+        return {"relu": relu, "linear": linear}
+
+    def criteria(self, d, pred, obs):
+        stable = ("The rank is locally constant on a dense open set, so generic Gaussian points must agree; "
+                  "ranks by SVD with σ_i > 1e-9·σ_max (theory.lie.RTOL), the Jacobian entries being O(1) products.")
+        exact = ("Integer rank, no tolerance: a count off by one is a different geometry (the alternatives differ by "
+                 "≥ 1: D − H + 1, and r(n + m) by r²)")
+        return [holds("ReLU rank ∂φ identical at every random point", len(set(obs["relu"])) == 1, stable,
+                      value=obs["relu"]),
+                holds("linear rank ∂φ identical at every random point", len(set(obs["linear"])) == 1, stable,
+                      value=obs["linear"]),
+                within(f"ReLU rank ∂φ (d_in={d.d_in}, H={d.hidden}, d_out={d.d_out}, bias={d.bias}, "
+                       f"D={pred['relu_D']})",
+                       min(obs["relu"]), pred["relu"], 0, exact + " (MPG-P13, ReLU)."),
+                within(f"linear rank ∂φ (n={d.n}, m={d.m}, r={d.r})", min(obs["linear"]), pred["linear"], 0,
+                       exact + " (MPG-P13, linear).")]
+
+    def numbers(self, d, pred, obs):
+        # cross-check with theory.lie's exact matrix-algebra route (a different computation of the same rank)
+        out = dict(relu_D=pred["relu_D"], linear_D=pred["linear_D"])
+        for key, f in (("relu", lie.relu_path_lifting(d.d_in, d.hidden, d.d_out, d.bias)),
+                       ("linear", lie.linear_net(d.n, d.m, d.r))):
+            try:
+                c = lie.count_laws(f, seed=d.seed)
+                out[f"lie_rank_dphi_{key}"], out[f"lie_gap_{key}"] = c.rank_dphi, c.gap
+            except ArithmeticError as exc:  # reported, not judged
+                out[f"lie_rank_dphi_{key}"] = f"unstable: {exc}"
+        return out
+
+
+# ====================================================================== MPG-P14 symbolic sanity
+def _v_sign_flipped(laws_fn):
+    """Mutant: UᵀU + VᵀV (each V entry v ↦ i·v turns −v² into +v²)."""
+    def wrong(f):
+        vs = {s: sp.I * s for s in f.theta if str(s).startswith("V")}
+        return [sp.expand(h.subs(vs)) for h in laws_fn(f)]
+    return lambda orig: wrong
+
+
+def _span(A: np.ndarray) -> int:
+    return int(np.linalg.matrix_rank(A, tol=1e-9)) if A.size else 0
+
+
+@dataclass(frozen=True)
+class SanityDesign(Design):
+    """The ABIDE code's sanity cases for the Lie-algebra count and the polynomial law search.
+
+    Arguments:
+        generic_dim: D of the generic polynomial field on ℝ^D.
+        field_degree: degree of the generic field's components (random integer coefficients from `seed`).
+        search_degree: the generic field must have no polynomial law of degree ≤ this.
+        n, m, r: the linear net of the degree-2 search (z = UVᵀ, U n×r, V m×r).
+        d_in, hidden, d_out, bias: the ReLU path-lifting of the degree-2 search.
+    """
+
+    generic_dim: int = 5
+    field_degree: int = 2
+    search_degree: int = 4
+    n: int = 2
+    m: int = 2
+    r: int = 2
+    d_in: int = 2
+    hidden: int = 2
+    d_out: int = 1
+    bias: bool = True
+    presets: ClassVar = {"full": dict(n=2, m=3, r=2, d_in=2, hidden=3)}
+    sources: ClassVar = {"generic_dim": "ABIDE reference code: one generic field on R^5, no law of degree <= 4"}
+
+    def validate(self):
+        positive(self, "generic_dim", "field_degree", "search_degree", "n", "m", "r", "d_in", "hidden", "d_out")
+        if self.generic_dim > 6 or self.search_degree > 5:
+            raise CheckError("generic_dim ≤ 6 and search_degree ≤ 5 keep the law search under a minute")
+        if self.r > self.n + self.m:
+            raise CheckError(f"r={self.r} > n + m: the r(r+1)/2 entries of S are then dependent")
+
+
+@register
+class SymbolicSanity(Check):
+    name = "conservation.symbolic_sanity"
+    paper = "ABIDE"
+    prediction_id = "MPG-P14"
+    claim = ("phi = x1 x2 x3 has the conserved quadratics x3^2 - x1^2 and x2^2 - x1^2 (N = 2); one generic polynomial "
+             "field on R^D has N = D - 1 laws, none polynomial of degree <= 4; the degree-2 search recovers exactly "
+             "the known laws of two-layer linear and ReLU nets")
+    provenance = "[V: code]"
+    design = SanityDesign
+    uses = {"product": law_search.product_laws, "generic": law_search.generic_law_count,
+            "generic_poly": law_search.generic_polynomial_laws,
+            "linear": lambda: partial(law_search.known_quadratic_laws, kind="linear"),
+            "relu": lambda: partial(law_search.known_quadratic_laws, kind="relu")}
+    alternatives = (Variant("linear net: one law per hidden unit (the r diagonal entries of S)",
+                            {"linear": lambda fn: (lambda f: [h for i, h in enumerate(fn(f)) if _is_diagonal(i, f)])},
+                            why="the ReLU rule (one law per neuron) carried over to linear nets"),)
+    mutants = (Variant("x₃² + x₁² instead of x₃² − x₁²", {"product": lambda laws: [
+                   laws[0] + 2 * sp.Symbol("x1", real=True) ** 2, *laws[1:]]}),
+               Variant("N = D for the generic field (off by one)", {"generic": lambda f: dataclasses.replace(
+                   f, rhs=f.rhs + 1)}),
+               Variant("one polynomial law for the generic field", {"generic_poly": lambda f: dataclasses.replace(
+                   f, rhs=sp.S.One)}),
+               Variant("linear laws UᵀU + VᵀV", {"linear": _v_sign_flipped(
+                   partial(law_search.known_quadratic_laws, kind="linear"))}),
+               Variant("ReLU laws without the bias term", {"relu": lambda fn: (lambda f: [
+                   h.subs({s: 0 for s in f.theta if str(s).startswith("b")}) for h in fn(f)])}))
+
+    def _nets(self, d):
+        return (lie.linear_net(d.n, d.m, d.r), lie.relu_path_lifting(d.d_in, d.hidden, d.d_out, d.bias))
+
+    def predict(self, d, th):
+        x = law_search.product_field()[0]
+        lin, relu = self._nets(d)
+        g = th.generic
+        return {"product": law_search.coefficient_matrix(th.product, x, 2),
+                "generic_N": int(g.rhs.subs(g.args[0], d.generic_dim)),
+                "generic_poly": int(th.generic_poly.rhs.subs(th.generic_poly.args[0], d.search_degree)),
+                "linear": law_search.coefficient_matrix(th.linear(lin), lin.theta, 2),
+                "relu": law_search.coefficient_matrix(th.relu(relu), relu.theta, 2)}
+
+    def observe(self, d):
+        x, fx = law_search.product_field()
+        theta, chi = law_search.generic_field(d.generic_dim, d.field_degree, d.seed)
+        lin, relu = self._nets(d)
+        search = {}
+        for key, f in (("linear", lin), ("relu", relu)):
+            search[key] = law_search.coefficient_matrix(
+                law_search.polynomial_laws(lie.gradient_fields(f.phi, f.theta), f.theta, 2), f.theta, 2)
+        return {"product_N": lie.count_laws_fields(fx, x, seed=d.seed).N,
+                "product": law_search.coefficient_matrix(law_search.polynomial_laws(fx, x, 2), x, 2),
+                "generic_N": lie.count_laws_fields(chi, theta, seed=d.seed).N,
+                "generic_poly": law_search.law_count_mod_p(chi, theta, d.search_degree), **search}
+
+    @staticmethod
+    def _same_span(found, predicted):
+        """(dim found, dim predicted, dim of their sum): equal spans ⇔ all three agree."""
+        return _span(found), _span(predicted), _span(np.vstack([found, predicted]) if found.size else predicted)
+
+    def criteria(self, d, pred, obs):
+        span_why = ("Exact rational kernel (SymPy nullspace), compared by rank of the stacked coefficient vectors "
+                    "(rtol 1e-9 on integer entries): equal spans ⇔ dim found = dim predicted = dim of the sum; "
+                    "a missing, extra or wrong law changes one of them by ≥ 1.")
+        out = []
+        for key, label in (("product", "φ = x₁x₂x₃: degree-2 laws found vs x₃² − x₁², x₂² − x₁²"),
+                           ("linear", f"linear ({d.n}, {d.m}, {d.r}): degree-2 laws found vs entries of UᵀU − VᵀV"),
+                           ("relu", f"ReLU (d_in={d.d_in}, H={d.hidden}, d_out={d.d_out}, bias={d.bias}): degree-2 "
+                                    "laws found vs ‖u_k‖² − ‖(v_k; b_k)‖²")):
+            f, p, s = self._same_span(obs[key], pred[key])
+            out.append(holds(label, f == p == s, span_why, value=f"found {f}, predicted {p}, joint {s}",
+                             tolerance="equal spans"))
+        out += [within("φ = x₁x₂x₃: Lie-algebra count N", obs["product_N"], _span(pred["product"]), 0,
+                       "Integer count at 3 random points that must agree (theory.lie.RTOL = 1e-9): N = 2 = number of "
+                       "independent predicted laws; no tolerance."),
+                within(f"generic field on ℝ^{d.generic_dim}: Lie-algebra count N", obs["generic_N"], pred["generic_N"],
+                       0, "Integer count (one field, [χ, χ] = 0, so dim Lie = 1 at points where χ ≠ 0); no tolerance."),
+                within(f"generic field on ℝ^{d.generic_dim}: polynomial laws of degree ≤ {d.search_degree}",
+                       obs["generic_poly"], pred["generic_poly"], 0,
+                       "Kernel dimension of the law system over GF(p), p ≈ 2³¹: an upper bound of the count over ℚ, "
+                       "so 0 proves there is no such law; integer, no tolerance.")]
+        return out
+
+    def numbers(self, d, pred, obs):
+        return dict(product_N=obs["product_N"], generic_N=obs["generic_N"], generic_poly_laws=obs["generic_poly"],
+                    linear_laws_found=_span(obs["linear"]), relu_laws_found=_span(obs["relu"]))
+
+
+def _is_diagonal(i: int, f) -> bool:
+    """Whether the i-th law of `known_quadratic_laws(f, "linear")` (upper triangle, row-major) is a diagonal entry."""
+    r = len([s for s in f.theta if str(s).startswith("U0_")])
+    pairs = [(a, b) for a in range(r) for b in range(a, r)]
+    return pairs[i][0] == pairs[i][1]
