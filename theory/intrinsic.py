@@ -1,4 +1,4 @@
-"""Intrinsic dynamics of two-layer linear nets z = UVᵀ (INTR; formulas.md F3.9, F3.11).
+"""Intrinsic dynamics of two-layer linear nets z = UVᵀ and the depth-3 chain (INTR; formulas.md F3.9–F3.12).
 
 Relaxed balance UᵀU − VᵀV = κ I_r gives zzᵀ = A² − κA and zᵀz = B² + κB for A = UUᵀ, B = VVᵀ, hence
   A(z) = ½(κ²I_n + 4zzᵀ)^{1/2} + (κ/2)I_n − max(κ, 0)(I_n − P_U)
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from .formula import Formula
 from .network import is_zero
 
 
@@ -26,12 +27,11 @@ def _range_projector(z: np.ndarray, r: int, dim: int) -> np.ndarray:
     return Uz @ Uz.T
 
 
-def metric_A(z, kappa: float, r: int, kappa_sign: float = 1.0) -> np.ndarray:
-    """A(z) ≈ UUᵀ (F3.11); `kappa_sign` exists so tests can mutate the formula."""
+def metric_A(z, kappa: float, r: int) -> np.ndarray:
+    """A(z) ≈ UUᵀ (F3.11)."""
     z = np.asarray(z, float)
     n = z.shape[0]
-    k = kappa_sign * kappa
-    return (0.5 * _psd_sqrt(kappa ** 2 * np.eye(n) + 4 * z @ z.T) + 0.5 * k * np.eye(n)
+    return (0.5 * _psd_sqrt(kappa ** 2 * np.eye(n) + 4 * z @ z.T) + 0.5 * kappa * np.eye(n)
             - max(kappa, 0.0) * (np.eye(n) - _range_projector(z, r, n)))
 
 
@@ -41,13 +41,6 @@ def metric_B(z, kappa: float, r: int) -> np.ndarray:
     m = z.shape[1]
     return (0.5 * _psd_sqrt(kappa ** 2 * np.eye(m) + 4 * z.T @ z) - 0.5 * kappa * np.eye(m)
             - max(-kappa, 0.0) * (np.eye(m) - _range_projector(z.T, r, m)))
-
-
-def valid(n: int, r: int, m: int, kappa: float) -> bool:
-    """Where the closed form applies: κ > 0 needs r ≤ n, κ < 0 needs r ≤ m, and P_U, P_V must follow from z."""
-    sides_ok = (kappa <= 0 or r <= n) and (kappa >= 0 or r <= m)
-    projectors_ok = (r >= n or r <= m) and (r >= m or r <= n)
-    return sides_ok and projectors_ok
 
 
 def relaxed_balanced(n: int, r: int, m: int, kappa: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +98,14 @@ def kernel_inclusion(U, V, rcond: float = 1e-9, tol: float = 1e-8) -> tuple[bool
     return err <= tol, Q.shape[1], err
 
 
+def intersection_dim(n: int, r: int, m: int) -> int | None:
+    """F3.11 [R]: dim(ker ∂φ ∩ ker ∂h) = r(r−1)/2 for z = UVᵀ with U, V of full column rank and r ≤ min(n, m).
+
+    None outside that hypothesis (r > min(n, m)), where the closed form does not apply.
+    """
+    return r * (r - 1) // 2 if r <= min(n, m) else None
+
+
 def inclusion_predicted(U, V, tol: float = 1e-10) -> bool:
     """F3.11 necessity [R]: with U, V of full column rank and r ≤ min(n, m), inclusion ⇔ UᵀU − VᵀV = κI."""
     U, V = np.asarray(U, float), np.asarray(V, float)
@@ -132,10 +133,18 @@ def chain_s(z: float, h1: float, h2: float) -> float:
     return max(cands)
 
 
-def chain_rate(z: float, fprime: float, h1: float, h2: float, elementary=chain_elementary) -> float:
+def chain_rate_formula() -> Formula:
+    """ż = −e₂(s, s − h₁, s − h₁ − h₂) f′(z) (F3.12) as a formula of (s, h₁, h₂, f′); s = `chain_s(z, h₁, h₂)`."""
+    s, h1, h2, fp = sp.symbols("s h_1 h_2 fprime", real=True)
+    return Formula("F3.12", "intrinsic z-dynamics of the depth-3 chain z = abc", "[R]",
+                   "with s = a^2, b^2 = s - h1, c^2 = s - h1 - h2, the NTK of z is e2(a^2, b^2, c^2)",
+                   -chain_elementary(s, s - h1, s - h1 - h2) * fp, (s, h1, h2, fp), sp.Symbol("zdot"))
+
+
+def chain_rate(z: float, fprime: float, h1: float, h2: float) -> float:
     """ż = −e₂(s, s − h₁, s − h₁ − h₂) f′(z): the intrinsic z-dynamics of the chain z = abc (F3.12)."""
     s = chain_s(z, h1, h2)
-    return -elementary(s, s - h1, s - h1 - h2) * fprime
+    return -chain_elementary(s, s - h1, s - h1 - h2) * fprime
 
 
 def verify_chain() -> dict[str, bool]:
