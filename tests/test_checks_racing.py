@@ -1,89 +1,74 @@
-"""Racing checks (PIN-2…PIN-10): PASS with theory's formulas, FAIL with a deliberately wrong one (teeth)."""
-import dataclasses
-
+"""Racing race/merge checks: figures, own data, the merge and prune helpers, design validation (teeth: test_teeth.py)."""
 import numpy as np
 import pytest
-import sympy as sp
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-import numerics
-from checks import FAIL, PASS, Context
-from checks.suites import racing as suite
-from theory import racing
+from checks import neurons
+from checks.errors import CheckError
+from checks.suites.racing import MergePruneXor, RaceXor
+from checks.suites.racing.merge import OnNorms, merge_formula
+from numerics import data
 
 
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory):
-    return Context(tier="quick", out=tmp_path_factory.mktemp("out"))
+def test_race_figures_written(tmp_path):
+    vs = RaceXor().run(RaceXor.design.build("quick"), "quick", out=tmp_path)
+    assert [v.prediction_id for v in vs] == ["PIN-7"]
+    figs = vs[0].figures
+    assert len(figs) == 2 and all((tmp_path / f).stat().st_size > 1000 for f in figs), vs[0].message
 
 
-def _predictor_without_p():
-    """Missing factor: cos⁴(δ/2) alone (the head start without the current norm p)."""
-    f = racing.final_norm_predictor()
-    p, d = f.args
-    return dataclasses.replace(f, rhs=sp.cos(d / 2) ** 4)
+def test_race_and_merge_on_own_data(tmp_path):
+    ds = data.xor_clusters((1.0, 1.4, 1.8, 2.2), 20, 6, 0.05, seed=3)
+    d = RaceXor.design.build("quick", m=60, steps=300, dataset=ds)
+    v = RaceXor().run(d, "quick", out=tmp_path)[0]
+    assert v.status in ("PASS", "FAIL", "INCONCLUSIVE") and {c["name"] for c in v.criteria}
+    d = MergePruneXor.design.build("quick", m=60, steps=300, lams=(1e-4, 1e-1), dataset=ds)
+    vs = MergePruneXor().run(d, "quick", out=tmp_path)
+    assert [v.prediction_id for v in vs] == ["PIN-6", "PIN-8", "PIN-9"]
+    assert vs[0].status == "PASS", vs[0].criteria
 
 
-def _predictor_inverted():
-    """Wrong exponent: p⁻¹ cos⁴(δ/2)."""
-    f = racing.final_norm_predictor()
-    return dataclasses.replace(f, rhs=f.rhs / f.args[0] ** 2)
+@pytest.mark.parametrize("bad", [dict(data="cifar"), dict(lams=(1e-1, 1e-3)), dict(cluster_cos=1.5), dict(m=0)])
+def test_merge_design_rejects_bad_settings(bad):
+    with pytest.raises(CheckError):
+        MergePruneXor.design.build("quick", **bad)
 
 
-@pytest.mark.parametrize("right, wrong", [
-    (suite.FixedGatingLinearity(), suite.FixedGatingLinearity(system=lambda M: -racing.fixed_gating_system(M))),
-    (suite.FixedGatingLinearity(), suite.FixedGatingLinearity(rate=racing.growth_rate(factor=1))),
-    (suite.AngleNormLaws(), suite.AngleNormLaws(angle=racing.angle_law(rate_factor=2))),
-    (suite.AngleNormLaws(), suite.AngleNormLaws(norm=racing.norm_law(power=1))),
-    (suite.RaceXor(), suite.RaceXor(predictor=_predictor_without_p())),
-    (suite.RaceDigits(), suite.RaceDigits(predictor=_predictor_inverted())),
-    (suite.MergePruneXor(), suite.MergePruneXor(coefficient=lambda a, r: a)),  # missing factor ‖w_i‖
-    (suite.Unlocking(), suite.Unlocking(slope=racing.escape_slope(racing.escape_time(growth_factor=1)))),
-], ids=["PIN-2 sign", "PIN-5 factor", "PIN-3 exponent", "PIN-4 power", "PIN-7 missing p", "PIN-7 digits inverted",
-        "PIN-6 plain coefficient", "PIN-10 exponent"])
-def test_racing_checks_have_teeth(ctx, right, wrong):
-    v = right.run(ctx)
-    assert v.status == PASS, (v.observed, v.message)
-    w = wrong.run(ctx)
-    assert w.status == FAIL, (w.observed, w.message)
-
-
-def test_racing_figures_written(ctx):
-    for check in (suite.RaceXor(), suite.Unlocking(), suite.AngleNormLaws()):
-        v = check.run(ctx)
-        assert v.figures and all(len(open(f, "rb").read()) > 1000 for f in v.figures), v.message
-
-
-@given(n=st.integers(3, 12), d=st.integers(1, 4), m=st.integers(1, 6), seed=st.integers(0, 10 ** 6),
-       scale=st.sampled_from([1e-3, 1.0]))
-def test_fixed_gating_identity_for_any_state(n, d, m, seed, scale):
-    """PIN-2 for any data, width and state: −∇ of neuron j = K(M_j)(w_j; a_j) with its own gating and residual."""
+@given(seed=st.integers(0, 10 ** 6), k=st.integers(2, 6), d=st.integers(2, 5), spread=st.sampled_from([1e-3, 1e-1]))
+def test_vector_merge_exact_on_shared_gating(seed, k, d, spread):
+    """F1.8 on the vectors: one merged neuron reproduces a same-sign group on every shared-gating sample."""
     rng = np.random.default_rng(seed)
-    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
-    W, a = rng.standard_normal((m, d)) * scale, rng.standard_normal(m) * scale
-    lg = numerics.loss_and_grad(torch.tensor(W), torch.tensor(a), torch.tensor(X), torch.tensor(y))
-    e = y - numerics.forward(torch.tensor(W), torch.tensor(a), torch.tensor(X)).numpy()
-    M = racing.gated_correlation(X, e, (X @ W.T > 0).astype(float))
-    for j in range(m):
-        lin = racing.fixed_gating_system(M[j]) @ np.append(W[j], a[j])
-        eng = -np.append(lg.grad_W.numpy()[j], lg.grad_a.numpy()[j])
-        np.testing.assert_allclose(lin, eng, atol=1e-12 * max(1.0, np.abs(eng).max()))
+    u = rng.standard_normal(d)
+    W = (u + spread * rng.standard_normal((k, d))) * rng.uniform(0.5, 2, (k, 1))
+    a = np.sign(rng.standard_normal()) * rng.uniform(0.5, 2, k)
+    X = rng.standard_normal((50, d))
+    labels = np.ones(k, dtype=int)
+    fn = merge_formula().numeric("numpy")
+    Wm, am, _ = neurons.merge(W, a, labels, lambda ai, wi: fn(ai, wi, 0.0, 0.0))
+    shared = neurons.shared_gating(W, labels, X)
+    h, hm = neurons.predict(W, a, X), neurons.predict(Wm, am, X)
+    np.testing.assert_allclose(hm[shared], h[shared], atol=1e-12 * max(1.0, np.abs(h).max()))
+    plain = OnNorms(merge_formula()).numeric("numpy")
+    Wp, ap, _ = neurons.merge(W, a, labels, lambda ai, wi: plain(ai, wi, 0.0, 0.0))
+    assert np.isclose(ap[0] * np.linalg.norm(Wp[0]), np.sum(a * np.linalg.norm(W, axis=1)))
 
 
-@given(seed=st.integers(0, 10 ** 6))
-def test_cone_problem_keeps_gating_fixed(seed):
-    """The PIN-3/4 setup: every preactivation stays positive along a GD run (so the laws' premise holds)."""
-    X, y, W, a = suite.cone_problem(seed)
-    tr = numerics.train(X, y, W, a, lr=0.02, horizon=1.0, n_checkpoints=5, progress=False)
-    assert tr.patterns.all()
+def test_prune_bound_holds():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 4)), rng.standard_normal(30)
+    W, a = rng.standard_normal((10, 4)), rng.standard_normal(10)
+    h = neurons.predict(W, a, X)
+    p = np.abs(a) * np.linalg.norm(W, axis=1)
+    drop = np.argsort(p)[:3]
+    keep = np.setdiff1d(np.arange(10), drop)
+    dL = abs(0.5 * np.mean((neurons.predict(W[keep], a[keep], X) - y) ** 2) - 0.5 * np.mean((h - y) ** 2))
+    assert dL <= neurons.prune_loss_bound(p[drop].sum(), X, h - y)
 
 
 def test_digits_and_cifar_loaders(tmp_path):
     import pickle
 
-    from numerics import data
     from numerics.validate import InputError
 
     ds = data.digits_binary((3, 8), 40, seed=1)

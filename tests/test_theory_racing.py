@@ -16,14 +16,23 @@ def test_racing_derivations_verify():
 
 
 def test_mutated_angle_law_fails():
-    wrong = racing.angle_law(rate_factor=2).rhs  # wrong exponent
+    wrong = racing.angle_law().rhs.subs(racing.t, 2 * racing.t)  # wrong exponent: e^{-2st}
     assert not is_zero(sp.simplify(sp.diff(wrong, racing.t) + racing.s * sp.sin(wrong)).rewrite(sp.exp))
 
 
 def test_mutated_head_start_fails():
     p_t = racing.norm_law().rhs
     lim = sp.limit(sp.simplify(p_t * sp.exp(-2 * racing.s * racing.t) / racing.p0).rewrite(sp.exp), racing.t, sp.oo)
-    assert not is_zero(racing._trig((lim - racing.head_start(power=2).rhs).rewrite(sp.cos)))
+    assert not is_zero(racing._trig((lim - sp.cos(racing.delta0 / 2) ** 2).rewrite(sp.cos)))  # cos² head start
+
+
+def test_racing_laws_have_no_mutation_knobs():
+    """Wrong formulas are the checks' mutants (transformed Formula objects), not parameters of theory."""
+    import inspect
+
+    for f in (racing.angle_law, racing.growth_rate, racing.escape_time):
+        assert not inspect.signature(f).parameters, f
+    assert list(inspect.signature(racing.norm_law).parameters) == ["angle"]
 
 
 @given(st.integers(1, 5), st.floats(0.05, 3.0), st.integers(0, 10_000), st.floats(0.2, 2.5))

@@ -26,36 +26,36 @@ p0 = sp.Symbol("p_0", positive=True)
 delta = sp.Function("delta")
 
 
-def angle_law(rate_factor=1) -> Formula:
-    """δ(t) = 2 atan(tan(δ₀/2) e^{−st}) (F1.4); `rate_factor` lets tests mutate the exponent."""
-    rhs = 2 * sp.atan(sp.tan(delta0 / 2) * sp.exp(-rate_factor * s * t))
+def angle_law() -> Formula:
+    """δ(t) = 2 atan(tan(δ₀/2) e^{−st}) (F1.4)."""
+    rhs = 2 * sp.atan(sp.tan(delta0 / 2) * sp.exp(-s * t))
     return Formula("F1.4", "angle law (balanced, fixed gating)", "[R]",
                    "tan(delta/2) decays as exp(-s t), independently of the norm", rhs, (delta0, s, t),
                    sp.Symbol("delta"))
 
 
-def norm_law(angle: Formula | None = None, power=2) -> Formula:
-    """p(t) = p₀ e^{2st} [(1 + tan²(δ(t)/2)) / (1 + tan²(δ₀/2))]^power (F1.5)."""
+def norm_law(angle: Formula | None = None) -> Formula:
+    """p(t) = p₀ e^{2st} [(1 + tan²(δ(t)/2)) / (1 + tan²(δ₀/2))]² (F1.5), δ(t) from `angle` (default F1.4)."""
     T = sp.tan((angle or angle_law()).rhs / 2)
     T0 = sp.tan(delta0 / 2)
-    rhs = p0 * sp.exp(2 * s * t) * ((1 + T ** 2) / (1 + T0 ** 2)) ** power
+    rhs = p0 * sp.exp(2 * s * t) * ((1 + T ** 2) / (1 + T0 ** 2)) ** 2
     return Formula("F1.5", "norm law (balanced, fixed gating)", "[R]",
                    "p = |a||w| grows at rate 2 s cos(delta); the head start is p0 cos^4(delta0/2)",
                    rhs, (p0, delta0, s, t), sp.Symbol("p"))
 
 
-def growth_rate(factor=2) -> Formula:
+def growth_rate() -> Formula:
     """d ln p/dt = 2 s cos δ for a balanced neuron with fixed gating and residual (F1.5; PIN-5)."""
     d = sp.Symbol("delta", real=True)
     return Formula("F1.5-rate", "log-growth rate of p = |a||w|", "[R]",
-                   "neurons pointing away from their target (cos delta < 0) shrink", factor * s * sp.cos(d), (s, d),
+                   "neurons pointing away from their target (cos delta < 0) shrink", 2 * s * sp.cos(d), (s, d),
                    sp.Symbol("dlnp/dt"))
 
 
-def head_start(power=4) -> Formula:
+def head_start() -> Formula:
     """lim_{t→∞} p(t) e^{−2st} / p₀ = cos⁴(δ₀/2) (F1.5 asymptote)."""
     return Formula("F1.5-head-start", "asymptotic head-start factor", "[R]",
-                   "each neuron's asymptotic norm is p0 cos^4(delta0/2) exp(2 s t)", sp.cos(delta0 / 2) ** power,
+                   "each neuron's asymptotic norm is p0 cos^4(delta0/2) exp(2 s t)", sp.cos(delta0 / 2) ** 4,
                    (delta0,), sp.Symbol("H"))
 
 
@@ -76,11 +76,11 @@ def final_norm_predictor() -> Formula:
                    sp.Symbol("pi"))
 
 
-def escape_time(growth_factor=2) -> Formula:
+def escape_time() -> Formula:
     """t_c = ln(1/p_c(0)) / (2 s_c): flow time for p = p_c(0) e^{2 s_c t} to reach O(1) (F1.9b)."""
     pc = sp.Symbol("p_c0", positive=True)
     return Formula("F1.9b", "escape time of a group (residual unlocking)", "[R]",
-                   "a group with rate s escapes when p0 exp(2 s t) reaches O(1)", sp.log(1 / pc) / (growth_factor * s),
+                   "a group with rate s escapes when p0 exp(2 s t) reaches O(1)", sp.log(1 / pc) / (2 * s),
                    (pc, s), sp.Symbol("t_c"))
 
 

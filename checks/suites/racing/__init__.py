@@ -1,14 +1,14 @@
 """Racing, mutual alignment and unlocking (Pinson 2026; PIN-2…PIN-10) on E6 XOR clusters and on real digits.
 
 Every prediction is a reconstructed formula of `theory.racing` [R], verified symbolically there, or a calibrated
-threshold [C] of experiments.md §2.1; each check takes its formula as a constructor argument (teeth tests).
+threshold [C] of experiments.md §2.1; each check declares the formulas it uses, its alternatives and its mutants.
 """
 from .laws import AngleNormLaws, FixedGatingLinearity, cone_problem, flow
 from .merge import MergePruneDigits, MergePruneXor
 from .race import RaceDigits, RaceXor
-from .runs import OwnData, drop_index, neuron_targets, race_run, train_race
+from .runs import design_run, drop_index, neuron_targets, race_dataset, race_run, train_race
 from .unlocking import Unlocking, fit_steps, unlock_run
 
-__all__ = ["AngleNormLaws", "FixedGatingLinearity", "MergePruneDigits", "MergePruneXor", "OwnData", "RaceDigits",
-           "RaceXor", "Unlocking", "cone_problem", "drop_index", "fit_steps", "flow", "neuron_targets", "race_run",
-           "train_race", "unlock_run"]
+__all__ = ["AngleNormLaws", "FixedGatingLinearity", "MergePruneDigits", "MergePruneXor", "RaceDigits", "RaceXor",
+           "Unlocking", "cone_problem", "design_run", "drop_index", "fit_steps", "flow", "neuron_targets",
+           "race_dataset", "race_run", "train_race", "unlock_run"]

@@ -1,127 +1,244 @@
-"""PIN-7: the race — early p·cos⁴(δ/2) ranks final norms within a cluster; cos δ < 0 shrinks (PIN-5)."""
+"""PIN-7: the race — p·cos⁴(δ/2) before the drop fixes each cluster's final norm ratios; cos δ < 0 shrinks first."""
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
+import sympy as sp
 from scipy.stats import spearmanr
 
 from theory import racing
 
 from ... import neurons
-from ...core import FAIL, PASS, Check, register
-from ...io import save_figure
-from .runs import OwnData, drop_index, neuron_targets
+from ...core import Check, Variant, register
+from ...criteria import at_least, at_most, holds
+from ...design import Design, positive
+from ...errors import CheckError
+from .runs import RACE_DATA, design_run, drop_index, neuron_targets
 
 
-# --------------------------------------------------------------------------- PIN-7 (+ PIN-5 shrinkage)
-class _Race(OwnData, Check):
+def _times(k):
+    """Variant helper: the predictor times cos^k(δ/2) (k = −2: p cos², k = 4: p cos⁸)."""
+    return lambda f: dataclasses.replace(f, rhs=f.rhs * sp.cos(f.args[1] / 2) ** k)
+
+
+@dataclass(frozen=True)
+class RaceDesign(Design):
+    """The race run (E6 race construction, balanced init at scale λ, full-batch GD) or a user's data set.
+
+    Arguments:
+        data: built-in data set, `xor` (E6 norms 1, 1.4, 1.8, 2.2) or `digits` (3 vs 8, n = 200).
+        lam: init scale λ.
+        m: hidden neurons.
+        lr: GD step η.
+        steps: GD steps.
+        seeds: independent runs (seeds `seed`, `seed + 1`, …); medians are over every cluster of every run.
+        min_cluster: final clusters with fewer neurons are left out of the within-cluster statistics.
+        judge_angle_deg: the ranking is judged at the last checkpoint whose median angle δ to the final cluster
+            direction still exceeds this (large angles, so cos-power alternatives differ)…
+        pre_drop_fraction: …but no later than this fraction of the first loss-drop time (before the drop).
+        away_cos: neurons with cos(δ to the initial target) below this count as pointing away (PIN-5 shrinkage).
+    """
+
+    data: str = "xor"
+    lam: float = 1e-3
+    m: int = 300
+    lr: float = RACE_DATA["xor"]["lr"]
+    steps: int = RACE_DATA["xor"]["steps"]
+    seeds: int = 2
+    min_cluster: int = 8
+    judge_angle_deg: float = 45.0
+    pre_drop_fraction: float = 0.4
+    away_cos: float = -0.2
+    accepts_data: ClassVar[bool] = True
+    presets: ClassVar = {"quick": dict(seeds=1), "paper": dict(m=1000)}
+    sources: ClassVar = {"m": "paper value: m = 1000 hidden neurons of Pinson's XOR-like figures (experiments.md E6)"}
+
+    def validate(self):
+        positive(self, "lam", "m", "lr", "steps", "seeds", "min_cluster", "judge_angle_deg", "pre_drop_fraction")
+        if self.data not in RACE_DATA:
+            raise CheckError(f"data={self.data!r}: use one of {', '.join(RACE_DATA)}")
+        if not 0 < self.judge_angle_deg < 180 or not 0 < self.pre_drop_fraction <= 1 or not -1 < self.away_cos < 1:
+            raise CheckError("judge_angle_deg must lie in (0, 180), pre_drop_fraction in (0, 1], away_cos in (-1, 1)")
+
+
+@dataclass(frozen=True)
+class RaceDigitsDesign(RaceDesign):
+    """The race on scikit-learn digits 3 vs 8 (n = 200, standardised); the fields are those of `RaceDesign`."""
+
+    data: str = "digits"
+    lr: float = RACE_DATA["digits"]["lr"]
+    steps: int = RACE_DATA["digits"]["steps"]
+
+
+def _spearman(x, y) -> float:
+    x = np.asarray(x, float)
+    return float(spearmanr(x, y)[0]) if np.all(np.isfinite(x)) and np.ptp(x) > 0 else float("nan")
+
+
+def _ratio_residual(pi, p_end) -> float:
+    """Spread of log(p_end/π) relative to the spread of log p_end: 0 when π fixes every final norm ratio."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.log(p_end) - np.log(np.asarray(pi, float))
+    return float(np.std(r) / np.std(np.log(p_end))) if np.all(np.isfinite(r)) else float("inf")
+
+
+@register
+class RaceXor(Check):
+    name = "racing.race"
     paper = "Pinson"
     prediction_id = "PIN-7"
+    claim = ("Within each final cluster (E6 XOR clusters, lambda = 1e-3, m = 300) early alignment predicts the final "
+             "norm: before the loss drop, while angles are still large, the head-start predictor p cos^4(delta/2) "
+             "ranks final norms and fixes their ratios (F1.7); cos(delta) at t = 0 already correlates and more so "
+             "before the drop; neurons pointing away from their target shrink first")
     provenance = "[R] predictor, [C] thresholds"
-    dataset = "xor"
-    tolerance_rationale = ("[C] thresholds of PIN-7: median Spearman over clusters (>= 8 neurons) of the derived "
-                           "predictor p cos^4(delta/2) at the pre-drop time >= 0.95, and not lower than at t = 0; "
-                           "Spearman of cos(delta) at t = 0 > 0 ([C] >= 0.5 on E6, reported). >= 90% of neurons with "
-                           "cos(delta_target) < -0.2 at t = 0 must shrink at the first GD step (PIN-5); the time at which fewer "
-                           "than half still shrink is reported (gating and target change at angular speed O(s)).")
+    design = RaceDesign
+    uses = {"predictor": racing.final_norm_predictor}
+    alternatives = (
+        Variant("p alone", {"predictor": lambda f: dataclasses.replace(f, rhs=f.args[0])},
+                why="the current norm alone: the race is already decided by the norms"),
+        Variant("p·cos²(δ/2)", {"predictor": _times(-2)}, why="the growing-mode amplitude c⁺ = ρ cos²(δ/2), not squared"),
+        Variant("p·cos⁸(δ/2)", {"predictor": _times(4)}, why="a stronger alignment weighting"),
+        Variant("cos δ", {"predictor": lambda f: dataclasses.replace(f, rhs=sp.cos(f.args[1]))},
+                why="alignment alone (v1's predictor)"))
+    mutants = (
+        Variant("missing factor p: cos⁴(δ/2)", {"predictor": lambda f: dataclasses.replace(f, rhs=f.rhs / f.args[0])}),
+        Variant("inverted p: p⁻¹cos⁴(δ/2)", {"predictor": lambda f: dataclasses.replace(f, rhs=f.rhs / f.args[0] ** 2)}),
+        Variant("δ instead of δ/2: p cos⁴δ", {"predictor": lambda f: f.subs({f.args[1]: 2 * f.args[1]})}),
+        Variant("sin for cos: p sin⁴(δ/2)", {"predictor": lambda f: dataclasses.replace(
+            f, rhs=f.rhs.subs(sp.cos(f.args[1] / 2), sp.sin(f.args[1] / 2)))}))
 
-    def __init__(self, predictor=None):
-        self.predictor = predictor or racing.final_norm_predictor()
+    def predict(self, d, th):
+        return {"predictor": th.predictor.numeric("numpy")}
 
-    def predict(self, ctx):
-        return {"predictor": self.predictor.numeric("numpy")}
-
-    def observe(self, ctx):
-        return {"runs": [self.run_for(ctx, ctx.seed + i) for i in range(ctx.pick(1, 2))]}
-
-    def judge(self, predicted, observed):
-        rows = []
-        for ds, tr in observed["runs"]:
+    def observe(self, d):
+        runs = []
+        for i in range(d.seeds):
+            ds, tr = design_run(d, d.seed + i)
             p_end = tr.norm_product[-1]
             labels = neurons.parameter_clusters(tr.W[-1], tr.a[-1])
-            i_pre = tr.at_time(0.4 * tr.time[drop_index(tr.loss)])
-            per = []
+            clusters = []
             for c in np.unique(labels):
                 sel = labels == c
-                if sel.sum() < 8:
+                if sel.sum() < d.min_cluster:
                     continue
                 u = (p_end[sel, None] * tr.W[-1][sel]).sum(0)
-                row = {}
-                for tag, i in (("t0", 0), ("pre", i_pre)):
-                    delta = racing.angle_to(tr.W[i][sel], u)
-                    pred = predicted["predictor"](tr.norm_product[i][sel], delta)
-                    row[f"cos_{tag}"] = float(spearmanr(np.cos(delta), p_end[sel])[0])
-                    row[f"predictor_{tag}"] = float(spearmanr(pred, p_end[sel])[0])
-                per.append(dict(size=int(sel.sum()), **row))
-            # PIN-5: neurons pointing away from their initial target (cos δ < −0.2) shrink at the first step
+                clusters.append(dict(sel=sel, delta=np.array([racing.angle_to(W[sel], u) for W in tr.W])))
+            i_drop = drop_index(tr.loss)
+            med = np.array([np.median(np.concatenate([c["delta"][k] for c in clusters])) if clusters else np.nan
+                            for k in range(len(tr.time))])
+            i_pre = tr.at_time(d.pre_drop_fraction * tr.time[i_drop])
+            large = np.flatnonzero(np.degrees(med[: i_pre + 1]) > d.judge_angle_deg)
+            i_judge = int(large[-1]) if large.size else 0
+            # PIN-5: neurons pointing away from their initial target (cos δ < away_cos) shrink at the first GD step
             W0, a0 = tr.W[0], tr.a[0]
-            gates = (ds.inputs @ W0.T > 0).astype(float)
-            target, _ = neuron_targets(ds.inputs, ds.y, W0, a0, gates)
-            cos0 = np.sum(W0 * target, 1) / np.linalg.norm(W0, axis=1)
-            away = cos0 < -0.2
-            shrinking = [float(np.mean(tr.norm_product[i][away] < tr.norm_product[0][away])) for i in range(1, len(tr.time))]
-            shrink = shrinking[0]
-            half = next((float(tr.time[i + 1]) for i, f in enumerate(shrinking) if f < 0.5), float("nan"))
-            rows.append(dict(seed=int(ds.meta.get("seed", 0)), t_pre=float(tr.time[i_pre]),
-                             t_drop=float(tr.time[drop_index(tr.loss)]), clusters=per, shrink_fraction=shrink,
-                             shrink_half_time=half, n_away=int(away.sum()),
-                             n_clusters=int(len(np.unique(labels)))))
-        med = lambda k: float(np.median([c[k] for r in rows for c in r["clusters"]]))  # noqa: E731
-        m = {k: med(k) for k in ("cos_t0", "cos_pre", "predictor_t0", "predictor_pre")}
-        shrink = min(r["shrink_fraction"] for r in rows)
-        ok = m["predictor_pre"] >= 0.95 and m["predictor_pre"] >= m["predictor_t0"] and m["cos_t0"] > 0 and shrink >= 0.9
-        obs = (f"median Spearman: p·cos⁴(δ/2) {m['predictor_t0']:.2f} (t=0) → {m['predictor_pre']:.2f} (pre-drop); "
-               f"cos δ {m['cos_t0']:.2f} → {m['cos_pre']:.2f}; cos δ<−0.2 shrinking at step 1: {shrink:.2f}")
-        return self.verdict(PASS if ok else FAIL, "predictor ≥ 0.95 before the drop; cos δ(0) > 0", obs,
-                            "see rationale", medians=m, runs=rows)
+            target, _ = neuron_targets(ds.inputs, ds.y, W0, a0, (ds.inputs @ W0.T > 0).astype(float))
+            away = np.sum(W0 * target, 1) / np.linalg.norm(W0, axis=1) < d.away_cos
+            shrinking = [float(np.mean(tr.norm_product[k][away] < tr.norm_product[0][away])) if away.any() else np.nan
+                         for k in range(1, len(tr.time))]
+            half = next((float(tr.time[k + 1]) for k, f in enumerate(shrinking) if f < 0.5), float("nan"))
+            runs.append(dict(name=ds.name, seed=d.seed + i, time=tr.time, loss=tr.loss, p=tr.norm_product, W=tr.W,
+                             a=tr.a, labels=labels, clusters=clusters, i_judge=i_judge, i_pre=i_pre, i_drop=i_drop,
+                             median_delta_deg=np.degrees(med), shrink_fraction=shrinking[0] if shrinking else np.nan,
+                             shrink_half_time=half, n_away=int(away.sum()), n_clusters=int(len(np.unique(labels)))))
+        return {"runs": runs}
 
-    def figure(self, predicted, observed, ctx, verdict):
+    def _per_cluster(self, pred, obs):
+        rows = []
+        f = pred["predictor"]
+        for r in obs["runs"]:
+            p_end = r["p"][-1]
+            for c in r["clusters"]:
+                sel, row = c["sel"], dict(seed=r["seed"], size=int(c["sel"].sum()))
+                for tag, k in (("t0", 0), ("judge", r["i_judge"])):
+                    pi = np.broadcast_to(f(r["p"][k][sel], c["delta"][k]), p_end[sel].shape)
+                    row[f"cos_{tag}"] = _spearman(np.cos(c["delta"][k]), p_end[sel])
+                    row[f"predictor_{tag}"] = _spearman(pi, p_end[sel])
+                    row[f"ratio_residual_{tag}"] = _ratio_residual(pi, p_end[sel])
+                rows.append(row)
+        return rows
+
+    def _medians(self, pred, obs):
+        rows = self._per_cluster(pred, obs)
+        keys = ("cos_t0", "cos_judge", "predictor_t0", "predictor_judge", "ratio_residual_t0", "ratio_residual_judge")
+        return {k: float(np.median([r[k] for r in rows])) if rows else float("nan") for k in keys}
+
+    def criteria(self, d, pred, obs):
+        m = self._medians(pred, obs)
+        t_judge = [float(r["time"][r["i_judge"]]) for r in obs["runs"]]
+        shrink = min(r["shrink_fraction"] for r in obs["runs"])
+        return [
+            at_least("median Spearman of the predictor with the final norm at the judging time", m["predictor_judge"],
+                     0.95, "[C] PIN-7: the predictor reaches Spearman ≥ 0.95 before the drop (E6 prior runs 0.96–1.00 "
+                     f"at steps 20–50). Judged at t = {t_judge} (the last checkpoint with median δ > "
+                     f"{d.judge_angle_deg:g}°, at most {d.pre_drop_fraction:g}× the drop time), not at the old 0.4× "
+                     "drop time where δ ≈ 14° and every p·cosᵏ predictor ranks alike."),
+            at_most("median ratio residual std(log p_end − log π)/std(log p_end) at the judging time",
+                    m["ratio_residual_judge"], 0.06,
+                    "F1.7: within a group π_i/π_j is constant while gating and residual are fixed, and π → p as δ → 0, "
+                    "so log p_end − log π(t) is one constant per cluster; the residual spread is relative to the "
+                    "spread of the final log norms. GD (η s ≈ 0.1) and gating flips leave ≈ 0.02 on E6 [C]; changing "
+                    "the power of cos(δ/2) by ±2 at median δ ≈ 45° leaves ≥ 0.12, so 0.06 separates the two."),
+            at_least("median Spearman of cos δ at t = 0", m["cos_t0"], 0.0,
+                     "PIN-7 bullet 1: early alignment already correlates at t = 0 (> 0; [C] E6 prior 0.66–0.89, "
+                     "reported, not required)."),
+            holds("Spearman of cos δ is higher at the judging (pre-drop) time than at t = 0",
+                  m["cos_judge"] > m["cos_t0"], "PIN-7 bullet 2 (v1's comparison of t = 0 with a pre-drop time): "
+                  "a sign test on the medians, no tolerance.", value=m["cos_judge"] - m["cos_t0"],
+                  tolerance="> 0"),
+            at_least("fraction of neurons with cos δ_target < away_cos shrinking at the first GD step", shrink, 0.9,
+                     "PIN-5 (F1.5): d ln p/dt = 2 s cos δ < 0; the gating and target change at angular speed O(s), "
+                     "so ≥ 90 % at the first step (the time at which fewer than half still shrink is reported)."),
+        ]
+
+    def numbers(self, d, pred, obs):
+        return dict(medians=self._medians(pred, obs), clusters=self._per_cluster(pred, obs),
+                    runs=[dict(seed=r["seed"], data=r["name"], t_judge=float(r["time"][r["i_judge"]]),
+                               median_delta_judge_deg=float(r["median_delta_deg"][r["i_judge"]]),
+                               t_pre=float(r["time"][r["i_pre"]]), t_drop=float(r["time"][r["i_drop"]]),
+                               n_clusters=r["n_clusters"], n_away=r["n_away"], shrink_fraction=r["shrink_fraction"],
+                               shrink_half_time=r["shrink_half_time"]) for r in obs["runs"]])
+
+    def figures(self, d, pred, obs, verdict):
         import matplotlib.pyplot as plt
 
-        ds, tr = observed["runs"][0]
-        p_end = tr.norm_product[-1]
-        labels = neurons.parameter_clusters(tr.W[-1], tr.a[-1])
-        big = np.bincount(labels).argmax()
-        sel = labels == big
-        u = (p_end[sel, None] * tr.W[-1][sel]).sum(0)
-        i_pre = tr.at_time(verdict.numbers["runs"][0]["t_pre"])
+        r = obs["runs"][0]
+        p_end = r["p"][-1]
+        if not r["clusters"]:
+            return {}
+        big = max(r["clusters"], key=lambda c: c["sel"].sum())
+        sel = big["sel"]
+        i_j = r["i_judge"]
         fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-        for ax, i in zip(axes[:2], (0, i_pre)):
-            delta = racing.angle_to(tr.W[i][sel], u)
-            sc = ax.scatter(np.cos(delta), tr.norm_product[i][sel], c=np.log10(p_end[sel]), cmap="Greys", s=14,
+        for ax, i in zip(axes[:2], (0, i_j)):
+            sc = ax.scatter(np.cos(big["delta"][i]), r["p"][i][sel], c=np.log10(p_end[sel]), cmap="Greys", s=14,
                             edgecolors="k", linewidths=0.2)
             ax.set(yscale="log", xlabel="cos δ to the final cluster direction", ylabel="p = |a|‖w‖",
-                   title=f"largest cluster, t = {tr.time[i]:.1f}")
+                   title=f"largest cluster, t = {r['time'][i]:.2f}")
         fig.colorbar(sc, ax=axes[1], label="log10 final p (darker = larger)")
-        axes[2].semilogy(tr.time, tr.loss)
-        axes[2].axvline(tr.time[i_pre], ls="--", c="grey", label="pre-drop time")
-        axes[2].set(xlabel="flow time t", ylabel="training loss", title=f"{ds.name}: loss")
+        axes[2].semilogy(r["time"], r["loss"])
+        axes[2].axvline(r["time"][i_j], ls="--", c="grey", label="judging time")
+        axes[2].axvline(r["time"][r["i_drop"]], ls=":", c="k", label="first drop")
+        axes[2].set(xlabel="flow time t", ylabel="training loss", title=f"{r['name']}: loss")
         axes[2].legend(fontsize=8)
-        paths = [save_figure(fig, ctx.figure_path(self.name))]
-        order = np.argsort(labels, kind="stable")
-        times = [0, i_pre, drop_index(tr.loss), len(tr.time) - 1]
-        fig, axes = plt.subplots(1, 4, figsize=(14, 3.6))
-        for ax, i in zip(axes, times):
-            th = np.concatenate([tr.W[i], tr.a[i][:, None]], 1)[order]
+        order = np.argsort(r["labels"], kind="stable")
+        fig2, axes2 = plt.subplots(1, 4, figsize=(14, 3.6))
+        for ax, i in zip(axes2, (0, i_j, r["i_drop"], len(r["time"]) - 1)):
+            th = np.concatenate([r["W"][i], r["a"][i][:, None]], 1)[order]
             th = th / np.linalg.norm(th, axis=1, keepdims=True)
             ax.imshow(th @ th.T, vmin=-1, vmax=1, cmap="RdBu_r")
-            ax.set(title=f"t = {tr.time[i]:.1f}", xticks=[], yticks=[])
-        fig.suptitle("cosine similarity of (w_j; a_j), neurons ordered by final cluster", fontsize=10)
-        paths.append(save_figure(fig, ctx.figure_path(self.name + ".cosine")))
-        return paths
+            ax.set(title=f"t = {r['time'][i]:.1f}", xticks=[], yticks=[])
+        fig2.suptitle("cosine similarity of (w_j; a_j), neurons ordered by final cluster", fontsize=10)
+        return {"": fig, ".cosine": fig2}
 
 
 @register
-class RaceXor(_Race):
-    name = "racing.race"
-    dataset = "xor"
-    claim = ("Within each final cluster (E6 XOR clusters, lambda = 1e-3, m = 300) early alignment predicts the final "
-             "norm: the head-start predictor p cos^4(delta/2) ranks final norms before the loss drop, cos(delta) at "
-             "t = 0 already correlates, and neurons pointing away from their target shrink first")
-
-
-@register
-class RaceDigits(_Race):
+class RaceDigits(RaceXor):
     name = "racing.race_digits"
-    dataset = "digits"
+    design = RaceDigitsDesign
     claim = ("The race on real images (scikit-learn digits 3 vs 8, n = 200, standardised, lambda = 1e-3, m = 300): "
-             "p cos^4(delta/2) before the drop ranks each cluster's final norms; neurons pointing away shrink first")
+             "before the drop p cos^4(delta/2) ranks each cluster's final norms and fixes their ratios; cos(delta) "
+             "correlates at t = 0 and more so later; neurons pointing away shrink first")

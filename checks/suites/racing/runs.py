@@ -1,4 +1,4 @@
-"""Shared racing runs (cached per process), the own-data mixin, and per-neuron targets."""
+"""Shared racing runs (cached per process), per-neuron targets and the first loss drop."""
 from __future__ import annotations
 
 import functools
@@ -9,40 +9,49 @@ import numerics
 from numerics import data
 from theory import racing
 
+#: the built-in race data sets and their GD settings (E6 race run; digits 3 vs 8)
+RACE_DATA = {"xor": dict(lr=0.1, steps=600), "digits": dict(lr=0.05, steps=1500)}
+
 
 # --------------------------------------------------------------------------- shared runs (cached per process)
-def train_race(ds, seed: int, lam: float, m: int = 300, lr: float = 0.05, steps: int = 1500):
+def train_race(ds, seed: int, lam: float, m: int = 300, lr: float = 0.05, steps: int = 1500, device: str = "cpu"):
     """Balanced init at scale λ, full-batch GD, checkpoints log-spaced and every 5 steps."""
-    W, a = numerics.init_params(m, ds.inputs.shape[1], scale=lam, seed=seed)
-    return ds, numerics.train(ds.inputs, ds.y, W, a, lr=lr, steps=steps, n_checkpoints=60, linear_every=5,
-                              progress=False, desc=f"race {ds.name}")
+    W, a = numerics.init_params(m, ds.inputs.shape[1], scale=lam, seed=seed, device=device)
+    tr = numerics.train(ds.inputs, ds.y, W, a, lr=lr, steps=steps, n_checkpoints=60, linear_every=5,
+                        progress=False, desc=f"race {ds.name}")
+    return ds, tr
 
 
-@functools.lru_cache(maxsize=8)
-def race_run(dataset: str, seed: int, lam: float = 1e-3, m: int = 300):
-    """The race run: E6 norms (1, 1.4, 1.8, 2.2), η = 0.1, 600 steps; or digits 3 vs 8, η = 0.05, 1500 steps."""
+def race_dataset(dataset: str, seed: int):
+    """E6 race data (norms 1, 1.4, 1.8, 2.2; 50 points per cluster, d = 10, noise 0.05) or digits 3 vs 8 (n = 200)."""
     if dataset == "xor":
-        return train_race(data.xor_clusters((1.0, 1.4, 1.8, 2.2), 50, 10, 0.05, seed=seed), seed, lam, m, 0.1, 600)
+        return data.xor_clusters((1.0, 1.4, 1.8, 2.2), 50, 10, 0.05, seed=seed)
     if dataset == "digits":
-        return train_race(data.digits_binary((3, 8), 200, seed=seed), seed, lam, m, 0.05, 1500)
+        return data.digits_binary((3, 8), 200, seed=seed)
     raise ValueError(f"dataset={dataset!r}: use 'xor' or 'digits'")
 
 
-class OwnData:
-    """Mixin: `check.with_data(ds, lam=…, m=…, lr=…, steps=…)` runs the check on a user's Dataset instead."""
+@functools.lru_cache(maxsize=16)
+def _cached_run(dataset: str, seed: int, lam: float, m: int, lr: float, steps: int, device: str):
+    return train_race(race_dataset(dataset, seed), seed, lam, m, lr, steps, device)
 
-    user: dict | None = None
-    dataset = "xor"
 
-    def with_data(self, ds, lam: float = 1e-3, m: int = 300, lr: float = 0.05, steps: int = 1500):
-        self.user = dict(ds=ds, lam=lam, m=m, lr=lr, steps=steps)
-        return self
+def race_run(dataset: str, seed: int, lam: float = 1e-3, m: int = 300, lr: float | None = None,
+             steps: int | None = None, device: str = "cpu"):
+    """The race run (cached): E6 norms (1, 1.4, 1.8, 2.2), η = 0.1, 600 steps; or digits 3 vs 8, η = 0.05, 1500 steps."""
+    if dataset not in RACE_DATA:
+        raise ValueError(f"dataset={dataset!r}: use 'xor' or 'digits'")
+    cfg = RACE_DATA[dataset]
+    return _cached_run(dataset, int(seed), float(lam), int(m), float(cfg["lr"] if lr is None else lr),
+                       int(cfg["steps"] if steps is None else steps), device)
 
-    def run_for(self, ctx, seed: int, lam: float | None = None):
-        if self.user is None:
-            return race_run(self.dataset, seed, 1e-3 if lam is None else lam)
-        u = self.user
-        return train_race(u["ds"], seed, u["lam"] if lam is None else lam, u["m"], u["lr"], u["steps"])
+
+def design_run(d, seed: int, lam: float | None = None):
+    """The run a racing design asks for: its user data set when given, else the built-in `d.data` (cached)."""
+    lam = d.lam if lam is None else lam
+    if d.dataset is not None:
+        return train_race(d.dataset, seed, lam, d.m, d.lr, d.steps, d.device)
+    return race_run(d.data, seed, lam, d.m, d.lr, d.steps, d.device)
 
 
 def drop_index(loss) -> int:
