@@ -1,0 +1,77 @@
+"""Shared pieces of the early-alignment suite: the early-phase GD run up to ε_max·T_λ (`early_run`), GD refined until
+no protected sign(a_j) flips (`faithful_train`, BF-P3), the agglomerative clusters of neuron directions
+(`direction_clusters`, also used by the threshold suite), and the extremal-vector mutants shared by the checks."""
+from __future__ import annotations
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+
+import numerics
+from theory import extremal
+
+
+def early_run(ds, m: int, lam: float, seed: int, eps: tuple, eps_max: float, lr: float, scheme: str = "balanced",
+              steps: int | None = None):
+    """GD up to ε_max·T_λ, T_λ = ln(1/λ_eff)/g* (F2.5), g* the largest rate of the extremal vectors, λ_eff = median
+    ‖w_j(0)‖; checkpoints at ε·T_λ. `steps` caps the run at steps·lr (then later ε are not reached)."""
+    X, y = ds.inputs, ds.y
+    g_star = max(e.rate for e in extremal.extremal_vectors(X, y, seed=seed))
+    W, a = numerics.init_params(m, X.shape[1], scale=lam, scheme=scheme, seed=seed)
+    lam_eff = float(W.norm(dim=1).median())
+    T = extremal.alignment_horizon(lam_eff, g_star)
+    horizon = eps_max * T if steps is None else min(eps_max * T, steps * lr)
+    tr = numerics.train(X, y, W, a, lr=lr, horizon=horizon, record_at_times=[e * T for e in eps if e * T <= horizon],
+                        n_checkpoints=10, progress=False)
+    return tr, T, horizon
+
+
+def faithful_train(X, y, W, a, lr: float = 0.05, refinements: int = 4, **kw):
+    """GD at the largest step in lr, lr/2.5, lr/2.5², … that keeps every protected sign(a_j) (BF-P3).
+
+    Gradient flow cannot flip sign(a_j) when a_j² ≥ ‖w_j‖² at init; a GD run that does is not tracking the
+    flow, so its outcome says nothing about the theorem. Returns (trajectory, step used).
+    """
+    for i in range(refinements + 1):
+        step = lr / 2.5 ** i
+        try:
+            return numerics.train(X, y, W, a, lr=step, progress=False, strict_signs=i < refinements, **kw), step
+        except numerics.SignFlipError:
+            continue
+    raise AssertionError("unreachable")  # the last refinement runs without strict_signs
+
+
+def direction_clusters(W, a, mass, angle: float = 1e-2, min_mass: float = 1e-3):
+    """Agglomerative clusters of neuron directions (angle threshold), mass-weighted means; sign kept apart."""
+    keep = mass >= min_mass * mass.max()
+    out = []
+    for sgn in (1.0, -1.0):
+        idx = np.where(keep & (np.sign(a) == sgn))[0]
+        if len(idx) == 0:
+            continue
+        U = W[idx] / np.linalg.norm(W[idx], axis=1, keepdims=True)
+        if len(idx) == 1:
+            labels = np.array([1])
+        else:
+            ang = lambda u, v: np.arccos(np.clip(u @ v, -1, 1))  # noqa: E731
+            labels = fcluster(linkage(U, method="average", metric=ang), t=angle, criterion="distance")
+        for c in np.unique(labels):
+            sel = labels == c
+            u = (mass[idx][sel, None] * U[sel]).sum(0)
+            out.append(dict(sign=sgn, u=u / np.linalg.norm(u), mass=float(mass[idx][sel].sum()), size=int(sel.sum())))
+    return out
+
+
+def _mirrored(f):
+    """Mutant: every extremal vector with the wrong sign (−u)."""
+    return lambda X, y, **kw: [extremal.Extremal(-e.u, e.kind, e.G, e.rate, e.pattern) for e in f(X, y, **kw)]
+
+
+def _kinds_swapped(f):
+    """Mutant: minima and maxima of G_n swapped (positive neurons sent to the negative extremal vectors)."""
+    swap = {"min": "max", "max": "min"}
+    return lambda X, y, **kw: [extremal.Extremal(e.u, swap[e.kind], e.G, e.rate, e.pattern) for e in f(X, y, **kw)]
+
+
+def _labels_negated(f):
+    """Mutant: the function evaluated on −y (G_n / g_n with a wrong sign)."""
+    return lambda X, y, *a, **kw: f(X, -np.asarray(y, float), *a, **kw)

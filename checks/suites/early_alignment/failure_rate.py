@@ -1,0 +1,125 @@
+"""Failure rate on the Assumption-3 three-point instance (BF-P8, E1): the fraction of balanced GD runs stuck at the
+least-squares-through-origin loss does not fall as λ decreases, rises across the λ grid and reaches 1 at the smallest
+λ, for every width tried; GD steps are refined until no protected sign flips."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+import numerics
+from numerics import data
+from theory import references as ref
+
+from ...core import Check, Variant, register
+from ...criteria import at_least, holds, undecided, within
+from ...design import Design, positive
+from ...errors import CheckError
+from .common import faithful_train
+
+
+@dataclass(frozen=True)
+class FailureRateDesign(Design):
+    """E1 default Assumption-3 instance (η_A = 0.1), balanced GD over a λ grid and widths.
+
+    Arguments:
+        lams: init scales λ (decreasing).
+        widths: widths m.
+        seeds: seeds per (λ, m).
+        lr: largest GD step (refined ÷2.5 until no protected sign flips).
+        horizon: flow time of each run.
+    """
+
+    lams: tuple[float, ...] = (1e-2, 1e-4, 1e-8, 1e-16, 1e-32, 1e-64, 1e-128)
+    widths: tuple[int, ...] = (100, 200)
+    seeds: int = 3
+    lr: float = 0.05
+    horizon: float = 2000.0
+    presets: ClassVar = {"quick": dict(lams=(1e-2, 1e-32), widths=(100,)),
+                         "paper": dict(widths=(500, 1000, 2000))}
+    sources: ClassVar = {"widths": "experiments.md E1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, horizon ≥ 2000"}
+
+    def validate(self):
+        positive(self, "lams", "widths", "seeds", "lr", "horizon")
+        if list(self.lams) != sorted(self.lams, reverse=True):
+            raise CheckError(f"lams={self.lams!r} must be decreasing")
+
+
+@register
+class FailureRate(Check):
+    name = "early_alignment.failure_rate"
+    paper = "BF-EA"
+    prediction_id = "BF-P8"
+    claim = ("On the Assumption-3 three-point instance (eta_A = 0.1), the probability that balanced GD ends at the "
+             "least-squares-through-origin loss (not 0) rises to 1 as lambda -> 0, for every width m tried")
+    provenance = "[R]"
+    design = FailureRateDesign
+    uses = {"reference": lambda: ref.ols_loss}
+    alternatives = (Variant("GD reaches the global minimum L = 0", {"reference": lambda f: (lambda X, y: 0.0)},
+                            why="wide nets from small init are often expected to interpolate"),)
+    mutants = (Variant("global minimum 0", {"reference": lambda f: (lambda X, y: 0.0)}),
+               Variant("MSE = 2L instead of L", {"reference": lambda f: (lambda X, y: 2 * f(X, y))}),
+               Variant("least squares on the first coordinate only (bias-like x_2 dropped)",
+                       {"reference": lambda f: (lambda X, y: f(np.asarray(X)[:, :1], y))}))
+
+    def predict(self, d, th):
+        ds = data.assumption3_default()
+        return {"L_ols": float(th.reference(ds.X, ds.y))}
+
+    def observe(self, d):
+        ds = data.assumption3_default()
+        rows = []
+        for m in d.widths:
+            for lam in d.lams:
+                W, a = numerics.init_params(m, 2, scale=lam, scheme="balanced", seed=d.seed, n_seeds=d.seeds)
+                tr, lr = faithful_train(ds.X, ds.y, W, a, lr=d.lr, horizon=d.horizon, n_checkpoints=10,
+                                        record_patterns=False)
+                rows.append(dict(m=m, lam=lam, lr=lr, final=np.asarray(tr.loss[-1]),
+                                 sign_violations=tr.frozen_sign_violations()))
+        return {"rows": rows}
+
+    def _table(self, pred, obs):
+        L = pred["L_ols"]
+        return [dict(m=r["m"], lam=r["lam"], lr=r["lr"], failure_rate=float(np.mean(np.abs(r["final"] - L) <= 1e-6)),
+                     final=r["final"], sign_violations=r["sign_violations"])
+                for r in sorted(obs["rows"], key=lambda r: (r["m"], -r["lam"]))]
+
+    def criteria(self, d, pred, obs):
+        table = self._table(pred, obs)
+        out = []
+        for m in d.widths:
+            rate = [t["failure_rate"] for t in table if t["m"] == m]
+            out.append(holds(f"m = {m}: stuck rate non-decreasing as λ decreases", all(b >= a for a, b in zip(rate, rate[1:])),
+                             value=rate,
+                             rationale="A run is stuck if |L_final − L_OLS| ≤ 1e-6 (BF-P8); λ* is tiny because y_2 is "
+                                       "small (F2.7), so moderate λ may interpolate, which is no failure; but the rate "
+                                       "must not fall as λ decreases. Steps refined until no protected sign flips."))
+            rises = rate[0] < rate[-1]
+            out.append(holds(f"m = {m}: the grid spans the transition (stuck rate rises)", rises, value=rate,
+                             rationale="A flat grid (1 everywhere) would make 'rises to 1' true by construction; the "
+                                       "largest λ must be one where some seed still interpolates.") if rises else
+                       undecided(f"m = {m}: the grid spans the transition (stuck rate rises)",
+                                 "flat stuck rate on the λ grid: widen it towards λ ~ 1e-2", value=rate))
+            out.append(within(f"m = {m}: stuck rate at the smallest λ", rate[-1], 1.0, 0.0,
+                              "BF-P8: the failure probability reaches 1 as λ → 0; at λ ≪ λ* every seed must be stuck "
+                              "(exact count, no tolerance)."))
+        out.append(at_least("L_OLS (the spurious value) above the global minimum 0", pred["L_ols"], 1e-6,
+                            "The spurious value is strictly positive; 1e-6 is the stuck test's resolution."))
+        return out
+
+    def numbers(self, d, pred, obs):
+        return {"L_ols": pred["L_ols"], "rows": self._table(pred, obs)}
+
+    def figures(self, d, pred, obs, verdict):
+        import matplotlib.pyplot as plt
+
+        rows = self._table(pred, obs)
+        fig, ax = plt.subplots(figsize=(5, 3.4))
+        for m in d.widths:
+            sel = [r for r in rows if r["m"] == m]
+            ax.semilogx([r["lam"] for r in sel], [r["failure_rate"] for r in sel], "o-", label=f"m = {m}")
+        ax.set(xlabel="init scale λ", ylabel="fraction of seeds stuck at L_OLS", ylim=(-0.05, 1.05),
+               title="Spurious stationary point on Assumption-3 data (BF-P8)")
+        ax.legend(fontsize=8)
+        return {"": fig}
