@@ -8,6 +8,7 @@ from .merge import MergePruneDigits, MergePruneXor
 from .race import RaceDigits, RaceXor
 from .runs import design_run, drop_index, neuron_targets, race_dataset, race_run, train_race
 from .unlocking import Unlocking, fit_steps, unlock_run
+from . import ratios  # noqa: E402,F401  (PIN-12; registers racing.gradient_ratios)
 
 __all__ = ["AngleNormLaws", "FixedGatingLinearity", "MergePruneDigits", "MergePruneXor", "RaceDigits", "RaceXor",
            "Unlocking", "cone_problem", "design_run", "drop_index", "fit_steps", "flow", "neuron_targets",
