@@ -1,5 +1,6 @@
 """Every catalogued formula prints, exports to LaTeX, and its numpy and torch functions agree."""
 import numpy as np
+import sympy as sp
 import pytest
 import torch
 
@@ -15,6 +16,13 @@ def test_formula_exports(fid):
     f = FORMULAS[fid]
     assert f.id == fid and f.tag.startswith("[") and f.latex()
     if fid in INTEGER_ARGS:
+        return
+    if any(isinstance(a, sp.MatrixSymbol) for a in f.args):  # matrix formulas: evaluate on matrices
+        rng = np.random.default_rng(0)
+        dims = {s: 3 for a in f.args if isinstance(a, sp.MatrixSymbol) for s in a.shape if isinstance(s, sp.Symbol)}
+        vals = [rng.uniform(0.2, 1.2, [int(sp.sympify(s).subs(dims)) for s in a.shape])
+                if isinstance(a, sp.MatrixSymbol) else 0.7 for a in f.args]
+        assert np.all(np.isfinite(np.asarray(f.numeric("numpy")(*vals), float)))
         return
     vals = np.random.default_rng(0).uniform(0.2, 1.2, (len(f.args), 4))
     got_np = np.asarray(f.numeric("numpy")(*vals), float)
