@@ -216,3 +216,21 @@ def angle_to(w, direction) -> np.ndarray:
     w, u = np.asarray(w, float), np.asarray(direction, float)
     c = np.sum(w * u, -1) / (np.linalg.norm(w, axis=-1) * np.linalg.norm(u, axis=-1))
     return np.arccos(np.clip(c, -1.0, 1.0))
+
+
+def flow_rate(defect: Formula | None = None) -> Formula:
+    """dΔ_j/dt under gradient flow, Δ_j = a_j² − ‖w_j‖², as the η → 0 limit of the GD change per unit time:
+    lim_{η→0} defect(η, g_a², ‖g_w‖²)/η (F3.1 from F3.2: an O(η²) per-step defect means the flow conserves Δ_j).
+
+    Arguments:
+        defect: the per-step GD change of Δ_j (default `theory.network.gd_defect_formula()`), args (η, g_a², ‖g_w‖²).
+    Returns:
+        a Formula with the same args (the rate does not depend on η).
+    """
+    from .network import gd_defect_formula
+
+    f = defect or gd_defect_formula()
+    eta = f.args[0]
+    return Formula("F3.1-rate", "rate of a_j^2 - |w_j|^2 under gradient flow", "[R]",
+                   "the flow conserves a_j^2 - |w_j|^2: the per-step GD change is o(eta)",
+                   sp.limit(f.rhs / eta, eta, 0), f.args, sp.Symbol("dDelta_j/dt"))

@@ -9,6 +9,7 @@ from .race import RaceDigits, RaceXor
 from .runs import design_run, drop_index, neuron_targets, race_dataset, race_run, train_race
 from .unlocking import Unlocking, fit_steps, unlock_run
 from . import ratios  # noqa: E402,F401  (PIN-12; registers racing.gradient_ratios)
+from . import balance, targets  # noqa: E402,F401  (PIN-1, PIN-11)
 
 __all__ = ["AngleNormLaws", "FixedGatingLinearity", "MergePruneDigits", "MergePruneXor", "RaceDigits", "RaceXor",
            "Unlocking", "cone_problem", "design_run", "drop_index", "fit_steps", "flow", "neuron_targets",
