@@ -216,6 +216,24 @@ def population_extremal(Sigma, beta) -> tuple[np.ndarray, float]:
     return v / np.linalg.norm(v), 0.5 * float(np.linalg.norm(v))
 
 
+def population_extremal_vectors(Sigma, beta) -> list[Extremal]:
+    """Every extremal vector of the population G(w) = −½ wᵀΣβ* on the sphere (F2.8): u₊ = Σβ*/‖Σβ*‖ (a minimum,
+    positive neurons) and u₋ = −u₊ (a maximum, negative neurons), both at rate ½‖Σβ*‖: exactly two, the count the
+    empirical extremal vectors fall to as n grows (BF-P13)."""
+    u, rate = population_extremal(Sigma, beta)
+    return [Extremal(u, "min", -rate, rate, ()), Extremal(-u, "max", rate, rate, ())]
+
+
+def angle_concentration() -> Formula:
+    """F2.8 concentration [R]: the angle between the empirical and population extremal vectors scales as
+    C·√(d/n)/‖Σβ*‖ (C unknown; the sup-over-u bound adds a √log n the leading vector need not carry), so the
+    log–log slope of the angle against n is ∂ln/∂ln n = −1/2 (BF-P12)."""
+    C, d, n, s = sp.symbols("C d n |Sigma_beta|", positive=True)
+    return Formula("F2.8-angle", "empirical extremal angle error", "[R]",
+                   "angle(u+^n, u+) ~ C sqrt(d/n)/|Sigma beta*| (constant unknown)", C * sp.sqrt(d / n) / s,
+                   (n, d, s, C), sp.Symbol("angle"))
+
+
 def alignment_horizon(lam_eff: float, rate: float) -> float:
     """T_λ = ln(1/λ_eff)/g*: the working unit of the early phase (F2.5)."""
     if not (lam_eff > 0 and rate > 0):
@@ -249,6 +267,7 @@ def formulas() -> dict[str, Formula]:
         "F2.8": Formula("F2.8", "population extremal rate, unit ball", "[R]",
                         "u+ = beta*/|beta*|, rate |Sigma beta*|/2 = |beta*|/(2(d+2))", nb / 2, (nb,),
                         sp.Symbol("rate")),
+        "F2.8-angle": angle_concentration(),
         "F2.8-ball": Formula("F2.8-ball", "unit-ball covariance scale", "[R]", "Sigma = I/(d+2) for U(B(0,1))",
                              unit_ball_second_moment(), (d,), sp.Symbol("Sigma_ii")),
     }

@@ -24,6 +24,12 @@ def train_loss(beta, X, y) -> float:
     return float(0.5 * np.mean(r * r))
 
 
+def mse(loss):
+    """MSE = 2L: the loss L = (1/2n) Σ r² of `train_loss` and of the training engine, in the MSE convention of
+    F2.10 (the one helper every MSE of the threshold checks goes through)."""
+    return 2 * np.asarray(loss, float) if np.ndim(loss) else 2 * float(loss)
+
+
 def ols_loss(X, y) -> float:
     """min_β L(β): the spurious stationary value of F2.7 when every alive neuron is active on every point."""
     return train_loss(ols(X, y), X, y)

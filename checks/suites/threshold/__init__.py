@@ -1,0 +1,23 @@
+"""Simplicity bias and the optimization threshold (BF-ST; BF-P12…BF-P19) on E5 linear-teacher data.
+
+The theorem's constants are not available: every prediction here is [R] (a reconstructed derivation of
+`theory`) or a [C] threshold, and the verdicts say so. Training goes through the sweep runner
+(`numerics.sweep`): two processes, one cached JSON row per (n, seed, …), so a rerun skips finished points and
+the sweep and two-direction checks share their runs.
+
+Modules: `common` (sweep points, cache, OLS references, the shared sweep design), `population` (BF-P12/P13),
+`sweep` (BF-P14/P16/P17/P18), `directions` (BF-P15), `dependence` (BF-P17: d, λ, m), `robustness` (BF-P19).
+"""
+from .common import (INTERPOLATING, REFERENCE_USES, SIGMA, SweepDesign, cache_dir, e5_teacher, locate_threshold,
+                     plateau_time, references, sigma_ball, sweep_rows, test_points, threshold_point, threshold_seeds)
+from .population import FAMILY_RUN, ExtremalDesign, PopulationExtremal
+from .sweep import ThresholdSweep
+from .directions import TwoDirections
+from .dependence import VARIABLES, DependenceDesign, ThresholdDependence, n_star
+from .robustness import RobustnessDesign, ThresholdRobustness
+
+__all__ = ["FAMILY_RUN", "INTERPOLATING", "REFERENCE_USES", "SIGMA", "DependenceDesign", "ExtremalDesign",
+           "PopulationExtremal", "RobustnessDesign", "SweepDesign", "ThresholdDependence", "ThresholdRobustness",
+           "ThresholdSweep", "TwoDirections", "VARIABLES", "cache_dir", "e5_teacher", "locate_threshold", "n_star",
+           "plateau_time", "references", "sigma_ball", "sweep_rows", "test_points", "threshold_point",
+           "threshold_seeds"]

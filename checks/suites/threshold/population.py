@@ -1,0 +1,214 @@
+"""BF-P12, BF-P13: empirical extremal vectors of G_n converge to the population ones (no training)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import sympy as sp
+
+from numerics import data
+from theory import extremal
+from theory import references as ref
+
+from ...core import Check, Variant, register
+from ...criteria import at_least, within
+from ...design import Design, positive
+from ...errors import CheckError
+from ...strategies import teachers
+from .common import SIGMA, e5_teacher, sigma_ball
+
+
+@dataclass(frozen=True)
+class ExtremalDesign(Design):
+    """E5 samples (no training): empirical extremal vectors of G_n by projected ascent, both signs, per (n, seed).
+
+    Arguments:
+        ns: sample sizes n.
+        seeds: samples per n (seeds seed, seed + 1, …).
+        d: input dimension.
+        sigma: noise level σ of y = β*·x + ξ.
+        teacher: β* (empty: E5's unit teacher of dimension d).
+        fit_from: smallest n of the log–log angle fit (the small-n angles are O(1), outside the asymptotic regime).
+        cos_n: the n at which cos(u₊ⁿ, u₊) is compared with the [C] value of BF-P12 (must be one of ns).
+        starts: random starts of the projected ascent per sign.
+        ascent_steps: projected-ascent steps.
+        judge_count: judge BF-P13 (the count) too. The family's instances judge the direction and the rate only
+            (BF-P12): the n at which the count has fallen to 2 depends on d and β*, which the theory does not give.
+        instances: teachers β* drawn by the family (`checks.strategies.teachers`), each judged at one n.
+    """
+
+    ns: tuple[int, ...] = (20, 40, 80, 160, 320, 640, 1280)
+    seeds: int = 5
+    d: int = 5
+    sigma: float = SIGMA
+    teacher: tuple[float, ...] = ()
+    fit_from: int = 80
+    cos_n: int = 640
+    starts: int = 64
+    ascent_steps: int = 3000
+    judge_count: bool = True
+    instances: int = 8
+    presets: ClassVar = {"quick": dict(ns=(20, 80, 320, 640, 1280), seeds=3, instances=3),
+                         "full": dict(seeds=9, instances=50)}
+    sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5", "cos_n": "experiments.md BF-P12 [C]: cos ≈ 0.95 at n = 640"}
+
+    def validate(self):
+        positive(self, "ns", "seeds", "d", "sigma", "starts", "ascent_steps")
+        if self.teacher and len(self.teacher) != self.d:
+            raise CheckError(f"teacher has {len(self.teacher)} entries; it needs d = {self.d}")
+        if self.teacher and not np.linalg.norm(self.teacher) > 0:
+            raise CheckError("teacher β* must be non-zero")
+        if self.cos_n not in self.ns:
+            raise CheckError(f"cos_n={self.cos_n} must be one of ns={self.ns}")
+        if self.instances < 0:
+            raise CheckError(f"instances={self.instances} must be ≥ 0")
+
+
+# per drawn teacher: one large n, cheap ascent, direction and rate only (BF-P12)
+FAMILY_RUN = dict(ns=(1000,), seeds=3, starts=16, ascent_steps=1000, cos_n=1000, judge_count=False)
+
+
+def _rate_times(k):
+    return lambda f: (lambda S, b: [dataclasses.replace(e, G=k * e.G, rate=k * e.rate) for e in f(S, b)])
+
+
+def _angle_power(p):
+    """The angle law with n^(−p) instead of n^(−1/2)."""
+    def change(f):
+        n = f.args[0]
+        return dataclasses.replace(f, rhs=f.rhs * sp.sqrt(n) / n ** p)
+    return change
+
+
+def _slope_fit(ns, angles):
+    """Pooled least-squares slope of log angle against log n, and its standard error."""
+    x, y = np.log(np.asarray(ns, float)), np.log(np.asarray(angles, float))
+    if len(set(ns)) < 3:
+        return float("nan"), float("nan")
+    coef, cov = np.polyfit(x, y, 1, cov=True)
+    return float(coef[0]), float(np.sqrt(cov[0, 0]))
+
+
+@register
+class PopulationExtremal(Check):
+    name = "threshold.population_extremal"
+    paper = "BF-ST"
+    prediction_id = "BF-P12"
+    also_judges = ("BF-P13",)
+    claim = ("The empirical positive extremal vector u+^n of G_n converges to the population one Sigma beta*/|Sigma "
+             "beta*| at rate ~ n^{-1/2} (up to logs), with the population rate 1/2 |Sigma beta*| (no training)")
+    claims = {"BF-P13": "The number of distinct empirical extremal vectors of G_n falls to the population count 2 "
+                        "(u+ and u- = -u+) as n grows"}
+    provenance = "[R] rate, [C] thresholds"
+    provenances = {"BF-P13": "[R] count, [C] search"}
+    design = ExtremalDesign
+    uses = {"population": lambda: extremal.population_extremal_vectors,
+            "angle_law": extremal.angle_concentration,
+            "second_moment": lambda: extremal.unit_ball_second_moment}
+    alternatives = (Variant("rate × 2 (F2.8 rate ‖Σβ*‖ without its ½)", {"population": _rate_times(2.0)},
+                            why="dropping the ½ of relu(t) = (t + |t|)/2 in G(w) = −½ wᵀΣβ*"),
+                    Variant("angle ∝ n^(−1) (slope −1)", {"angle_law": _angle_power(1)},
+                            why="a parametric 1/n rate instead of the √n concentration"))
+    mutants = (Variant("mirrored u₊ (β* → −β*)", {"population": lambda f: (lambda S, b: f(S, -np.asarray(b)))}),
+               Variant("rate × 2 (missing ½)", {"population": _rate_times(2.0)}),
+               Variant("Σ = I/d instead of I/(d + 2)", {"second_moment": lambda f: (lambda d: sp.Integer(1) / d)}),
+               Variant("angle ∝ n^(−1)", {"angle_law": _angle_power(1)}),
+               Variant("angle ∝ n^(+1/2) (sign)", {"angle_law": _angle_power(-0.5)}),
+               Variant("only u₊ (count 1)", {"population": lambda f: (lambda S, b: f(S, b)[:1])}, against="BF-P13"),
+               Variant("count doubled (±u₊ counted twice)", {"population": lambda f: (lambda S, b: 2 * f(S, b))},
+                       against="BF-P13"))
+    family = staticmethod(lambda d: teachers().map(lambda t: dict(t, **FAMILY_RUN)))
+
+    def predict(self, d, th):
+        beta = e5_teacher(d.d, d.teacher)
+        ext = th.population(sigma_ball(d.d, th.second_moment), beta)
+        plus = next(e for e in ext if e.kind == "min")
+        n = th.angle_law.args[0]
+        return {"u": plus.u, "rate": plus.rate, "count": len(ext),
+                "slope": float(ref.elasticity(th.angle_law, n.name))}
+
+    def observe(self, d):
+        beta = e5_teacher(d.d, d.teacher)
+        rows = []
+        for n in d.ns:
+            for s in range(d.seeds):
+                ds = data.linear_teacher(n, d.d, d.sigma, seed=d.seed + s, beta=beta)
+                pos, neg = (extremal.ascent_extremal(ds.X, ds.y, sign, n_starts=d.starts, steps=d.ascent_steps,
+                                                     seed=s) for sign in (1.0, -1.0))
+                rows.append(dict(n=n, seed=d.seed + s, u=pos[0][0], rate_pos=pos[0][1],
+                                 u_neg=neg[0][0] if neg else None, rate_neg=neg[0][1] if neg else float("nan"),
+                                 count=len(pos) + len(neg)))
+        return {"rows": rows}
+
+    def _table(self, d, pred, obs):
+        rows, u = obs["rows"], pred["u"]
+        ns = sorted({r["n"] for r in rows})
+        ang = {id(r): float(np.arccos(np.clip(r["u"] @ u, -1, 1))) for r in rows}
+        med = [float(np.median([ang[id(r)] for r in rows if r["n"] == n])) for n in ns]
+        count = [float(np.median([r["count"] for r in rows if r["n"] == n])) for n in ns]
+        fit = [r for r in rows if r["n"] >= d.fit_from]
+        slope, se = _slope_fit([r["n"] for r in fit], [max(ang[id(r)], 1e-300) for r in fit])
+        big = [r for r in rows if r["n"] == ns[-1]]
+        rates = [r["rate_pos"] for r in big] + [r["rate_neg"] for r in big if np.isfinite(r["rate_neg"])]
+        return dict(n=ns, angle=med, count=count, slope=slope, slope_se=se, rate=float(np.median(rates)),
+                    cos=float(np.cos(med[ns.index(d.cos_n)])) if d.cos_n in ns else float("nan"))
+
+    def criteria(self, d, pred, obs):
+        t = self._table(d, pred, obs)
+        out = [at_least(f"cos(u₊ⁿ, u₊) (median) at n = {d.cos_n}", t["cos"], 0.95,
+                        "[C] of BF-P12: cos ≈ 0.95 at d = 5, n = 640, σ = 0.5 (a run of this sample gave ≈ 0.99); a "
+                        "wrong population direction (mirrored β*) gives cos ≈ −1.")]
+        if np.isfinite(t["slope"]):
+            out.append(within(f"log–log slope of the angle against n (n ≥ {d.fit_from}, all seeds pooled)",
+                              t["slope"], pred["slope"], 3 * t["slope_se"],
+                              f"Tolerance = 3 standard errors of the pooled least-squares slope (SE {t['slope_se']:.3f}"
+                              ", from the scatter of log angle over seeds and n): the fit's own uncertainty. The "
+                              "√log n of the sup-over-u bound would shift the local slope by 1/(2 ln n) ≈ 0.08 here, "
+                              "inside that band ('up to logs'); the referee's slope −1 is 0.5 away."))
+        out.append(_relative_within(
+            f"median empirical rate |G_n(u±ⁿ)| at n = {t['n'][-1]}", t["rate"], pred["rate"], 0.25,
+            "Relative to the predicted rate ½‖Σβ*‖ (1/14 for E5): the seed-to-seed spread of the maximal |G_n| at "
+            "n = 1280 is ≈ 10% (sampling std of y·relu(u·x)/√n ≈ 7%, plus the maximisation over u, which biases it "
+            "up by ≈ 2%), so the median of ≥ 4 values is within ≈ 5–10%; 25% leaves room for the quick tier. The "
+            "referee's rate × 2 (+100%) and Σ = I/d (+40%) lie outside."))
+        if d.judge_count:
+            out += [within(f"median count of distinct extremal vectors at n = {t['n'][-1]}", t["count"][-1],
+                           pred["count"], 0.0,
+                           "Counts are integers and the population count (±u₊, F2.8) is exact: the median over seeds "
+                           "at the largest n must equal it (projected ascent of both signs, merged at cos > 0.999).",
+                           prediction_id="BF-P13"),
+                    at_least(f"median count at the smallest n = {t['n'][0]} above the population count",
+                             t["count"][0], pred["count"] + 1,
+                             "BF-P13 says the count *falls* to the population count: at small n there must be more "
+                             "extremal vectors than the population has (F2.8: 'at small n there can be many').",
+                             prediction_id="BF-P13")]
+        return out
+
+    def numbers(self, d, pred, obs):
+        t = self._table(d, pred, obs)
+        return dict(n=t["n"], median_angle=t["angle"], median_count=t["count"], slope=t["slope"],
+                    slope_se=t["slope_se"], median_rate=t["rate"], predicted_rate=pred["rate"])
+
+    def figures(self, d, pred, obs, verdict):
+        import matplotlib.pyplot as plt
+
+        t = self._table(d, pred, obs)
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
+        ax1.loglog(t["n"], t["angle"], "o-", label="median angle(u+^n, u+)")
+        n = np.array(t["n"], float)
+        ax1.loglog(n, t["angle"][-1] * (n / n[-1]) ** pred["slope"], "k--", lw=1,
+                   label=f"predicted slope {pred['slope']:g}")
+        ax1.set(xlabel="n", ylabel="angle (rad)", title="empirical → population extremal vector")
+        ax1.legend(fontsize=8)
+        ax2.semilogx(t["n"], t["count"], "s-")
+        ax2.axhline(pred["count"], ls=":", c="k")
+        ax2.set(xlabel="n", ylabel="distinct extremal vectors", title=f"the count falls to {pred['count']} (BF-P13)")
+        return {"": fig}
+
+
+def _relative_within(name, value, predicted, rel, rationale, **kw):
+    """|value − predicted| ≤ rel·|predicted|."""
+    c = within(name, value, predicted, rel * abs(float(predicted)), rationale, **kw)
+    return dataclasses.replace(c, tolerance=f"|obs − pred| ≤ {rel:g}·|pred|")

@@ -1,0 +1,121 @@
+"""BF-P14, P16, P17, P18: the threshold sweep over n: interpolation below n*, OLS-like train and test MSE above."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...core import Check, Variant, register
+from ...criteria import at_least, at_most, holds, undecided, within
+from .common import INTERPOLATING, REFERENCE_USES, SweepDesign, locate_threshold, references, sweep_rows
+
+
+def _missing_noise_floor(f):
+    return lambda b, bs, S, s: f(b, bs, S, s) - s ** 2
+
+
+@register
+class ThresholdSweep(Check):
+    name = "threshold.sweep"
+    paper = "BF-ST"
+    prediction_id = "BF-P14"
+    also_judges = ("BF-P16", "BF-P17", "BF-P18")
+    claim = ("Above the threshold (n >> n*) the network stops interpolating: final train MSE ~ OLS train MSE on the "
+             "same sample, test MSE ~ OLS test MSE = sigma^2 + O(sigma^2 d/n)")
+    claims = {"BF-P16": "Below the threshold (n << n*) the network interpolates (train MSE -> 0) and its test MSE "
+                        "exceeds sigma^2",
+              "BF-P17": "For a fixed protocol the threshold n* (smallest n whose train MSE stays >= a stated fraction "
+                        "of sigma^2) is finite",
+              "BF-P18": "The test MSE drops across n*: lower just above n* than just below it"}
+    provenance = "[R] references, [C] tolerances"
+    design = SweepDesign
+    uses = dict(REFERENCE_USES)
+    mutants = (Variant("σ instead of σ² in the test risk", {"test_mse": lambda f: (lambda b, bs, S, s: f(b, bs, S, s)
+                                                                                   - s ** 2 + s)}),
+               Variant("test risk without the noise floor σ²", {"test_mse": _missing_noise_floor}),
+               Variant("loss L instead of MSE 2L (missing factor 2)",
+                       {"train_loss": lambda f: (lambda b, X, y: f(b, X, y) / 2)}),
+               Variant("OLS on the wrong sign of y", {"ols": lambda f: (lambda X, y: f(X, -np.asarray(y)))}))
+
+    def predict(self, d, th):
+        seeds = [d.seed + s for s in range(d.seeds)]
+        return {"refs": {(n, s): references(n, s, d.d, d.sigma, th) for n in d.ns for s in seeds},
+                "sigma2": d.sigma ** 2}
+
+    def observe(self, d):
+        return {"rows": sweep_rows(d, d.ns, m=d.m, lam=d.lam, d=d.d)}
+
+    def _table(self, d, pred, obs):
+        refs, per = pred["refs"], []
+        for n in d.ns:
+            rs = [r for r in obs["rows"] if r["n"] == n]
+            rf = [refs[(n, r["seed"])] for r in rs]
+            per.append(dict(n=n, train=float(np.median([r["end"]["train_mse"] for r in rs])),
+                            test=float(np.median([r["end"]["test_mse"] for r in rs])),
+                            ols_train=float(np.median([f["ols_train"] for f in rf])),
+                            ols_test=float(np.median([f["ols_test"] for f in rf])),
+                            seeds_train=[r["end"]["train_mse"] for r in rs],
+                            seeds_test=[r["end"]["test_mse"] for r in rs],
+                            sign_flips=int(sum(r["sign_flips"] for r in rs))))
+        n_star, below = locate_threshold(list(d.ns), [p["train"] for p in per], pred["sigma2"], d.fraction)
+        return per, n_star, below
+
+    def criteria(self, d, pred, obs):
+        per, n_star, below = self._table(d, pred, obs)
+        s2, lo, hi = pred["sigma2"], per[0], per[-1]
+        ten = ("10% of the OLS value ([C]; the paper's constant is unknown): at the largest n (≥ 640) 10% is larger "
+               "than the O(σ²d/n) gap between the network's two-direction model and global OLS (F2.10: 2d vs d "
+               "parameters, ≈ σ²d/n ≈ 0.8% of σ²), and the mutants (σ for σ², no noise floor, L for 2L) miss by ≥ 50%.")
+        out = [within(f"final train MSE at the largest n = {hi['n']} (median)", hi["train"], hi["ols_train"],
+                      0.10 * hi["ols_train"], "Relative to the OLS train MSE on the same samples: " + ten),
+               within(f"final test MSE at the largest n = {hi['n']} (median)", hi["test"], hi["ols_test"],
+                      0.10 * hi["ols_test"], "Relative to the OLS test MSE of the same samples: " + ten),
+               at_most(f"final train MSE at the smallest n = {lo['n']} (median)", lo["train"], INTERPOLATING * s2,
+                       "Interpolation = train MSE ≤ 0.1 σ² (a stated fraction; a non-interpolating fit sits near "
+                       "σ²(1 − d/n)); BF-P16.", prediction_id="BF-P16"),
+               at_least(f"final test MSE at the smallest n = {lo['n']} (median)", lo["test"], s2,
+                        "BF-P16/F2.10: below n* the test MSE exceeds the noise floor σ² (of the same design).",
+                        prediction_id="BF-P16")]
+        if n_star is None or n_star == d.ns[0]:
+            out.append(holds("finite n* inside the grid", False,
+                             f"n* = smallest grid n from which the median train MSE stays ≥ {d.fraction:g}·σ²; it "
+                             "must exist and lie above the smallest n (known to one grid step).",
+                             value=str(n_star), prediction_id="BF-P17"))
+            out.append(undecided("test MSE drops across n*", "no n* inside the grid", prediction_id="BF-P18"))
+        else:
+            i = list(d.ns).index(n_star)
+            out.append(holds("finite n* inside the grid", True,
+                             f"n* = smallest grid n from which the median train MSE stays ≥ {d.fraction:g}·σ² (the "
+                             f"stated fraction); its uncertainty is the grid bracket ({below}, {n_star}].",
+                             value=n_star, prediction_id="BF-P17"))
+            out.append(at_most(f"test MSE at n* = {n_star} minus test MSE at {below}", per[i]["test"] - per[i - 1]["test"],
+                               0.0, "BF-P18: the test MSE just above n* is below the one just under it (a drop; "
+                               "medians over seeds, no margin: the claim is the sign).", prediction_id="BF-P18"))
+        return out
+
+    def numbers(self, d, pred, obs):
+        per, n_star, below = self._table(d, pred, obs)
+        hi, s2 = per[-1], pred["sigma2"]
+        return dict(n_star=n_star, n_star_bracket=[below, n_star], sigma2=s2, per_n=per,
+                    excess_risk_ratio=(hi["test"] - s2) / (hi["ols_test"] - s2),
+                    excess_over_ols=(hi["test"] - hi["ols_test"]) / (hi["ols_test"] - s2))
+
+    def figures(self, d, pred, obs, verdict):
+        import matplotlib.pyplot as plt
+
+        per, n_star, _ = self._table(d, pred, obs)
+        sigma2, ns = pred["sigma2"], [p["n"] for p in per]
+        fig, ax = plt.subplots(figsize=(8.4, 4.2))
+        for key, color, label in (("train", "tab:blue", "train MSE"), ("test", "tab:red", "test MSE")):
+            for p in per:
+                ax.scatter([p["n"]] * len(p[f"seeds_{key}"]), p[f"seeds_{key}"], s=12, color=color, alpha=0.5)
+            ax.plot(ns, [p[key] for p in per], "-", color=color, label=f"{label} (median, seeds as points)")
+            ax.plot(ns, [p[f"ols_{key}"] for p in per], "--", color=color, lw=1, label=f"OLS {key}")
+        ax.axhline(sigma2, color="k", ls=":", lw=1, label="σ²")
+        if n_star:
+            ax.axvline(n_star, color="grey", ls="-.", lw=1, label=f"n* = {n_star}")
+        ax.set(xscale="log", yscale="log", xlabel="sample size n", ylabel="MSE",
+               title="Optimization threshold (BF-ST Fig. 1 analogue)")
+        floor = min(min(p["seeds_train"]) for p in per)
+        ax.set_ylim(max(1e-6, floor / 3), None)
+        ax.text(ns[0], sigma2 * 1.15, f"σ² = {sigma2:g}", fontsize=8)
+        ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+        return {"": fig}
