@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from checks.errors import CheckError
 from checks.strategies import small_datasets
 from checks.suites.early_alignment import Alignment, ExtremalFixedPoints
+from checks.suites.early_alignment.fixed_points import ring_data
 from numerics import data
 from theory import extremal
 
@@ -39,6 +40,50 @@ def test_alignment_design_validation():
         Alignment.design.build("quick", steps=0)
     with pytest.raises(CheckError, match="takes no user data"):
         ExtremalFixedPoints.design.build("quick", dataset=data.one_d_three_points())
+    with pytest.raises(CheckError, match="labels"):
+        ExtremalFixedPoints.design.build("quick", labels=(1.0, 0.5))
+    with pytest.raises(CheckError, match="widths"):
+        ExtremalFixedPoints.design.build("quick", widths=(1000, 100))
+
+
+def test_fixed_points_data_have_several_interior_extremal_vectors():
+    """The reviewer's point: on E3 G_n has one extremal vector, so '≤ #extremal clusters' is '≤ 1'. The ring
+    has six, all minima, interior to their cells (res = 0, ≥ 20° from every kink), rates within 10 % of g*."""
+    e3 = data.stewart(40, seed=0)
+    assert len(extremal.enumerate_extremal(e3.inputs, e3.y)) == 1
+    ds = ring_data(ExtremalFixedPoints.design.build("standard").labels)
+    ext = extremal.enumerate_extremal(ds.X, ds.y)
+    assert len(ext) == 6 and {e.kind for e in ext} == {"min"}
+    U = np.array([e.u for e in ext])
+    assert np.all(extremal.residual(U, ds.X, ds.y) < 1e-12)
+    assert np.all(np.abs(U @ ds.X.T) > np.sin(np.radians(20)))
+    rates = np.array([e.rate for e in ext])
+    assert rates.min() >= 0.9 * rates.max() - 1e-12
+
+
+def test_fixed_points_negative_labels_give_negative_clusters():
+    """Negated labels turn the six minima into maxima: the clusters are negative neurons, the sign rule's other
+    half (BF-P6), and the alternatives are still rejected."""
+    c = ExtremalFixedPoints()
+    d = ExtremalFixedPoints.design.build("quick", labels=(-1.0, -0.95, -0.9))
+    out = c.outcome(d)
+    vs = {v.prediction_id: v for v in c.verdicts(out, "quick")}
+    assert vs["BF-P5"].status == "PASS" and vs["BF-P6"].status == "PASS", [v.criteria for v in vs.values()]
+    assert all(a["status"] == "FAIL" for a in out.alternatives)
+    signs = {cl["sign"] for run in out.observed["runs"] for cl in run["clusters"]}
+    assert signs == {-1.0}
+
+
+def test_fixed_points_single_extremal_vector_is_undecided():
+    """With < 2 extremal vectors the bound has no teeth: that criterion is undecided, never passed."""
+    c = ExtremalFixedPoints()
+    d = ExtremalFixedPoints.design.build("quick", widths=(50, 100))
+    obs = c.observe(d)
+    th = c.theory()
+    th.extremals = lambda X, y: extremal.enumerate_extremal(X, y)[:1]
+    _, crit = c.judge(d, th, obs)
+    first = next(k for k in crit if k.name.startswith("extremal vectors"))
+    assert first.passed is None
 
 
 def test_steps_cap_makes_alignment_undecided():
