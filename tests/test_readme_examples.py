@@ -28,3 +28,27 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     for i, code in enumerate(blocks()):
         exec(compile(code, f"README.md python block {i + 1}", "exec"), namespace)
     assert os.listdir(tmp_path)
+
+
+def test_readme_checks_all_command_lines_parse_and_build_their_designs(tmp_path, monkeypatch, capsys):
+    """Each `python -m checks.all …` line of the README's bash blocks is valid: its selection, tier and settings
+    build every design (`--list-settings` stops before training); the TOML example is the `my.toml` it reads."""
+    import shlex
+
+    import torch
+
+    from checks import all as checks_all
+
+    text = README.read_text(encoding="utf-8")
+    toml = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    (tmp_path / "my.toml").write_text(toml)
+    monkeypatch.chdir(tmp_path)
+    lines = [ln.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", text, re.S)
+             for ln in block.splitlines() if ln.strip().startswith("python -m checks.all")]
+    assert len(lines) >= 5
+    for line in lines:
+        args = shlex.split(line)[3:]
+        if "--device" in args and not torch.cuda.is_available():
+            continue
+        assert checks_all.main(args + ["--list-settings"]) == 0, line
+    assert "racing.race: " in capsys.readouterr().out
