@@ -39,7 +39,7 @@ class Variant:
     Arguments:
         name: what the variant claims instead ("p alone", "η instead of η²").
         replace: key of `Check.uses` → function(original object) → replacement object.
-        against: the prediction ID whose criteria judge it ("" = the check's first ID).
+        against: the prediction ID whose criteria judge it ("" = the check's first ID, "*" = every criterion).
         why: for alternatives, the referee's reason to propose it.
     """
 
@@ -117,6 +117,18 @@ class Check:
         """The theory objects of `uses`, built once per run."""
         return SimpleNamespace(**{k: f() for k, f in self.uses.items()})
 
+    def all_mutants(self, th: SimpleNamespace | None = None) -> tuple:
+        """The check's own mutants, then every mutant `theory` declares beside a Formula the check uses."""
+        from theory.formula import Formula
+        from theory.mutants import mutants_of
+
+        th = self.theory() if th is None else th
+        found = list(self.mutants)
+        for key, obj in vars(th).items():
+            if isinstance(obj, Formula):
+                found += [Variant(f"{obj.id}: {m.name}", {key: m.apply}, against="*") for m in mutants_of(obj.id)]
+        return tuple(found)
+
     def judge(self, d: Design, th: SimpleNamespace, obs: dict) -> tuple[dict, list[Criterion]]:
         """predict + criteria on a given observation (used for the prediction, alternatives and mutants)."""
         pred = self.predict(d, th)
@@ -134,7 +146,7 @@ class Check:
         pid = variant.against or self.prediction_id
         try:
             _, crit = self.judge(d, variant.apply(th), obs)
-            crit = self._of(crit, pid)
+            crit = crit if pid == "*" else self._of(crit, pid)
             return dict(name=variant.name, against=pid, why=variant.why, status=status_of(crit),
                         failed=[c.name for c in crit if c.passed is False],
                         scores={c.name: c.value for c in crit})

@@ -26,7 +26,7 @@ def table(tier: str = "quick", only: str | None = None, progress: bool = True) -
         rows.append(dict(check=cls.name, kind="prediction", name="theory", status=status_of(out.criteria),
                          failed=[c.name for c in out.criteria if c.passed is False]))
         th = check.theory()
-        for kind, variants in (("mutant", cls.mutants), ("alternative", cls.alternatives)):
+        for kind, variants in (("mutant", check.all_mutants(th)), ("alternative", cls.alternatives)):
             for v in variants:
                 s = check.score_variant(v, d, th, out.observed)
                 rows.append(dict(check=cls.name, kind=kind, name=v.name, status=s["status"], failed=s["failed"]))

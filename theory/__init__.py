@@ -12,7 +12,7 @@ from .formula import Formula, lambdify, relu, step
 from .network import TwoLayerNetwork
 
 SUBMODULES = ("catalog", "conservation", "decay", "discretisation", "extremal", "formula", "intrinsic",
-              "intrinsic_dim", "law_search", "lie", "momentum", "network", "polar", "racing", "references")
+              "intrinsic_dim", "law_search", "lie", "momentum", "mutants", "network", "polar", "racing", "references")
 
 __all__ = ["Formula", "TheoryError", "TwoLayerNetwork", "all_formulas", "lambdify", "relu", "step", *SUBMODULES]
 

@@ -174,6 +174,11 @@ class Formula:
     def __call__(self, *values):
         return self.numeric("numpy")(*values)
 
+    def with_rhs(self, rhs) -> "Formula":
+        """The same formula (ID, provenance, args) with another right-hand side (used by mutants)."""
+        return Formula(self.id, self.name, self.tag, self.meaning, sp.sympify(rhs), self.args, self.lhs,
+                       dict(self.notes))
+
     def subs(self, mapping) -> "Formula":
         return Formula(self.id, self.name, self.tag, self.meaning, self.rhs.subs(mapping), self.args,
                        self.lhs, dict(self.notes))

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import torch
 
-import numerics
 from numerics import data
 from theory import extremal
 
@@ -163,8 +161,8 @@ class Alignment(Check):
                 if eps * T > horizon:
                     continue  # not reached under the steps cap
                 i = tr.at_time(eps * T)
-                h = numerics.forward(torch.tensor(tr.W[i]), torch.tensor(tr.a[i]), torch.tensor(ds.inputs)).numpy()
-                per_eps[eps] = dict(W=tr.W[i][alive_pos], W_neg=tr.W[i][alive_neg], max_h=float(np.abs(h).max()),
+                per_eps[eps] = dict(W=tr.W[i][alive_pos], W_neg=tr.W[i][alive_neg],
+                                    max_h=float(np.abs(tr.outputs[i]).max()),
                                     neg_active=float(tr.patterns[i][:, tr.a[0] < 0].any(axis=0).mean()))
             frames = [(float(tr.time[tr.at_time(e * T)]), tr.W[tr.at_time(e * T)], tr.a[0])
                       for e in (0.0, *d.eps) if e * T <= horizon]

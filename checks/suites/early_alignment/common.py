@@ -21,7 +21,7 @@ def early_run(ds, m: int, lam: float, seed: int, eps: tuple, eps_max: float, lr:
     T = extremal.alignment_horizon(lam_eff, g_star)
     horizon = eps_max * T if steps is None else min(eps_max * T, steps * lr)
     tr = numerics.train(X, y, W, a, lr=lr, horizon=horizon, record_at_times=[e * T for e in eps if e * T <= horizon],
-                        n_checkpoints=10, progress=False)
+                        n_checkpoints=10, progress=False, record=("outputs",))
     return tr, T, horizon
 
 

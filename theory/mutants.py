@@ -1,0 +1,62 @@
+"""Mutants of the exported formulas: wrong versions a derivation or a typing slip could produce.
+
+Each theory module declares its mutants right beside the formula they mutate:
+
+    @mutant("F3.2", "η³ instead of η²")
+    def _eta_cubed(f: Formula) -> Formula:
+        eta = f.args[0]
+        return f.with_rhs(f.rhs.subs(eta ** 2, eta ** 3))
+
+A mutant is a function Formula → Formula (never an extra parameter of a public function). The check frame applies
+every mutant of every Formula a check uses to that check's prediction, on the same observation, and the generic
+test asserts each one makes some check FAIL (`python -m checks.mutants` prints the table).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+__all__ = ["Mutant", "MUTANTS", "mutant", "mutants_of"]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A named wrong version of formula `formula_id`.
+
+    Arguments:
+        formula_id: the ID of the formula it mutates (e.g. "F3.2").
+        name: what is wrong, in words.
+        apply: Formula → the mutated Formula.
+    """
+
+    formula_id: str
+    name: str
+    apply: Callable
+
+
+MUTANTS: dict[str, list[Mutant]] = {}
+
+
+def mutant(formula_id: str, name: str):
+    """Decorator: register the function as a mutant of formula `formula_id`."""
+    def register(fn: Callable) -> Callable:
+        MUTANTS.setdefault(formula_id, []).append(Mutant(formula_id, name, fn))
+        return fn
+
+    return register
+
+
+def mutants_of(formula_id: str) -> list[Mutant]:
+    """The mutants declared for `formula_id` (empty if none)."""
+    return list(MUTANTS.get(formula_id, []))
+
+
+def catalog() -> dict[str, list[Mutant]]:
+    """Every declared mutant, by formula ID (imports every theory module so that all are registered)."""
+    import importlib
+
+    from . import SUBMODULES
+
+    for name in SUBMODULES:
+        importlib.import_module(f"theory.{name}")
+    return {k: list(v) for k, v in MUTANTS.items()}
