@@ -154,6 +154,12 @@ class Check:
             return dict(name=variant.name, against=pid, why=variant.why, status=FAIL,
                         failed=[f"{type(exc).__name__}: {exc}"], scores={})
 
+    def kills(self, variant: Variant, d: Design, th, obs, truth_failed=()) -> bool:
+        """Whether `variant` FAILs a criterion that theory's own prediction passes on the same observation
+        (a mutant 'killed' only by a criterion the truth fails too shows nothing)."""
+        s = self.score_variant(variant, d, th, obs)
+        return s["status"] == FAIL and bool(set(s["failed"]) - set(truth_failed))
+
     def outcome(self, d: Design) -> Outcome:
         """Predict, observe once, judge the prediction, every alternative and the family."""
         th = self.theory()

@@ -1,8 +1,9 @@
 """The mutant × check table: `python -m checks.mutants [--tier T] [--only SEL]`.
 
 Each check is observed once; its prediction, every declared mutant (a wrong formula a bug could introduce) and
-every alternative (a referee's near miss) are judged on that same observation. A mutant that does not make its
-check FAIL is a survivor: the check could not tell that wrong theory from the right one. Exits 1 on a survivor.
+every alternative (a referee's near miss) are judged on that same observation. A mutant that does not FAIL a
+criterion the theory passes is a survivor: the check could not tell that wrong theory from the right one (a
+criterion that fails for the theory too — a known finding — kills nothing). Exits 1 on a survivor.
 """
 from __future__ import annotations
 
@@ -26,10 +27,13 @@ def table(tier: str = "quick", only: str | None = None, progress: bool = True) -
         rows.append(dict(check=cls.name, kind="prediction", name="theory", status=status_of(out.criteria),
                          failed=[c.name for c in out.criteria if c.passed is False]))
         th = check.theory()
+        truth_failed = [c.name for c in out.criteria if c.passed is False]
         for kind, variants in (("mutant", check.all_mutants(th)), ("alternative", cls.alternatives)):
             for v in variants:
                 s = check.score_variant(v, d, th, out.observed)
-                rows.append(dict(check=cls.name, kind=kind, name=v.name, status=s["status"], failed=s["failed"]))
+                killed = s["status"] == "FAIL" and bool(set(s["failed"]) - set(truth_failed))
+                rows.append(dict(check=cls.name, kind=kind, name=v.name, status=s["status"], failed=s["failed"],
+                                 killed=killed))
     return rows
 
 
@@ -44,7 +48,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     w = max(len(r["check"]) for r in rows)
-    survivors = [r for r in rows if r["kind"] == "mutant" and r["status"] != "FAIL"]
+    survivors = [r for r in rows if r["kind"] == "mutant" and not r["killed"]]
     for r in rows:
         mark = "SURVIVES" if r in survivors else ""
         print(f"{r['check']:{w}}  {r['kind']:11s}  {r['status']:12s}  {r['name']}  {mark}".rstrip())

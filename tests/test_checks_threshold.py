@@ -13,10 +13,14 @@ from theory.references import elasticity, mse
 
 def test_sweep_figure_and_threshold_locator(tmp_path):
     C = suite.ThresholdSweep
-    (v, *_) = C().run(C.design.build("quick", cache=str(tmp_path / "cache")), "quick", out=tmp_path)
-    assert v.status == "PASS", v.criteria
+    (v, *rest) = C().run(C.design.build("quick", cache=str(tmp_path / "cache")), "quick", out=tmp_path)
+    # BF-P14 is a finding: at the end of the run the excess-risk ratio (≈ 7) exceeds the two-half-space bound (≈ 2.7)
+    assert v.status == "FAIL" and [c["name"] for c in v.criteria if c["passed"] is False] == [
+        c["name"] for c in v.criteria if c["name"].startswith("excess-risk ratio")], v.criteria
+    assert all(r.status == "PASS" for r in rest), [(r.prediction_id, r.status) for r in rest]
     assert v.figures and (tmp_path / v.figures[0]).stat().st_size > 1000
-    assert v.numbers["excess_risk_ratio"] > 0
+    assert v.numbers["excess_risk_ratio"] > v.numbers["two_half_space_ratio"] + 1
+    assert v.numbers["sign_flips_after"] == [0, 0, 0] and sum(v.numbers["sign_flips_before"]) > 0
     assert suite.locate_threshold([10, 20, 40, 80], [0.0, 0.2, 0.0, 0.2], 0.25, 0.5) == (80, 40)
     assert suite.locate_threshold([10, 20], [0.0, 0.0], 0.25, 0.5) == (None, 20)
 
@@ -69,3 +73,26 @@ def test_extremal_design_rejects_bad_settings():
         suite.ExtremalDesign.build("quick", teacher=(1.0, 0.0))
     with pytest.raises(CheckError, match="cos_n"):
         suite.ExtremalDesign.build("quick", cos_n=7)
+
+
+def test_flips_left_at_a_deciding_point_make_n_star_undecided():
+    """The sign-flip guard: a protected flip left after refinement at n* or its bracket → BF-P17/P18 INCONCLUSIVE."""
+    C = suite.ThresholdSweep
+    c, d = C(), C.design.build("quick")
+    out = c.outcome(d)
+    rows = [dict(r, sign_flips=(5 if r["n"] == 80 else r["sign_flips"])) for r in out.observed["rows"]]
+    crit = c.criteria(d, out.predicted, dict(out.observed, rows=rows))
+    guard = [x for x in crit if x.name.startswith("no protected sign flips")]
+    assert {x.prediction_id for x in guard} == {"BF-P17", "BF-P18"} and all(x.passed is None for x in guard)
+
+
+def test_alignment_time_matches_the_plateau_unit():
+    """theory.references.alignment_time (F2.5 with F2.8) equals plateau_time / 2, and grows ≈ (d + 2)."""
+    from checks.suites.threshold.dependence import scaled_horizon, time_unit
+    from theory.references import alignment_time
+
+    f = alignment_time()
+    for dim, m, lam in ((5, 200, 1e-3), (10, 200, 1e-3), (5, 50, 1e-6)):
+        assert time_unit(f, dim, m, lam) == pytest.approx(suite.plateau_time(lam, m, dim) / 2, rel=1e-12)
+    d = suite.DependenceDesign.build("standard")
+    assert scaled_horizon(d, dict(d=10, m=d.m, lam=d.lam)) == pytest.approx(d.horizon * 201.7349 / 122.5307, rel=1e-5)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .formula import Formula
+from .mutants import mutant
 from .network import is_zero
 
 _n, _m, _r = sp.symbols("n m r", integer=True, positive=True)
@@ -28,6 +29,31 @@ def linear_gd_defect() -> Formula:
                    sp.Symbol("DeltaS"))
 
 
+@mutant("F3.2-linear", "η instead of η²")
+def _linear_defect_eta_first(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs.subs(ETA ** 2, ETA))
+
+
+@mutant("F3.2-linear", "η³ instead of η²")
+def _linear_defect_eta_cubed(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs.subs(ETA ** 2, ETA ** 3))
+
+
+@mutant("F3.2-linear", "sign flipped")
+def _linear_defect_sign(f: Formula) -> Formula:
+    return f.with_rhs(-f.rhs)
+
+
+@mutant("F3.2-linear", "missing factor ½")
+def _linear_defect_half(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs / 2)
+
+
+@mutant("F3.2-linear", "UᵀGGᵀU term dropped")
+def _linear_defect_output_term(f: Formula) -> Formula:
+    return f.with_rhs(ETA ** 2 * V_.T * G_.T * G_ * V_)
+
+
 def linear_S_rate() -> Formula:
     """dS/dt along θ̇ = −∇L − νθ (U̇ = −GV − νU, V̇ = −GᵀU − νV), by the chain rule; args (U, V, G, ν).
 
@@ -37,6 +63,21 @@ def linear_S_rate() -> Formula:
     return Formula("F3.4-rate", "rate of S = U^T U - V^T V along the (weight-decayed) gradient flow", "[R]",
                    "dS/dt = dU^T U + U^T dU - dV^T V - V^T dV = -2 nu S; 0 without weight decay",
                    dU.T * U_ + U_.T * dU - dV.T * V_ - V_.T * dV, (U_, V_, G_, NU), sp.Symbol("dS/dt"))
+
+
+@mutant("F3.4-rate", "weight decay ν = 1 in the flow (dS/dt = −2S)")
+def _rate_decayed(f: Formula) -> Formula:
+    return f.subs({NU: 1})
+
+
+@mutant("F3.4-rate", "only d(UᵀU)/dt (the input layer forgotten)")
+def _rate_output_layer_only(f: Formula) -> Formula:
+    return f.with_rhs(-(V_.T * G_.T * U_ + U_.T * G_ * V_))
+
+
+@mutant("F3.4-rate", "sign error in V̇ (V̇ = +GᵀU)")
+def _rate_sign_of_vdot(f: Formula) -> Formula:
+    return f.with_rhs(-2 * (V_.T * G_.T * U_ + U_.T * G_ * V_))
 
 
 class LinearNetwork:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .formula import Formula, relu
+from .mutants import mutant
 from .network import is_zero
 
 T, NU = sp.symbols("t nu", nonnegative=True)
@@ -45,6 +46,31 @@ def decayed_law() -> Formula:
     return Formula("F3.3", "quadratic conservation law under weight decay", "[V: arXiv 2506.06194, Thm 2.1; R]",
                    "under theta' = -grad L - nu theta every quadratic law decays as h(t) = exp(-2 nu t) h(0), "
                    "because grad h . theta = 2 h", sp.simplify(sol.rhs), (T, NU, H0), sp.Symbol("h(t)"))
+
+
+@mutant("F3.3", "e^{+2νt} (sign of the exponent)")
+def _decay_grows(f: Formula) -> Formula:
+    return f.subs({T: -T})
+
+
+@mutant("F3.3", "e^{−4νt} (factor 2 twice)")
+def _decay_doubled(f: Formula) -> Formula:
+    return f.subs({T: 2 * T})
+
+
+@mutant("F3.3", "e^{−2ν²t} (ν squared)")
+def _decay_nu_squared(f: Formula) -> Formula:
+    return f.subs({NU: NU ** 2})
+
+
+@mutant("F3.3", "first order h₀(1 − 2νt)")
+def _decay_first_order(f: Formula) -> Formula:
+    return f.with_rhs(sp.series(f.rhs, T, 0, 2).removeO())
+
+
+@mutant("F3.3", "h conserved (ν dropped)")
+def _decay_dropped(f: Formula) -> Formula:
+    return f.subs({NU: 0})
 
 
 def _linear_rate_defect(n: int = 2, m: int = 2, r: int = 2) -> sp.Matrix:

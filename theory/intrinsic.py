@@ -12,6 +12,7 @@ import numpy as np
 import sympy as sp
 
 from .formula import Formula
+from .mutants import mutant
 from .network import is_zero
 
 
@@ -139,6 +140,26 @@ def chain_rate_formula() -> Formula:
     return Formula("F3.12", "intrinsic z-dynamics of the depth-3 chain z = abc", "[R]",
                    "with s = a^2, b^2 = s - h1, c^2 = s - h1 - h2, the NTK of z is e2(a^2, b^2, c^2)",
                    -chain_elementary(s, s - h1, s - h1 - h2) * fp, (s, h1, h2, fp), sp.Symbol("zdot"))
+
+
+def _chain_e2(f: Formula, e2) -> Formula:
+    s, h1, h2, fp = f.args
+    return f.with_rhs(-e2(s, s - h1, s - h1 - h2) * fp)
+
+
+@mutant("F3.12", "e₁ instead of e₂")
+def _chain_e1(f: Formula) -> Formula:
+    return _chain_e2(f, lambda x, y, w: x + y + w)
+
+
+@mutant("F3.12", "sign flipped (ascent)")
+def _chain_ascent(f: Formula) -> Formula:
+    return f.subs({f.args[3]: -f.args[3]})
+
+
+@mutant("F3.12", "one product term of e₂ missing")
+def _chain_term_missing(f: Formula) -> Formula:
+    return _chain_e2(f, lambda x, y, w: x * y + x * w)
 
 
 def chain_rate(z: float, fprime: float, h1: float, h2: float) -> float:

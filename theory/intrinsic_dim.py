@@ -14,6 +14,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .formula import Formula
+from .mutants import mutant
 
 D, H = sp.symbols("D H", positive=True, integer=True)
 n, m, r = sp.symbols("n m r", positive=True, integer=True)
@@ -26,11 +27,36 @@ def relu_rank() -> Formula:
                    D - H, (D, H), sp.Symbol("rank_dphi"))
 
 
+@mutant("F3.11-dim-relu", "D − H − 1 (off by one)")
+def _relu_rank_minus_one(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs - 1)
+
+
+@mutant("F3.11-dim-relu", "D (no rescaling fibre)")
+def _relu_rank_full(f: Formula) -> Formula:
+    return f.subs({H: 0})
+
+
 def linear_rank() -> Formula:
     """rank ∂φ = r(n + m − r) for z = UVᵀ with r ≤ min(n, m) (F3.8); args (n, m, r)."""
     return Formula("F3.8-dim-linear", "rank of the Jacobian of z = U V^T", "[R]",
                    "rank dphi = r(n + m - r), the dimension of the rank-r matrices (valid for r <= min(n, m))",
                    r * (n + m - r), (n, m, r), sp.Symbol("rank_dphi"))
+
+
+@mutant("F3.8-dim-linear", "r(n + m − r) + 1 (off by one)")
+def _linear_rank_plus_one(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs + 1)
+
+
+@mutant("F3.8-dim-linear", "r(n + m − 2r) (fibre counted twice)")
+def _linear_rank_double_fibre(f: Formula) -> Formula:
+    return f.with_rhs(r * (n + m - 2 * r))
+
+
+@mutant("F3.8-dim-linear", "r(n + m) − r(r + 1)/2 (an O(r) fibre instead of GL(r))")
+def _linear_rank_orthogonal_fibre(f: Formula) -> Formula:
+    return f.with_rhs(r * (n + m) - r * (r + 1) / 2)
 
 
 def relu_parameters(d_in: int, hidden: int, d_out: int = 1, bias: bool = False) -> int:

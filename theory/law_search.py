@@ -24,6 +24,7 @@ import numpy as np
 import sympy as sp
 
 from .formula import Formula
+from .mutants import mutant
 from .lie import Factorisation, gradient_fields
 
 PRIME = 2_147_483_629  # < 2³¹, so products of residues fit in int64
@@ -157,12 +158,22 @@ def generic_law_count() -> Formula:
                    sp.Symbol("N"))
 
 
+@mutant("F3.7-generic", "N = D (off by one)")
+def _generic_count_plus_one(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs + 1)
+
+
 def generic_polynomial_laws() -> Formula:
     """The number of *polynomial* laws (any degree) of a generic field: 0 (ABIDE code, at D = 5, degree ≤ 4)."""
     k = sp.Symbol("k", positive=True, integer=True)
     return Formula("F3.7-generic-poly", "polynomial laws of one generic polynomial field", "[V: ABIDE code]",
                    "a generic polynomial field has no polynomial first integral of any degree k", sp.S.Zero, (k,),
                    sp.Symbol("N_poly"))
+
+
+@mutant("F3.7-generic-poly", "one polynomial law")
+def _generic_poly_one(f: Formula) -> Formula:
+    return f.with_rhs(sp.S.One)
 
 
 def known_quadratic_laws(f: Factorisation, kind: str) -> list[sp.Expr]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .formula import Formula
+from .mutants import mutant
 from .network import is_zero
 
 _n, _m, _r = sp.symbols("n m r", integer=True, positive=True)
@@ -36,6 +37,31 @@ def momentum_law() -> Formula:
     return Formula("F3.3-momentum", "heavy-ball conservation law of a linear net", "[V: arXiv 2405.12888; R]",
                    "exp(t/tau) Asym(U^T dU + V^T dV) is constant under tau theta'' + theta' = -grad L for z = U V^T",
                    sp.exp(T / TAU) * (M - M.T), (T, TAU, U_, V_, dU_, dV_), sp.Symbol("K"))
+
+
+@mutant("F3.3-momentum", "e^{−t/τ} (sign of the exponent)")
+def _momentum_exponent_sign(f: Formula) -> Formula:
+    return f.subs({T: -T})
+
+
+@mutant("F3.3-momentum", "e^{2t/τ} (factor 2)")
+def _momentum_exponent_doubled(f: Formula) -> Formula:
+    return f.subs({T: 2 * T})
+
+
+@mutant("F3.3-momentum", "e^{t/(2τ)} (missing factor 2)")
+def _momentum_exponent_halved(f: Formula) -> Formula:
+    return f.subs({T: T / 2})
+
+
+@mutant("F3.3-momentum", "Asym(UᵀU̇ − VᵀV̇) (sign of the V term)")
+def _momentum_v_sign(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs.xreplace({dV_: -dV_}))
+
+
+@mutant("F3.3-momentum", "the plain law UᵀU − VᵀV")
+def _momentum_plain(f: Formula) -> Formula:
+    return f.with_rhs(U_.T * U_ - V_.T * V_)
 
 
 def plain_law() -> Formula:

@@ -19,6 +19,7 @@ from functools import cached_property
 import sympy as sp
 
 from .formula import Formula, relu, relu_as_gate, step
+from .mutants import mutant
 
 LOSSES = ("square", "logistic")
 
@@ -174,6 +175,29 @@ def gd_defect_formula() -> Formula:
     return Formula("F3.2", "exact per-step GD change of a_j^2 - |w_j|^2", "[R]",
                    "one GD step changes the law by eta^2 (g_a^2 - |g_w|^2); the O(eta) terms cancel",
                    eta ** 2 * (ga2 - gw2), (eta, ga2, gw2), sp.Symbol("DeltaDelta_j"))
+
+
+# Mutants of F3.2 that every check reading it sees (conservation.gd_step_exact and racing.balancedness judge the
+# value, conservation.drift_order only the order in η): a wrong power of η. A wrong sign, factor or dropped term
+# keeps the η-order, so those mutants live in the checks that judge the value.
+def _eta_power(f: Formula, power) -> Formula:
+    eta = f.args[0]
+    return f.with_rhs(f.rhs.subs(eta ** 2, eta ** power))
+
+
+@mutant("F3.2", "η³ instead of η²")
+def _defect_eta_cubed(f: Formula) -> Formula:
+    return _eta_power(f, 3)
+
+
+@mutant("F3.2", "η instead of η² (a first-order step expansion)")
+def _defect_eta_first(f: Formula) -> Formula:
+    return _eta_power(f, 1)
+
+
+@mutant("F3.2", "η frozen at 0.5 (no η-dependence left)")
+def _defect_eta_frozen(f: Formula) -> Formula:
+    return f.subs({f.args[0]: 0.5})
 
 
 def drift_order(defect: Formula) -> int:

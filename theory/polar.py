@@ -25,6 +25,7 @@ import sympy as sp
 
 from .errors import TheoryError
 from .formula import Formula
+from .mutants import mutant
 from .network import TwoLayerNetwork, is_zero
 
 a = sp.Symbol("a", real=True)
@@ -55,11 +56,26 @@ def ratio_a() -> Formula:
                    (a, rho, s, theta), sp.Symbol("|dL/dphi|/|dL/da|"))
 
 
+@mutant("F1.6-ratio-a", "λ² exponent: a²|tan θ|")
+def _ratio_a_squared(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs * sp.Abs(a))
+
+
+@mutant("F1.6-ratio-a", "missing tan: |a|")
+def _ratio_a_no_tan(f: Formula) -> Formula:
+    return f.with_rhs(sp.Abs(a))
+
+
 def ratio_rho() -> Formula:
     """|∂L/∂φ| / |∂L/∂ρ| = ρ |tan θ| (F1.6); args (a, ρ, s, θ)."""
     return Formula("F1.6-ratio-rho", "angular over radial gradient", "[R]",
                    "|dL/dphi| / |dL/drho| = rho |tan theta|: O(lambda) at init", rho * sp.Abs(sp.tan(theta)),
                    (a, rho, s, theta), sp.Symbol("|dL/dphi|/|dL/drho|"))
+
+
+@mutant("F1.6-ratio-rho", "sin instead of tan: ρ|sin θ|")
+def _ratio_rho_sin(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs.subs(sp.tan(theta), sp.sin(theta)))
 
 
 def angular_speed() -> Formula:
@@ -69,11 +85,31 @@ def angular_speed() -> Formula:
                    sp.Abs(a) / rho * s * sp.Abs(sp.sin(theta)), (a, rho, s, theta), sp.Symbol("|dphi/dt|"))
 
 
+@mutant("F1.6-speed", "without ρ⁻² (the raw |∂L/∂φ|)")
+def _speed_raw_gradient(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs * rho ** 2)
+
+
+@mutant("F1.6-speed", "cos θ instead of sin θ")
+def _speed_cos(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs.subs(sp.sin(theta), sp.cos(theta)))
+
+
 def outgoing_ratio() -> Formula:
     """(∂L/∂φ_a) / (∂L/∂r) = r tan(ψ_a − φ_a) for a = r(cos φ_a, sin φ_a), ψ_a the angle of M w; args (r, φ_a, ψ_a)."""
     return Formula("F1.6-out", "outgoing-angle ratio (the Fig. 3 quantity)", "[R]",
                    "dL/dphi_a / dL/d|a| = |a| tan(psi_a - phi_a), psi_a the polar angle of M w",
                    r * sp.tan(psi - phi), (r, phi, psi), sp.Symbol("dL/dphi_a / dL/d|a|"))
+
+
+@mutant("F1.6-out", "sign flipped")
+def _outgoing_sign(f: Formula) -> Formula:
+    return f.with_rhs(-f.rhs)
+
+
+@mutant("F1.6-out", "cot instead of tan: r cot(ψ_a − φ_a)")
+def _outgoing_cot(f: Formula) -> Formula:
+    return f.with_rhs(r ** 2 / f.rhs)
 
 
 def fig3_target_angle() -> sp.Expr:

@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 
 from .formula import Formula, relu
+from .mutants import mutant
 from .network import is_zero
 
 t, s = sp.symbols("t s", positive=True)
@@ -34,6 +35,21 @@ def angle_law() -> Formula:
                    sp.Symbol("delta"))
 
 
+@mutant("F1.4", "rate factor 2: tan(δ/2) ∝ e^{−2st}")
+def _angle_rate_doubled(f: Formula) -> Formula:
+    return f.subs({t: 2 * t})
+
+
+@mutant("F1.4", "e^{+st} (sign of the exponent)")
+def _angle_rate_sign(f: Formula) -> Formula:
+    return f.subs({t: -t})
+
+
+@mutant("F1.4", "no half angle: tan δ = tan δ₀ e^{−st}")
+def _angle_no_half(f: Formula) -> Formula:
+    return f.with_rhs(sp.atan(sp.tan(delta0) * sp.exp(-s * t)))
+
+
 def norm_law(angle: Formula | None = None) -> Formula:
     """p(t) = p₀ e^{2st} [(1 + tan²(δ(t)/2)) / (1 + tan²(δ₀/2))]² (F1.5), δ(t) from `angle` (default F1.4)."""
     T = sp.tan((angle or angle_law()).rhs / 2)
@@ -44,6 +60,32 @@ def norm_law(angle: Formula | None = None) -> Formula:
                    rhs, (p0, delta0, s, t), sp.Symbol("p"))
 
 
+def _norm_power(f: Formula, k) -> Formula:
+    """The head-start ratio ((1 + T²)/(1 + T₀²)) to the power k instead of 2."""
+    growth = p0 * sp.exp(2 * s * t)
+    return f.with_rhs(growth * (f.rhs / growth) ** sp.Rational(k, 2))
+
+
+@mutant("F1.5", "head-start ratio to the power 1 (cos² head start)")
+def _norm_power_one(f: Formula) -> Formula:
+    return _norm_power(f, 1)
+
+
+@mutant("F1.5", "head-start ratio to the power 3")
+def _norm_power_three(f: Formula) -> Formula:
+    return _norm_power(f, 3)
+
+
+@mutant("F1.5", "e^{st} instead of e^{2st}")
+def _norm_rate_halved(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs * sp.exp(-s * t))
+
+
+@mutant("F1.5", "head-start ratio inverted")
+def _norm_ratio_inverted(f: Formula) -> Formula:
+    return f.with_rhs(p0 ** 2 * sp.exp(4 * s * t) / f.rhs)
+
+
 def growth_rate() -> Formula:
     """d ln p/dt = 2 s cos δ for a balanced neuron with fixed gating and residual (F1.5; PIN-5)."""
     d = sp.Symbol("delta", real=True)
@@ -52,11 +94,47 @@ def growth_rate() -> Formula:
                    sp.Symbol("dlnp/dt"))
 
 
+@mutant("F1.5-rate", "rate factor 1: d ln p/dt = s cos δ")
+def _growth_factor_one(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs / 2)
+
+
+@mutant("F1.5-rate", "sin δ instead of cos δ")
+def _growth_sin(f: Formula) -> Formula:
+    d = f.args[1]
+    return f.with_rhs(f.rhs.subs(sp.cos(d), sp.sin(d)))
+
+
+@mutant("F1.5-rate", "sign flipped")
+def _growth_sign(f: Formula) -> Formula:
+    return f.with_rhs(-f.rhs)
+
+
+@mutant("F1.5-rate", "s² instead of s")
+def _growth_s_squared(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs * f.args[0])
+
+
 def head_start() -> Formula:
     """lim_{t→∞} p(t) e^{−2st} / p₀ = cos⁴(δ₀/2) (F1.5 asymptote)."""
     return Formula("F1.5-head-start", "asymptotic head-start factor", "[R]",
                    "each neuron's asymptotic norm is p0 cos^4(delta0/2) exp(2 s t)", sp.cos(delta0 / 2) ** 4,
                    (delta0,), sp.Symbol("H"))
+
+
+@mutant("F1.5-head-start", "cos²(δ₀/2) (the growing-mode amplitude, not squared)")
+def _head_start_squared_only(f: Formula) -> Formula:
+    return f.with_rhs(sp.cos(delta0 / 2) ** 2)
+
+
+@mutant("F1.5-head-start", "cos⁴δ₀ (no half angle)")
+def _head_start_no_half(f: Formula) -> Formula:
+    return f.subs({delta0: 2 * delta0})
+
+
+@mutant("F1.5-head-start", "inverted: 1/cos⁴(δ₀/2)")
+def _head_start_inverted(f: Formula) -> Formula:
+    return f.with_rhs(1 / f.rhs)
 
 
 def race_ratio() -> Formula:
@@ -76,12 +154,54 @@ def final_norm_predictor() -> Formula:
                    sp.Symbol("pi"))
 
 
+@mutant("F1.7-predictor", "missing factor p: cos⁴(δ/2)")
+def _predictor_no_p(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs / f.args[0])
+
+
+@mutant("F1.7-predictor", "inverted p: p⁻¹cos⁴(δ/2)")
+def _predictor_inverted_p(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs / f.args[0] ** 2)
+
+
+@mutant("F1.7-predictor", "δ instead of δ/2: p cos⁴δ")
+def _predictor_full_angle(f: Formula) -> Formula:
+    return f.subs({f.args[1]: 2 * f.args[1]})
+
+
+@mutant("F1.7-predictor", "sin for cos: p sin⁴(δ/2)")
+def _predictor_sin(f: Formula) -> Formula:
+    d = f.args[1]
+    return f.with_rhs(f.rhs.subs(sp.cos(d / 2), sp.sin(d / 2)))
+
+
 def escape_time() -> Formula:
     """t_c = ln(1/p_c(0)) / (2 s_c): flow time for p = p_c(0) e^{2 s_c t} to reach O(1) (F1.9b)."""
     pc = sp.Symbol("p_c0", positive=True)
     return Formula("F1.9b", "escape time of a group (residual unlocking)", "[R]",
                    "a group with rate s escapes when p0 exp(2 s t) reaches O(1)", sp.log(1 / pc) / (2 * s),
                    (pc, s), sp.Symbol("t_c"))
+
+
+@mutant("F1.9b", "growth factor 1: p_c(0) e^{s_c t} = O(1) (slope 2/s_c)")
+def _escape_factor_one(f: Formula) -> Formula:
+    return f.with_rhs(2 * f.rhs)
+
+
+@mutant("F1.9b", "1/s_c² instead of 1/s_c")
+def _escape_s_squared(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs / f.args[1])
+
+
+@mutant("F1.9b", "sign flipped")
+def _escape_sign(f: Formula) -> Formula:
+    return f.with_rhs(-f.rhs)
+
+
+@mutant("F1.9b", "p_c(0) ∝ λ instead of λ²")
+def _escape_linear_init(f: Formula) -> Formula:
+    pc = f.args[0]
+    return f.with_rhs(f.rhs.subs(pc, pc ** sp.Rational(1, 2)))
 
 
 def escape_slope(escape: Formula | None = None) -> Formula:
@@ -170,14 +290,33 @@ def verify_spectrum() -> dict[str, bool]:
     return {"F1.2 eigenpairs of K": ok, "F1.2 solution alpha +- a": sol and is_zero(al_t.subs(t, 0) - al0)}
 
 
-def formulas() -> dict[str, Formula]:
+def merge_rule() -> Formula:
+    """c = a_i‖w_i‖ + a_j‖w_j‖: the coefficient of the merged neuron (F1.8); args (a_i, r_i, a_j, r_j), r = ‖w‖."""
     ai, aj = sp.symbols("a_i a_j", real=True)
     ri, rj = sp.symbols("r_i r_j", positive=True)
-    merge = Formula("F1.8", "merge rule", "[R]", "aligned neurons merge into one with coefficient "
-                    "a_i|w_i| + a_j|w_j| (positive homogeneity)", ai * ri + aj * rj, (ai, ri, aj, rj),
-                    sp.Symbol("c"))
-    fs = [angle_law(), norm_law(), growth_rate(), head_start(), race_ratio(), final_norm_predictor(), merge, escape_time(),
-          escape_slope()]
+    return Formula("F1.8", "merge rule", "[R]", "aligned neurons merge into one with coefficient "
+                   "a_i|w_i| + a_j|w_j| (positive homogeneity)", ai * ri + aj * rj, (ai, ri, aj, rj),
+                   sp.Symbol("c"))
+
+
+@mutant("F1.8", "missing factor ‖w_i‖: coefficient Σ a_i")
+def _merge_no_norms(f: Formula) -> Formula:
+    return f.subs({f.args[1]: 1, f.args[3]: 1})
+
+
+@mutant("F1.8", "sign flipped")
+def _merge_sign(f: Formula) -> Formula:
+    return f.with_rhs(-f.rhs)
+
+
+@mutant("F1.8", "factor 2")
+def _merge_doubled(f: Formula) -> Formula:
+    return f.with_rhs(2 * f.rhs)
+
+
+def formulas() -> dict[str, Formula]:
+    fs = [angle_law(), norm_law(), growth_rate(), head_start(), race_ratio(), final_norm_predictor(), merge_rule(),
+          escape_time(), escape_slope()]
     return {f.id: f for f in fs}
 
 
@@ -234,3 +373,8 @@ def flow_rate(defect: Formula | None = None) -> Formula:
     return Formula("F3.1-rate", "rate of a_j^2 - |w_j|^2 under gradient flow", "[R]",
                    "the flow conserves a_j^2 - |w_j|^2: the per-step GD change is o(eta)",
                    sp.limit(f.rhs / eta, eta, 0), f.args, sp.Symbol("dDelta_j/dt"))
+
+
+@mutant("F3.1-rate", "η dropped: the flow changes Δ_j at g_a² − ‖g_w‖²")
+def _flow_rate_eta_dropped(f: Formula) -> Formula:
+    return f.with_rhs(f.args[1] - f.args[2])

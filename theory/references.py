@@ -1,4 +1,5 @@
-"""Reference estimators (formulas.md F2.7, F2.9, F2.10): OLS, the two-half-space OLS stationary point, their losses.
+"""Reference estimators (formulas.md F2.7, F2.9, F2.10): OLS, the two-half-space OLS stationary point, their losses;
+and the E5 alignment time T_λ (F2.5 with F2.8), the time unit of the threshold runs.
 
 X is (n, d) with rows x_k (the text's X is its transpose): β̂ = (XᵀX)⁻¹Xᵀy.
 L = (1/2n) Σ (β·x_k − y_k)² is the loss; MSE = 2L. Test risk on symmetric data: (β̂ − β*)ᵀΣ(β̂ − β*) + σ².
@@ -92,6 +93,24 @@ def sufficient_threshold() -> Formula:
                    c * d ** 3, (d, m, lam, c), sp.Symbol("n_suff"))
 
 
+def alignment_time() -> Formula:
+    """T_λ of E5 (F2.5 with F2.8) [R]: T_λ = ln(1/λ_eff)/g*, with g* = ½‖Σβ*‖ = ‖β*‖/(2(d + 2)) (Σ = I/(d + 2) in the
+    unit ball) and λ_eff = λ√(d/m) (init std λ/√m per coordinate, so ‖w_j(0)‖ ≈ λ√(d/m)). Every gradient of the
+    early phase carries a factor Σ, so T_λ is also the time unit of the runs: a protocol that compares dimensions
+    keeps the horizon fixed in units of T_λ."""
+    d, m, lam, b = sp.symbols("d m lambda beta_norm", positive=True)
+    return Formula("F2.5-E5", "alignment time", "[R]", "T_λ = ln(1/λ_eff)/g* on E5 data (the runs' time unit)",
+                   2 * (d + 2) / b * sp.log(sp.sqrt(m) / (lam * sp.sqrt(d))), (d, m, lam, b), sp.Symbol("T_lambda"))
+
+
+def evaluate(formula: Formula, **values) -> float:
+    """The formula's right-hand side at the named argument values (every argument named)."""
+    missing = [a.name for a in formula.args if a.name not in values]
+    if missing:
+        raise ValueError(f"{formula.id}: give {missing}")
+    return float(formula.rhs.subs({a: values[a.name] for a in formula.args}))
+
+
 def elasticity(formula: Formula, var: str) -> sp.Expr:
     """∂ ln n / ∂ ln v, the exponent of the dependence on the argument named `var` (3 for d, 0 for m and λ here)."""
     v = next((a for a in formula.args if a.name == var), None)
@@ -101,4 +120,4 @@ def elasticity(formula: Formula, var: str) -> sp.Expr:
 
 
 def formulas() -> dict[str, Formula]:
-    return {**expected_mse(), "F2.10-threshold": sufficient_threshold()}
+    return {**expected_mse(), "F2.10-threshold": sufficient_threshold(), "F2.5-E5": alignment_time()}

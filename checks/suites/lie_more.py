@@ -94,13 +94,7 @@ class IntrinsicDimension(Check):
                     Variant("linear rank r(n + m)", {"linear": lambda f: dataclasses.replace(
                         f, rhs=f.args[2] * (f.args[0] + f.args[1]))},
                             why="full rank D: forgetting the GL(r) fibre (UΞ, −VΞᵀ)"))
-    mutants = (Variant("ReLU rank D − H − 1 (off by one)", {"relu": lambda f: dataclasses.replace(f, rhs=f.rhs - 1)}),
-               Variant("ReLU rank D (no fibre)", {"relu": lambda f: f.subs({f.args[1]: 0})}),
-               Variant("linear rank r(n + m − r) + 1", {"linear": _plus_one}),
-               Variant("linear rank r(n + m − 2r)", {"linear": lambda f: dataclasses.replace(
-                   f, rhs=f.args[2] * (f.args[0] + f.args[1] - 2 * f.args[2]))}),
-               Variant("linear rank r(n + m) − r(r+1)/2", {"linear": lambda f: dataclasses.replace(
-                   f, rhs=f.args[2] * (f.args[0] + f.args[1]) - f.args[2] * (f.args[2] + 1) / 2)}))
+    mutants = ()  # theory.intrinsic_dim declares the mutants of F3.11-dim-relu and F3.8-dim-linear
     family = staticmethod(lambda d: intrinsic_dim_architectures())
 
     def predict(self, d, th):
@@ -208,10 +202,6 @@ class SymbolicSanity(Check):
                             why="the ReLU rule (one law per neuron) carried over to linear nets"),)
     mutants = (Variant("x₃² + x₁² instead of x₃² − x₁²", {"product": lambda laws: [
                    laws[0] + 2 * sp.Symbol("x1", real=True) ** 2, *laws[1:]]}),
-               Variant("N = D for the generic field (off by one)", {"generic": lambda f: dataclasses.replace(
-                   f, rhs=f.rhs + 1)}),
-               Variant("one polynomial law for the generic field", {"generic_poly": lambda f: dataclasses.replace(
-                   f, rhs=sp.S.One)}),
                Variant("linear laws UᵀU + VᵀV", {"linear": _v_sign_flipped(
                    partial(law_search.known_quadratic_laws, kind="linear"))}),
                Variant("ReLU laws without the bias term", {"relu": lambda fn: (lambda f: [

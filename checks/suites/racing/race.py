@@ -104,12 +104,7 @@ class RaceXor(Check):
         Variant("p·cos⁸(δ/2)", {"predictor": _times(4)}, why="a stronger alignment weighting"),
         Variant("cos δ", {"predictor": lambda f: dataclasses.replace(f, rhs=sp.cos(f.args[1]))},
                 why="alignment alone (v1's predictor)"))
-    mutants = (
-        Variant("missing factor p: cos⁴(δ/2)", {"predictor": lambda f: dataclasses.replace(f, rhs=f.rhs / f.args[0])}),
-        Variant("inverted p: p⁻¹cos⁴(δ/2)", {"predictor": lambda f: dataclasses.replace(f, rhs=f.rhs / f.args[0] ** 2)}),
-        Variant("δ instead of δ/2: p cos⁴δ", {"predictor": lambda f: f.subs({f.args[1]: 2 * f.args[1]})}),
-        Variant("sin for cos: p sin⁴(δ/2)", {"predictor": lambda f: dataclasses.replace(
-            f, rhs=f.rhs.subs(sp.cos(f.args[1] / 2), sp.sin(f.args[1] / 2)))}))
+    mutants = ()  # theory.racing declares F1.7-predictor's mutants
 
     def predict(self, d, th):
         return {"predictor": th.predictor.numeric("numpy")}

@@ -43,35 +43,62 @@ def test_points(d: int, seed: int, n_test: int = 20_000, sigma: float = SIGMA) -
 
 def threshold_point(n: int, seed: int, d: int = 5, m: int = 200, lam: float = 1e-3, horizon: float = 4000.0,
                     plateau: float = 300.0, activation: str = "relu", optimizer: str = "gd", lr: float = 0.2,
-                    sigma: float = SIGMA, n_test: int = 20_000) -> dict:
-    """One sweep point: train on E5 data, return train/test MSE and (W, a) at the post-fit plateau and the end."""
+                    sigma: float = SIGMA, n_test: int = 20_000, refine: int = 0) -> dict:
+    """One sweep point: train on E5 data, return train/test MSE and (W, a) at the post-fit plateau and the end.
+
+    `refine` > 0 (GD only): while a protected sign(a_j) flips (BF-P3: gradient flow cannot flip it, so such a run
+    is not tracking the flow), rerun the same flow time at half the step, at most `refine` times. The row keeps the
+    flip count at the design step (`sign_flips_first`), the final one (`sign_flips`) and the step used (`lr_used`)."""
     torch.set_num_threads(1)
     ds = data.linear_teacher(n, d, sigma, seed=seed)
     W, a = numerics.init_params(m, d, scale=lam, seed=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # sign flips are counted below, not printed
-        tr = numerics.train(ds.X, ds.y, W, a, lr=lr, horizon=horizon, activation=activation, optimizer=optimizer,
-                            n_checkpoints=40, record_at_times=[plateau], record_patterns=False, progress=False)
-    return _summary(n, seed, d, tr.time, tr.loss, tr.W, tr.a, plateau, activation, optimizer, sigma, n_test)
+    first = None
+    for i in range(int(refine) + 1 if optimizer == "gd" else 1):
+        step = lr / 2 ** i
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # sign flips are counted below, not printed
+            tr = numerics.train(ds.X, ds.y, W, a, lr=step, horizon=horizon, activation=activation,
+                                optimizer=optimizer, n_checkpoints=40, record_at_times=[plateau],
+                                record_patterns=False, progress=False)
+        flips = sign_violations(tr.W, tr.a) if optimizer == "gd" else 0
+        first = flips if first is None else first
+        if flips == 0:
+            break
+    out = _summary(n, seed, d, tr.time, tr.loss, tr.W, tr.a, plateau, activation, optimizer, sigma, n_test)
+    return dict(out, sign_flips_first=first, lr_used=step, halvings=i)
 
 
 def threshold_seeds(n: int, seeds, d: int = 5, m: int = 200, lam: float = 1e-3, horizon: float = 4000.0,
                     plateau: float = 300.0, activation: str = "relu", optimizer: str = "gd", lr: float = 0.2,
-                    sigma: float = SIGMA, n_test: int = 20_000, device: str = "cuda") -> dict:
+                    sigma: float = SIGMA, n_test: int = 20_000, device: str = "cuda", refine: int = 0) -> dict:
     """The sweep points of all `seeds` at one n as one batched run on `device` (leading seed axis, per-seed data):
-    the GPU path. Each seed gets the data, init and summary of `threshold_point`; returns {"rows": [...]}."""
+    the GPU path. Each seed gets the data, init, step refinement and summary of `threshold_point` (the seeds whose
+    protected signs flip are rerun together at half the step); returns {"rows": [...]}."""
     seeds = [int(s) for s in seeds]
     sets = [data.linear_teacher(n, d, sigma, seed=s) for s in seeds]
     inits = [numerics.init_params(m, d, scale=lam, seed=s) for s in seeds]
-    X = torch.tensor(np.stack([ds.X for ds in sets]), device=device)
-    y = torch.tensor(np.stack([ds.y for ds in sets]), device=device)
-    W, a = (torch.stack([p[i] for p in inits]).to(device) for i in (0, 1))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        tr = numerics.train(X, y, W, a, lr=lr, horizon=horizon, activation=activation, optimizer=optimizer,
-                            n_checkpoints=40, record_at_times=[plateau], record_patterns=False, progress=False)
-    return {"rows": [_summary(n, s, d, tr.time, tr.loss[:, i], tr.W[:, i], tr.a[:, i], plateau, activation, optimizer,
-                              sigma, n_test) for i, s in enumerate(seeds)]}
+    rows, todo, first = {}, list(range(len(seeds))), {}
+    for i in range(int(refine) + 1 if optimizer == "gd" else 1):
+        step = lr / 2 ** i
+        X = torch.tensor(np.stack([sets[k].X for k in todo]), device=device)
+        y = torch.tensor(np.stack([sets[k].y for k in todo]), device=device)
+        W, a = (torch.stack([inits[k][j] for k in todo]).to(device) for j in (0, 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            tr = numerics.train(X, y, W, a, lr=step, horizon=horizon, activation=activation, optimizer=optimizer,
+                                n_checkpoints=40, record_at_times=[plateau], record_patterns=False, progress=False)
+        again = []
+        for b, k in enumerate(todo):
+            row = _summary(n, seeds[k], d, tr.time, tr.loss[:, b], tr.W[:, b], tr.a[:, b], plateau, activation,
+                           optimizer, sigma, n_test)
+            first.setdefault(k, row["sign_flips"])
+            rows[k] = dict(row, sign_flips_first=first[k], lr_used=step, halvings=i)
+            if row["sign_flips"] > 0:
+                again.append(k)
+        todo = again
+        if not todo:
+            break
+    return {"rows": [rows[k] for k in range(len(seeds))]}
 
 
 def _summary(n, seed, d, time, loss, Ws, As, plateau, activation, optimizer, sigma, n_test) -> dict:
@@ -99,11 +126,13 @@ def cache_dir(design) -> Path:
     return Path(design.cache) if design.cache else Path("results") / "cache" / "threshold"
 
 
-def sweep_rows(design, ns, *, m, lam, d) -> list[dict]:
+def sweep_rows(design, ns, *, m, lam, d, horizon=None) -> list[dict]:
     """The cached sweep over n × seeds: 2 CPU processes, one point per (n, seed); on a GPU (design.device cuda) one
-    batched point per n holding all seeds."""
-    kw = dict(d=int(d), m=int(m), lam=float(lam), horizon=design.horizon, lr=design.lr, sigma=design.sigma,
-              n_test=design.n_test, plateau=plateau_time(lam, m, d))
+    batched point per n holding all seeds. `horizon` (default design.horizon) is the flow time of every run. Every
+    setting of a point (the step refinement `refine` included) is in its config, so the cache key changes with it."""
+    kw = dict(d=int(d), m=int(m), lam=float(lam), horizon=float(design.horizon if horizon is None else horizon),
+              lr=design.lr, sigma=design.sigma, n_test=design.n_test, plateau=plateau_time(lam, m, d),
+              refine=int(design.refine))
     seeds = [design.seed + s for s in range(design.seeds)]
     if design.device.startswith("cuda"):
         configs = [dict(n=int(n), seeds=seeds, device=design.device, **kw) for n in ns]
@@ -115,15 +144,38 @@ def sweep_rows(design, ns, *, m, lam, d) -> list[dict]:
     return [r["result"] for r in rows]
 
 
-def references(n: int, seed: int, d: int, sigma: float, th) -> dict:
-    """OLS train/test MSE on the same sample (theory.references via `th.ols`, `th.train_loss`, `th.test_mse`)."""
+def references(n: int, seed: int, d: int, sigma: float, th, n_test: int = 0) -> dict:
+    """OLS train/test MSE on the same sample (theory.references via `th.ols`, `th.train_loss`, `th.test_mse`).
+
+    With `n_test` > 0 and `th.two_half_space`, `th.ascent` also the two-half-space OLS stationary point of F2.9 on
+    the same sample, cut by the sample's positive extremal vector u₊ⁿ (`th.ascent`): its train MSE and its test
+    MSE on the `n_test` fresh points of `test_points` (the points of the network's test MSE)."""
     ds = data.linear_teacher(n, d, sigma, seed=seed)
     b = th.ols(ds.X, ds.y)
-    return dict(ols_train=mse(th.train_loss(b, ds.X, ds.y)),
-                ols_test=th.test_mse(b, ds.meta["beta"], sigma_ball(d), sigma), sigma2=sigma ** 2, beta_ols=b)
+    out = dict(ols_train=mse(th.train_loss(b, ds.X, ds.y)),
+               ols_test=th.test_mse(b, ds.meta["beta"], sigma_ball(d), sigma), sigma2=sigma ** 2, beta_ols=b)
+    if n_test and hasattr(th, "two_half_space"):
+        u = th.ascent(ds.X, ds.y, 1.0)[0][0]
+        hs = th.two_half_space(ds.X, ds.y, u)
+        te = test_points(d, seed, n_test, sigma)
+        out.update(hs_train=mse(hs.train_loss), hs_consistent=hs.consistent, u_plus=u,
+                   hs_test=float(np.mean((hs.predict(te.X) - te.X @ te.meta["beta"]) ** 2) + sigma ** 2))
+    return out
+
+
+def expected_gap(th, sigma: float, d: int, n: int) -> dict:
+    """F2.10 (`th.expected`): the expected OLS and two-half-space train/test MSE at (σ, d, n), and the two gaps
+    E[OLS train] − E[2hs train] and E[2hs test] − E[OLS test] (both σ²d/n: the d extra effective parameters)."""
+    f = th.expected()
+    v = {k: float(e.rhs.subs(dict(zip(e.args, (sigma, d, n))))) for k, e in f.items()}
+    return dict(v, train_gap=v["F2.10-ols-train"] - v["F2.10-2hs-train"],
+                test_gap=v["F2.10-2hs-test"] - v["F2.10-ols-test"])
 
 
 REFERENCE_USES = {"ols": lambda: ref.ols, "train_loss": lambda: ref.train_loss, "test_mse": lambda: ref.test_mse}
+# the two-half-space references of F2.9/F2.10 on top of REFERENCE_USES (the split needs u₊ⁿ: the projected ascent)
+TWO_HALF_SPACE_USES = {**REFERENCE_USES, "two_half_space": lambda: ref.two_half_space_ols,
+                       "ascent": lambda: extremal.ascent_extremal, "expected": lambda: ref.expected_mse}
 
 @dataclass(frozen=True)
 class SweepDesign(Design):
@@ -142,6 +194,9 @@ class SweepDesign(Design):
         fraction: n* = smallest grid n from which the median train MSE stays ≥ fraction·σ² (the stated fraction
             of BF-P17).
         sup_points: test points of sup_x |h(x) − β̂_OLS·x| (BF-P15).
+        refine: at most this many halvings of the step at a point whose protected signs flip (BF-P3). One: in
+            calibration (standard tier) 3 halvings cost ≈ 15× at a flip point and left 11 of 11 and 1 of 27 flips,
+            all at points that do not decide n*; flips left at a deciding point make n* undecided instead.
         cache: folder of the cached sweep rows ("" = results/cache/threshold).
     """
 
@@ -156,6 +211,7 @@ class SweepDesign(Design):
     n_test: int = 20_000
     fraction: float = 0.5
     sup_points: int = 2000
+    refine: int = 1
     cache: str = ""
     presets: ClassVar = {"quick": dict(ns=(20, 80, 640), seeds=2, m=100),
                          "paper": dict(m=10_000)}

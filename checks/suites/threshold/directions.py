@@ -9,13 +9,21 @@ from theory import references as ref
 
 from ... import neurons
 from ...core import Check, Variant, register
-from ...criteria import at_least, at_most, undecided
-from .common import SweepDesign, sweep_rows, test_points
+from ...criteria import Criterion, at_least, at_most, undecided
+from .common import TWO_HALF_SPACE_USES, SweepDesign, expected_gap, references, sweep_rows, test_points
+from .sweep import RATIO_TOL, RATIO_WHY, _no_split, excess_ratio
 
 
 def _swapped_signs(f):
     """Mutant: the positive and negative extremal vectors swapped."""
     return lambda X, y, sign=1.0, **kw: f(X, y, -sign, **kw)
+
+
+def _hs_loss_doubled(f):
+    """Mutant: the two-half-space loss already in the MSE convention, so MSE = 2L is applied twice."""
+    import dataclasses
+
+    return lambda X, y, u: (lambda hs: dataclasses.replace(hs, train_loss=2 * hs.train_loss))(f(X, y, u))
 
 
 @register
@@ -28,9 +36,11 @@ class TwoDirections(Check):
              "beta_ols.x| is small and decreases with n; clusters split slowly later at finite lambda")
     provenance = "[R] directions, [C] tolerances"
     design = SweepDesign
-    uses = {"ascent": lambda: extremal.ascent_extremal, "ols": lambda: ref.ols}
+    uses = {**TWO_HALF_SPACE_USES, "ascent": lambda: extremal.ascent_extremal, "ols": lambda: ref.ols}
     mutants = (Variant("u₊ⁿ and u₋ⁿ swapped", {"ascent": _swapped_signs}),
-               Variant("β̂_OLS of −y", {"ols": lambda f: (lambda X, y: f(X, -np.asarray(y)))}))
+               Variant("β̂_OLS of −y", {"ols": lambda f: (lambda X, y: f(X, -np.asarray(y)))}),
+               Variant("two-half-space reference without its cut (global OLS)", {"two_half_space": _no_split}),
+               Variant("two-half-space MSE = 2L applied twice", {"two_half_space": _hs_loss_doubled}))
 
     def predict(self, d, th):
         out = {}
@@ -39,14 +49,20 @@ class TwoDirections(Check):
             out[n] = dict(beta=th.ols(ds.X, ds.y))
         ds = data.linear_teacher(d.ns[-1], d.d, d.sigma, seed=d.seed)  # directions: judged at the largest n only
         out[d.ns[-1]].update(u_plus=th.ascent(ds.X, ds.y, 1.0)[0][0], u_minus=th.ascent(ds.X, ds.y, -1.0)[0][0])
-        return out
+        # F2.9/F2.10 references of the plateau at the largest n, every seed: same samples, same test points
+        hi = d.ns[-1]
+        return {"per_n": out, "sigma2": d.sigma ** 2, "gap": expected_gap(th, d.sigma, d.d, hi),
+                "refs": {d.seed + s: references(hi, d.seed + s, d.d, d.sigma, th, d.n_test) for s in range(d.seeds)}}
 
     def observe(self, d):
         from ..early_alignment import direction_clusters
 
         te = test_points(d.d, d.seed, d.n_test, d.sigma).X[:d.sup_points]
-        per = []
+        per, plateau = [], []
         for r in sweep_rows(d, d.ns, m=d.m, lam=d.lam, d=d.d):
+            if r["n"] == d.ns[-1]:
+                plateau.append(dict(seed=r["seed"], t=r["plateau"]["t"], train=r["plateau"]["train_mse"],
+                                    test=r["plateau"]["test_mse"]))
             if r["seed"] != d.seed:
                 continue
             row = dict(n=r["n"])
@@ -62,10 +78,26 @@ class TwoDirections(Check):
                     info[f"mass_{key}"] = top["mass"] / sum(c["mass"] for c in cs) if cs else 0.0
                 row[tag] = info
             per.append(row)
-        return {"rows": sorted(per, key=lambda r: r["n"]), "test_X": te}
+        return {"rows": sorted(per, key=lambda r: r["n"]), "test_X": te, "plateau": plateau}
+
+    def _plateau(self, d, pred, obs):
+        """The plateau at the largest n against the F2.9 two-half-space and global OLS references (medians)."""
+        rows, refs = obs["plateau"], pred["refs"]
+        med = lambda xs: float(np.median(xs))  # noqa: E731
+        t = dict(n=d.ns[-1], t=rows[0]["t"], train=med([r["train"] for r in rows]),
+                 test=med([r["test"] for r in rows]),
+                 hs_train=med([refs[r["seed"]]["hs_train"] for r in rows]),
+                 hs_test=med([refs[r["seed"]]["hs_test"] for r in rows]),
+                 ols_train=med([refs[r["seed"]]["ols_train"] for r in rows]),
+                 ols_test=med([refs[r["seed"]]["ols_test"] for r in rows]),
+                 hs_consistent=[bool(refs[r["seed"]]["hs_consistent"]) for r in rows],
+                 gap=pred["gap"]["train_gap"], expected=pred["gap"])
+        s2 = pred["sigma2"]
+        t.update(ratio=excess_ratio(t["test"], t["ols_test"], s2), hs_ratio=excess_ratio(t["hs_test"], t["ols_test"], s2))
+        return t
 
     def _table(self, d, pred, obs):
-        te, out = obs["test_X"], []
+        te, out, pred = obs["test_X"], [], pred["per_n"]
         for r in obs["rows"]:
             row = dict(n=r["n"])
             for tag in ("plateau", "end"):
@@ -101,7 +133,20 @@ class TwoDirections(Check):
                                "non-interpolating n (sup < 1, n ≥ 80) to the largest (the sign is the claim)."))
         else:
             out.append(undecided("sup deviation decreases with n", "fewer than two non-interpolating n on the grid"))
+        p = self._plateau(d, pred, obs)
+        lo, up = p["hs_train"] - p["gap"], p["ols_train"] + p["gap"]
+        out += [Criterion(f"plateau train MSE at n = {p['n']} (median over seeds, t = {p['t']:.0f})", p["train"],
+                          f"in [two-half-space − δ, OLS + δ] = [{lo:.5f}, {up:.5f}], δ = σ²d/n = {p['gap']:.5f}",
+                          bool(lo <= p["train"] <= up),
+                          "BF-P15/F2.9: the plateau is the two-half-space OLS stationary point, whose train MSE lies "
+                          "slightly below global OLS (both computed on the same samples, the cut at u₊ⁿ). The "
+                          "tolerance δ is F2.10's expected gap between the two references, E[OLS train] − E[2hs "
+                          "train] = σ²d/n (d extra effective parameters): the effect size that separates them, so a "
+                          "plateau that had kept fitting (more pieces) or stayed at a wrong reference falls out.",
+                          predicted=p["hs_train"]),
+                at_most(f"plateau excess-risk ratio (test MSE − σ²)/(OLS test MSE − σ²) at n = {p['n']}", p["ratio"],
+                        p["hs_ratio"] + RATIO_TOL, "At the plateau (BF-P15, F2.9–F2.10). " + RATIO_WHY)]
         return out
 
     def numbers(self, d, pred, obs):
-        return {"per_n": self._table(d, pred, obs)}
+        return {"per_n": self._table(d, pred, obs), "plateau": self._plateau(d, pred, obs)}
