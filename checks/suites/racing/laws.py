@@ -130,11 +130,8 @@ class FixedGatingLinearity(Check):
             # where |a_j| = ‖w_j‖ exactly (GD keeps balance only to O(η²) per step)
             for i, what in ((drop_index(tr.loss) // 2, "linear"), (0, "rate")):
                 W, a, X = tr.W[i], tr.a[i], ds.inputs
-                Wt, at, Xt = torch.tensor(W), torch.tensor(a), torch.tensor(X)
-                lg = numerics.loss_and_grad(Wt, at, Xt, torch.tensor(ds.y))
-                e = ds.y - numerics.forward(Wt, at, Xt).numpy()
-                st = dict(data=ds.name, what=what, t=float(tr.time[i]), W=W, a=a, X=X, e=e,
-                          gates=(X @ W.T > 0).astype(float), dW=-lg.grad_W.numpy(), da=-lg.grad_a.numpy())
+                st = dict(data=ds.name, what=what, t=float(tr.time[i]), W=W, a=a, X=X, e=ds.y - tr.outputs[i],
+                          gates=(X @ W.T > 0).astype(float), dW=-tr.grad_W[i], da=-tr.grad_a[i])
                 if what == "rate":  # observed d ln p_j/dt of p_j = |a_j|‖w_j‖ from the engine's gradient
                     r = np.linalg.norm(W, axis=1)
                     st.update(r=r, p=np.abs(a) * r,

@@ -15,10 +15,11 @@ RACE_DATA = {"xor": dict(lr=0.1, steps=600), "digits": dict(lr=0.05, steps=1500)
 
 # --------------------------------------------------------------------------- shared runs (cached per process)
 def train_race(ds, seed: int, lam: float, m: int = 300, lr: float = 0.05, steps: int = 1500, device: str = "cpu"):
-    """Balanced init at scale λ, full-batch GD, checkpoints log-spaced and every 5 steps."""
+    """Balanced init at scale λ, full-batch GD, checkpoints log-spaced and every 5 steps; the record keeps the
+    engine's gradient and the outputs at every checkpoint (the checks never call the engine again on a state)."""
     W, a = numerics.init_params(m, ds.inputs.shape[1], scale=lam, seed=seed, device=device)
     tr = numerics.train(ds.inputs, ds.y, W, a, lr=lr, steps=steps, n_checkpoints=60, linear_every=5,
-                        progress=False, desc=f"race {ds.name}")
+                        progress=False, desc=f"race {ds.name}", record=("grads", "outputs"))
     return ds, tr
 
 
