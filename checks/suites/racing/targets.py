@@ -183,5 +183,8 @@ class TargetDirection(Check):
         ax.axhline(COS_TOL, color="k", ls=":", label="0.99")
         ax.set(xscale="log", xlabel="cluster share of Σ p_j", ylabel="cos(ŵ, sign(a)·m̂), e = y",
                title="Final cluster directions vs target (PIN-11)")
+        from matplotlib.ticker import NullFormatter
+
+        ax.xaxis.set_minor_formatter(NullFormatter())  # log-axis minor labels overlap on a one-decade range
         ax.legend(fontsize=8)
         return {"": fig}
