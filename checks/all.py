@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 from . import api, expected  # noqa: E402
 from .cli import add_common, fail, overrides_of  # noqa: E402
 from .errors import CheckError  # noqa: E402
-from .table import format_table  # noqa: E402
+from .table import coverage_text, format_table  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -32,6 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    "tier's values and exit")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON instead of a table")
     p.add_argument("--claims", action="store_true", help="print each claim under its row")
+    p.add_argument("--coverage", action="store_true", help="also print the table by prediction ID (the 45 IDs of "
+                   "the specification: check, status, the prediction's score, the best alternative's)")
     return p.parse_args(argv)
 
 
@@ -58,6 +60,7 @@ def main(argv=None) -> int:
         print(json.dumps([v.to_dict() for v in verdicts], indent=2))
     else:
         print(format_table(verdicts, colour=sys.stdout.isatty(), claims=args.claims))
+        print(coverage_text(verdicts, full=args.coverage))
         seconds = json.loads((args.out / "summary.json").read_text())["seconds"]
         print(f"{len(classes)} checks in {seconds} s; report: {args.out / 'report.html'}; records, results.csv and "
               f"figures in {args.out}/")

@@ -39,3 +39,25 @@ def format_table(verdicts, colour: bool = False, width: int | None = None, claim
             lines.append(f"    claim: {_cut(v.claim, width - 11)}")
     lines += ["", tally(verdicts)]
     return "\n".join(lines)
+
+
+def coverage_text(verdicts, full: bool = False, width: int = 110) -> str:
+    """'k/45 prediction IDs judged' (+ the IDs not run); with `full`, one line per ID: check, status, the
+    prediction's first criterion and the best alternative's status (the report's coverage table)."""
+    from .report import coverage
+    from .spec import PREDICTIONS
+
+    rows = coverage(verdicts)
+    judged = sorted({r["id"] for r in rows if r["status"] != "not run" and r["id"] in PREDICTIONS})
+    missing = [pid for pid in PREDICTIONS if pid not in judged]
+    shown = ", ".join(missing) if len(missing) <= 8 else f"{len(missing)} IDs (--coverage lists them)"
+    line = f"coverage: {len(judged)}/{len(PREDICTIONS)} prediction IDs judged" + (
+        f"; not run in this selection/tier: {shown}" if missing else "")
+    if not full:
+        return line
+    out = [line, f"{'ID':8} {'check':34} {'status':12} {'score':34} best alternative"]
+    for r in rows:
+        text = (f"{r['id']:8} {_cut(r['check'], 34):34} {r['status']:12} {_cut(r['score'], 34):34} "
+                f"{_cut(r['best_alternative'], max(10, width - 91))}")
+        out.append(text.rstrip())
+    return "\n".join(out)
