@@ -135,4 +135,26 @@ def formulas() -> dict[str, Formula]:
     net = LinearNetwork(1, 1, 1)
     return {"F3.4": Formula("F3.4", "linear-net law U^T U - V^T V", "[V: ABIDE Cor. 4.4]",
                             "S = U^T U - V^T V is conserved for z = U V^T and any loss", net.S[0, 0],
-                            (net.U[0, 0], net.V[0, 0]), sp.Symbol("S"))}
+                            (net.U[0, 0], net.V[0, 0]), sp.Symbol("S")),
+            "F3.4-solver": solver_error_law()}
+
+
+# --------------------------------------------------------------------------- solver tolerance (MPG-P4)
+_TOL = sp.Symbol("tol", positive=True)
+_SOLVER_C = sp.Symbol("C", positive=True)
+
+
+def solver_error_law() -> Formula:
+    """Tolerance proportionality of an error-controlled ODE solve [R; numerical analysis, used by MPG-P4]:
+    global error ≈ C(T)·tol; args (tol, C). An embedded Runge–Kutta pair with local extrapolation and
+    per-step error control (RK45, DOP853 in scipy, rtol = atol = tol) keeps each local error ≤ tol, and the
+    stable, smooth linear-net flow adds them up to O(T·tol): exponent 1 in tol, with a method-dependent C."""
+    return Formula("F3.4-solver", "global error of an error-controlled ODE solve", "[R]",
+                   "drift of an exact invariant ~ C tol (tolerance proportionality)", _SOLVER_C * _TOL, (_TOL, _SOLVER_C),
+                   sp.Symbol("drift"))
+
+
+def tolerance_order(law: Formula) -> float:
+    """Exponent of `law` in the tolerance: ∂ln(law)/∂ln tol (1 for `solver_error_law`)."""
+    tol = law.args[0]
+    return float(sp.simplify(tol * sp.diff(sp.log(law.rhs), tol)))

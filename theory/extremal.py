@@ -258,6 +258,7 @@ def formulas() -> dict[str, Formula]:
     yk = sp.symbols("y1:4", real=True)
     Gn = -sum((yk[k] * relu(w1 * x[k][0] + w2 * x[k][1]) for k in range(3)), sp.S.Zero) / 3
     return {
+        "F2.5-output": early_output_bound(),
         "F2.2": Formula("F2.2", "early-phase objective G_n (n = 3, d = 2 shown)", "[R]",
                         "G_n(w) = -(1/n) sum_k y_k relu(w.x_k); positive neurons descend it on the sphere",
                         Gn, (w1, w2, *x[0], *x[1], *x[2], *yk), sp.Symbol("G_n")),
@@ -322,3 +323,43 @@ def descent_neuron(X, r, tol: float = 1e-12) -> tuple[float, np.ndarray, float]:
                     if val < best[2]:
                         best = (s, v, val)
     return best
+
+
+# --------------------------------------------------------------------------- output size during the phase (BF-P2)
+from .mutants import mutant  # noqa: E402  (appended section: the mutants of F2.5-output below)
+
+_LAM, _T, _G, _M, _C = sp.symbols("lambda_eff t g_star m C", positive=True)
+
+
+def early_output_bound() -> Formula:
+    """F2.5 output size while h ≈ 0 [R]: max_k |h(x_k)| ≈ C·m·λ_eff²·e^{2g*t}; args (λ_eff, t, g*, m, C).
+
+    Derivation (F2.3, balanced init |a_j| = ‖w_j‖ ≈ λ_eff): d‖w_j‖/dt = −sign(a_j)‖w_j‖G_n(ŵ_j) ≤ g*‖w_j‖, and
+    |a_j| = ‖w_j‖ is conserved (F3.1), so every term a_j relu(w_j·x) of h is ≤ λ_eff² e^{2g*t}‖x‖: both layers grow
+    at rate g*. The positive neurons reach that rate once aligned with the leading extremal vector, after an O(1)
+    turn whose angular speed does not depend on λ (F1.6), so the bound is also the size, up to a λ-independent C
+    (which absorbs the turn, ‖x‖ and the aligned fraction). The constant is not available (F2.5).
+    """
+    return Formula("F2.5-output", "output size during the early phase", "[R]",
+                   "max_k |h(x_k)| ~ C m lambda_eff^2 exp(2 g* t) while h ~ 0 (both layers grow at rate g*)",
+                   _C * _M * _LAM ** 2 * sp.exp(2 * _G * _T), (_LAM, _T, _G, _M, _C), sp.Symbol("max|h|"))
+
+
+def output_order(bound: Formula, eps) -> float:
+    """λ-exponent c of `bound` at t = ε·T_λ, T_λ = ln(1/λ_eff)/g* (F2.5): c = ∂ln(bound)/∂ln λ_eff after the
+    substitution. For `early_output_bound` λ_eff² e^{2g*εT_λ} = λ_eff^{2(1−ε)}, so c = 2(1 − ε) (BF-P2's O(λ^c);
+    λ_eff = λ·‖z‖/√m ∝ λ at fixed m, so the exponent in λ is the same)."""
+    lam, t, g = bound.args[:3]
+    e = sp.Symbol("epsilon", positive=True)
+    at = bound.rhs.subs(t, e * sp.log(1 / lam) / g)
+    return float(sp.simplify(lam * sp.diff(sp.log(at), lam)).subs(e, eps))
+
+
+@mutant("F2.5-output", "only one layer grows (e^{g*t} instead of e^{2g*t})")
+def _output_one_layer_growth(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs.subs(f.args[1], f.args[1] / 2))
+
+
+@mutant("F2.5-output", "output linear in the init scale (λ_eff instead of λ_eff²)")
+def _output_linear_in_scale(f: Formula) -> Formula:
+    return f.with_rhs(f.rhs / f.args[0])

@@ -72,7 +72,11 @@ class SpuriousStationaryPoint(Check):
     design = SpuriousDesign
     uses = {"reference": lambda: ref.ols_loss}
     alternatives = (Variant("GD reaches the global minimum L = 0", {"reference": lambda f: (lambda X, y: 0.0)},
-                            why="the usual over-parameterised picture: wide nets interpolate from any init"),)
+                            why="the usual over-parameterised picture: wide nets interpolate from any init"),
+                    Variant("GD never leaves the init: stops at L(0) = (1/2n) Σ y_k²",
+                            {"reference": lambda f: (lambda X, y: float(0.5 * np.mean(np.asarray(y, float) ** 2)))},
+                            why="θ = 0 is a critical point of L and small init starts next to it; the near miss of a "
+                                "'stuck' run is stuck at the origin saddle (h ≈ 0), not at the affine fit"))
     mutants = (Variant("least squares through the origin (bias column dropped)", {"reference": _no_bias}),
                Variant("MSE = 2L instead of L", {"reference": lambda f: (lambda X, y: 2 * f(X, y))}),
                Variant("global minimum 0", {"reference": lambda f: (lambda X, y: 0.0)}))
