@@ -19,6 +19,7 @@ from theory.formula import lambdify
 from theory.network import drift_order, gd_defect_formula
 
 from ..core import Check, Variant, register, relative_slope
+from ..flows import engine_gradient, linear_problem
 from ..criteria import at_most, undecided, within
 from ..design import Design, positive
 from ..errors import CheckError
@@ -188,17 +189,6 @@ class DriftOrder(Check):
         return {"": fig}
 
 
-def _linear_setup(n_out: int, m_in: int, r: int, seed: int):
-    """z = UVᵀ as the engine's linear two-layer net: W = Vᵀ (r × m_in), a = Uᵀ (r × n_out), X = I, y = Zᵀ.
-
-    Then L = (1/2m_in)‖z − Z‖², ∇_z L = G = (z − Z)/m_in, and S = UᵀU − VᵀV = a aᵀ − W Wᵀ.
-    """
-    rng = np.random.default_rng(seed)
-    W, a = rng.standard_normal((r, m_in)), rng.standard_normal((r, n_out))
-    return torch.eye(m_in, dtype=torch.float64), torch.tensor(rng.standard_normal((n_out, m_in)).T), \
-        torch.tensor(W), torch.tensor(a)
-
-
 def _linear_variant(change):
     """Variant of a matrix-symbol formula of theory.conservation: rhs ↦ change(rhs, *args)."""
     return lambda f: dataclasses.replace(f, rhs=change(f.rhs, *f.args))
@@ -260,7 +250,7 @@ class LinearGDStepExact(Check):
         return {"defect": lambda eta, U, V, G: np.asarray(f(eta, U, V, G), float)}
 
     def observe(self, d):
-        X, y, W, a = _linear_setup(d.n_out, d.m_in, d.r, d.seed)
+        X, y, W, a = linear_problem(d.n_out, d.m_in, d.r, d.seed)
         rows = []
         for lr in d.lrs:
             tr = numerics.train(X, y, W, a, lr=lr, steps=d.steps, activation="linear", linear_every=1,
@@ -345,13 +335,12 @@ class ODEConservation(Check):
                 "tol_order": conservation.tolerance_order(th.solver)}
 
     def _solve(self, d, method, rtol):
-        X, y, W0, a0 = _linear_setup(d.n_out, d.m_in, d.r, d.seed)
-        shapes, k = (W0.shape, a0.shape), W0.numel()  # θ = (vec W, vec a)
+        X, y, W0, a0 = linear_problem(d.n_out, d.m_in, d.r, d.seed)
+        shapes = (W0.shape, a0.shape)  # θ = (vec W, vec a)
+        grad, k = engine_gradient(X, y, shapes, "linear")
 
         def rhs(t, th):
-            W, a = torch.tensor(th[:k].reshape(shapes[0])), torch.tensor(th[k:].reshape(shapes[1]))
-            lg = numerics.loss_and_grad(W, a, X, y, activation="linear")
-            return -np.concatenate([lg.grad_W.numpy().ravel(), lg.grad_a.numpy().ravel()])
+            return -grad(th)
 
         th0 = np.concatenate([W0.numpy().ravel(), a0.numpy().ravel()])
         t = np.linspace(0, d.horizon, d.n_eval)

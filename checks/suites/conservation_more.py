@@ -19,31 +19,10 @@ from theory import decay, momentum
 from theory.formula import lambdify
 
 from ..core import Check, Variant, register
+from ..flows import engine_gradient, linear_problem
 from ..criteria import at_least, at_most
 from ..design import Design, positive
 from ..errors import CheckError
-
-
-def _linear_problem(n_out: int, m_in: int, r: int, seed: int):
-    """z = UVᵀ as the engine's linear net: W = Vᵀ (r × m_in), a = Uᵀ (r × n_out), X = I, y = Zᵀ (E8 linear).
-
-    Then L = (1/2m_in)‖z − Z‖² and ∇_z L = (z − Z)/m_in; U, V, Z standard normal from `seed`.
-    """
-    rng = np.random.default_rng(seed)
-    W, a = rng.standard_normal((r, m_in)), rng.standard_normal((r, n_out))
-    return torch.eye(m_in, dtype=torch.float64), torch.tensor(rng.standard_normal((n_out, m_in)).T), W, a
-
-
-def _gradient(X, y, shapes, activation):
-    """θ = (vec W, vec a) ↦ ∇L(θ) by the engine's numerics.loss_and_grad."""
-    k = int(np.prod(shapes[0]))
-
-    def grad(th):
-        lg = numerics.loss_and_grad(torch.tensor(th[:k].reshape(shapes[0])), torch.tensor(th[k:].reshape(shapes[1])),
-                                    X, y, activation=activation)
-        return np.concatenate([lg.grad_W.numpy().ravel(), lg.grad_a.numpy().ravel()])
-
-    return grad, k
 
 
 # ====================================================================== MPG-P5 weight decay
@@ -111,8 +90,9 @@ class WeightDecay(Check):
         return dict(t=sol.t, h=np.array([law_of(th) for th in sol.y.T]), nfev=int(sol.nfev), states=sol.y.T)
 
     def observe(self, d):
-        X, y, W, a = _linear_problem(d.n_out, d.m_in, d.r, d.seed)
-        grad, k = _gradient(X, y, (W.shape, a.shape), "linear")
+        X, y, W, a = linear_problem(d.n_out, d.m_in, d.r, d.seed)
+        W, a = W.numpy(), a.numpy()
+        grad, k = engine_gradient(X, y, (W.shape, a.shape), "linear")
         iu = np.triu_indices(d.r)
 
         def S(th):
@@ -124,7 +104,7 @@ class WeightDecay(Check):
         ds = data.gaussian_regression(n=d.n, d=d.d, seed=d.seed)
         Wr, ar = numerics.init_params(d.m, d.d, scale=1.0, scheme="gaussian", seed=d.seed + 1)
         Wr, ar = Wr.numpy(), ar.numpy()
-        grad, k = _gradient(torch.tensor(ds.X), torch.tensor(ds.y), (Wr.shape, ar.shape), "relu")
+        grad, k = engine_gradient(torch.tensor(ds.X), torch.tensor(ds.y), (Wr.shape, ar.shape), "relu")
 
         def h(th):
             return th[k:] ** 2 - (th[:k].reshape(Wr.shape) ** 2).sum(1)
@@ -240,8 +220,9 @@ class Momentum(Check):
         return {"law": _law_function(th.law, net), "plain": _law_function(th.plain, net)}
 
     def observe(self, d):
-        X, y, W, a = _linear_problem(d.n_out, d.m_in, d.r, d.seed)
-        grad, k = _gradient(X, y, (W.shape, a.shape), "linear")
+        X, y, W, a = linear_problem(d.n_out, d.m_in, d.r, d.seed)
+        W, a = W.numpy(), a.numpy()
+        grad, k = engine_gradient(X, y, (W.shape, a.shape), "linear")
         rng = np.random.default_rng(d.seed + 1)
         th0 = np.concatenate([W.ravel(), a.ravel()])
         v0 = d.v0_scale * rng.standard_normal(th0.size)

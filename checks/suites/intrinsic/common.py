@@ -20,7 +20,7 @@ def flow(U0, V0, Z, T, rtol, samples):
     """θ-flow of f = ½‖UVᵀ − Z‖² through the engine's gradient, DOP853 at rtol = atol; `samples` times in [0, T].
 
     z = UVᵀ is the engine's linear two-layer net with W = Vᵀ, a = Uᵀ, X = I_m, y = Zᵀ (as in
-    `checks.suites.conservation._linear_setup`), whose loss is L = (1/2m)‖z − Z‖²; so ∇f = m·∇L and θ̇ = −m·∇L.
+    `checks.flows.linear_problem`), whose loss is L = (1/2m)‖z − Z‖²; so ∇f = m·∇L and θ̇ = −m·∇L.
     """
     (n, r), m = U0.shape, V0.shape[0]
     X, y = torch.eye(m, dtype=torch.float64), torch.tensor(np.asarray(Z, float).T.copy())
