@@ -24,7 +24,7 @@ from .design import TIERS
 from .errors import CheckError
 from .verdict import Verdict
 
-__all__ = ["discover", "load_config", "run", "run_all", "select", "designs_for"]
+__all__ = ["discover", "load_config", "run", "run_all", "designs_for"]
 
 
 def _import_suites() -> None:
@@ -59,8 +59,6 @@ def discover(tier: str | None = None, only: str | None = None) -> list[type[Chec
                 f"{c.name} runs in {', '.join(c.tiers)}" for c in skipped) + "; choose another --tier")
     return selected
 
-
-select = discover
 
 
 def load_config(path) -> dict:

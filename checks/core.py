@@ -22,8 +22,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, ClassVar
 
-from .criteria import ERROR, FAIL, INCONCLUSIVE, PASS, Criterion, status_of
-from .design import TIERS, Design
+from .criteria import ERROR, FAIL, INCONCLUSIVE, PASS, Criterion, plain, status_of
+from .design import TIERS, Design, describe_dataset
 from .errors import CheckError
 from .family import FamilyResult, run_family
 from .verdict import Verdict, commit, versions
@@ -68,6 +68,7 @@ class Outcome:
     alternatives: list = field(default_factory=list)
     family: FamilyResult | None = None
     numbers: dict = field(default_factory=dict)
+    theory: SimpleNamespace | None = None      # the theory objects of `uses`, built once for the run
 
 
 class Check:
@@ -169,17 +170,17 @@ class Check:
         fam = None
         n = int(getattr(d, "instances", 0) or 0)
         if type(self).family is not None and n > 0:
-            fam = self.run_family(d, n)
+            fam = self.run_family(d, n, th)
             crit.append(fam.criterion(getattr(self, "family_id", "")))
-        return Outcome(d, pred, obs, crit, alts, fam, self.numbers(d, pred, obs))
+        return Outcome(d, pred, obs, crit, alts, fam, self.numbers(d, pred, obs), th)
 
-    def run_family(self, d: Design, n: int) -> FamilyResult:
+    def run_family(self, d: Design, n: int, th: SimpleNamespace) -> FamilyResult:
         strategy = type(self).family(d)
 
         def judge(changes: dict):
             try:
                 di = d.replace(**changes)
-                _, crit = self.judge(di, self.theory(), self.observe(di))
+                _, crit = self.judge(di, th, self.observe(di))
                 return status_of(crit), [c.name for c in crit if c.passed is False]
             except Exception as exc:
                 return FAIL, [f"error: {type(exc).__name__}: {exc}"]
@@ -204,8 +205,8 @@ class Check:
                 check=self.name, prediction_id=pid, paper=self.paper, claim=self.claims.get(pid, self.claim),
                 provenance=self.provenances.get(pid, self.provenance), status=status,
                 criteria=tuple(c.to_dict() for c in crit), alternatives=tuple(alts),
-                predicted=_numbers({c.name: c.predicted for c in crit if c.predicted is not None}),
-                observed=_numbers({c.name: c.value for c in crit}), numbers=_numbers(out.numbers),
+                predicted=plain({c.name: c.predicted for c in crit if c.predicted is not None}),
+                observed=plain({c.name: c.value for c in crit}), numbers=plain(out.numbers),
                 tier=tier, seed=out.design.seed, design=out.design.to_dict(), family=fam, seconds=seconds,
                 message=msg, versions=versions(), commit=commit()))
         return result
@@ -262,16 +263,7 @@ class Check:
 
 def describe_instance(changes: dict) -> dict:
     """A family instance for the record: settings as values, a drawn data set by name, shape and hash."""
-    from .criteria import plain
-    from .design import describe_dataset
-
     return {k: describe_dataset(v) if k == "dataset" and v is not None else plain(v) for k, v in changes.items()}
-
-
-def _numbers(d: dict) -> dict:
-    from .criteria import plain
-
-    return plain(d)
 
 
 REGISTRY: dict[str, type[Check]] = {}

@@ -26,7 +26,7 @@ def table(tier: str = "quick", only: str | None = None, progress: bool = True) -
         out = check.outcome(d)
         rows.append(dict(check=cls.name, kind="prediction", name="theory", status=status_of(out.criteria),
                          failed=[c.name for c in out.criteria if c.passed is False]))
-        th = check.theory()
+        th = out.theory
         truth_failed = [c.name for c in out.criteria if c.passed is False]
         for kind, variants in (("mutant", check.all_mutants(th)), ("alternative", cls.alternatives)):
             for v in variants:

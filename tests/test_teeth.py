@@ -36,7 +36,7 @@ def test_prediction_holds_and_every_mutant_fails(cls):
         want = expected.expected_status(EXPECTED.get((v.check, v.prediction_id)), "quick")
         assert v.status == want or (want == "FAIL" and v.status == "INCONCLUSIVE"), (
             v.prediction_id, v.status, v.headline())
-    th = check.theory()
+    th = out.theory
     truth_failed = [c.name for c in out.criteria if c.passed is False]  # known findings (expected-status.toml)
     survivors = [m.name for m in check.all_mutants(th) if not check.kills(m, d, th, out.observed, truth_failed)]
     assert not survivors, f"mutants that do not make {cls.name} FAIL: {survivors}"

@@ -180,19 +180,21 @@ def gd_defect_formula() -> Formula:
 # Mutants of F3.2 that every check reading it sees (conservation.gd_step_exact and racing.balancedness judge the
 # value, conservation.drift_order only the order in η): a wrong power of η. A wrong sign, factor or dropped term
 # keeps the η-order, so those mutants live in the checks that judge the value.
-def _eta_power(f: Formula, power) -> Formula:
+def with_eta_power(f: Formula, power) -> Formula:
+    """F3.2 (or its linear twin, η first in args) with η^power in place of η²: the mutants below and the checks'
+    first-order alternatives are this one substitution."""
     eta = f.args[0]
     return f.with_rhs(f.rhs.subs(eta ** 2, eta ** power))
 
 
 @mutant("F3.2", "η³ instead of η²")
 def _defect_eta_cubed(f: Formula) -> Formula:
-    return _eta_power(f, 3)
+    return with_eta_power(f, 3)
 
 
 @mutant("F3.2", "η instead of η² (a first-order step expansion)")
 def _defect_eta_first(f: Formula) -> Formula:
-    return _eta_power(f, 1)
+    return with_eta_power(f, 1)
 
 
 @mutant("F3.2", "η frozen at 0.5 (no η-dependence left)")

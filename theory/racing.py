@@ -35,9 +35,14 @@ def angle_law() -> Formula:
                    sp.Symbol("delta"))
 
 
+def with_angle_rate(f: Formula, factor) -> Formula:
+    """The angle law with e^{−factor·st} (t ↦ factor·t): the mutants below and the checks' rate-2s alternative."""
+    return f.subs({f.args[2]: factor * f.args[2]})
+
+
 @mutant("F1.4", "rate factor 2: tan(δ/2) ∝ e^{−2st}")
 def _angle_rate_doubled(f: Formula) -> Formula:
-    return f.subs({t: 2 * t})
+    return with_angle_rate(f, 2)
 
 
 @mutant("F1.4", "e^{+st} (sign of the exponent)")
@@ -60,20 +65,21 @@ def norm_law(angle: Formula | None = None) -> Formula:
                    rhs, (p0, delta0, s, t), sp.Symbol("p"))
 
 
-def _norm_power(f: Formula, k) -> Formula:
-    """The head-start ratio ((1 + T²)/(1 + T₀²)) to the power k instead of 2."""
+def with_norm_power(f: Formula, k) -> Formula:
+    """The norm law with the head-start ratio ((1 + T²)/(1 + T₀²)) to the power k instead of 2 (k = 1: the cos²
+    head start the checks propose as an alternative)."""
     growth = p0 * sp.exp(2 * s * t)
     return f.with_rhs(growth * (f.rhs / growth) ** sp.Rational(k, 2))
 
 
 @mutant("F1.5", "head-start ratio to the power 1 (cos² head start)")
 def _norm_power_one(f: Formula) -> Formula:
-    return _norm_power(f, 1)
+    return with_norm_power(f, 1)
 
 
 @mutant("F1.5", "head-start ratio to the power 3")
 def _norm_power_three(f: Formula) -> Formula:
-    return _norm_power(f, 3)
+    return with_norm_power(f, 3)
 
 
 @mutant("F1.5", "e^{st} instead of e^{2st}")

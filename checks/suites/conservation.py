@@ -16,7 +16,7 @@ from scipy.integrate import solve_ivp
 from theory import conservation
 from theory.conservation import linear_S_rate, linear_gd_defect
 from theory.formula import lambdify
-from theory.network import drift_order, gd_defect_formula
+from theory.network import drift_order, gd_defect_formula, with_eta_power
 
 from ..core import Check, Variant, register, relative_slope
 from ..flows import engine_gradient, linear_problem
@@ -40,8 +40,8 @@ def _setup(bias: bool, loss: str, k, seed: int):
 
 
 def _eta_to(power):
-    """Alternative helper: the defect with η^power instead of η²."""
-    return lambda f: dataclasses.replace(f, rhs=f.rhs.subs(f.args[0] ** 2, f.args[0] ** power))
+    """Alternative helper: the defect with η^power instead of η² (theory.network.with_eta_power)."""
+    return lambda f: with_eta_power(f, power)
 
 
 @dataclass(frozen=True)

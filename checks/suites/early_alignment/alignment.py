@@ -289,7 +289,7 @@ class Alignment(Check):
                                            f"(eps = {d.eps}); BF-P2's [C] bound is stated there", prediction_id="BF-P2"))
                 continue
             out.append(at_most(name, at["max_h"], bound, prediction_id="BF-P2",
-                               rationale=f"BF-P2 [C] (experiments.md §2.2): at ε = 0.5 max|h| ≤ 4e-2 for λ = 1e-4 and "
+                               rationale="BF-P2 [C] (experiments.md §2.2): at ε = 0.5 max|h| ≤ 4e-2 for λ = 1e-4 and "
                                          f"≤ 4e-6 for λ = 1e-8 on E2 (m = 2000, balanced init), i.e. still ≪ the labels "
                                          f"(0.1–1.1) half-way through the phase; h grows like m^ε at fixed λ, so the "
                                          f"bound holds a fortiori at smaller m."))

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import sympy as sp
 import torch
 from scipy.integrate import solve_ivp
 
@@ -15,7 +14,7 @@ from numerics import data
 from theory import discretisation, racing
 
 from ...core import Check, Variant, register, relative_slope
-from ...criteria import Criterion, at_least, at_most, holds, undecided, within
+from ...criteria import at_least, at_most, holds, undecided, within
 from ...design import Design, positive
 from ...errors import CheckError
 from ...strategies.racing import cone_problems, fixed_gatings
@@ -243,17 +242,13 @@ class ConeDesign(Design):
 
 
 def _angle_rate(factor):
-    """The angle law with e^{−factor·st}: t ↦ factor·t."""
-    return lambda f: dataclasses.replace(f, rhs=f.rhs.subs(f.args[2], factor * f.args[2]))
+    """Variant: the angle law with e^{−factor·st} (theory.racing.with_angle_rate)."""
+    return lambda f: racing.with_angle_rate(f, factor)
 
 
 def _norm_power(k):
-    """The norm law with the head-start ratio ((1 + T²)/(1 + T₀²)) to the power k instead of 2."""
-    def change(f):
-        p0, _, s, t = f.args
-        growth = p0 * sp.exp(2 * s * t)
-        return dataclasses.replace(f, rhs=growth * (f.rhs / growth) ** sp.Rational(k, 2))
-    return change
+    """Variant: the norm law's head-start ratio to the power k (theory.racing.with_norm_power)."""
+    return lambda f: racing.with_norm_power(f, k)
 
 
 @register
