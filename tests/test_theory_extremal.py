@@ -129,3 +129,97 @@ def test_extremal_vectors_in_any_dimension_are_unit_with_consistent_kind(d, seed
         assert (e.G < 0) == (e.kind == "min") and abs(abs(e.G) - e.rate) < 1e-12
     X3 = X[:, :3]
     assert len(ex.extremal_vectors(X3, y)) == len(ex.enumerate_extremal(X3, y))
+
+
+# --------------------------------------------------------------------------- bad input: TheoryError, never silence
+def test_nan_and_mismatched_labels_raise_theory_error_naming_the_argument():
+    from theory import TheoryError
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 3)), rng.standard_normal(20)
+    X[3, 1] = np.nan
+    for f in (ex.extremal_vectors, ex.enumerate_extremal, ex.search_extremal, ex.ascent_extremal):
+        with pytest.raises(TheoryError, match="X contains NaN"):
+            f(X, y)
+    X[3, 1] = 0.5
+    with pytest.raises(TheoryError, match="X has n=20 rows but y has 19"):
+        ex.extremal_vectors(X, y[:-1])
+    with pytest.raises(TheoryError, match="w has last dimension 2"):
+        ex.G_n(np.ones(2), X, y)
+    with pytest.raises(TheoryError, match="Sigma @ beta is the zero vector"):
+        ex.population_extremal(np.eye(3), np.zeros(3))
+    with pytest.raises(TheoryError, match="sign"):
+        ex.ascent_extremal(X, y, sign=0.5)
+
+
+_FLOATS = st.floats(-1e3, 1e3)
+_ODD = st.sampled_from([np.nan, np.inf, 0.0, -1.0, 1e-300])
+
+
+@st.composite
+def _xy(draw):
+    """(X, y) of random, sometimes mismatched, shapes, sometimes with one NaN/inf/odd entry."""
+    n, d = draw(st.integers(0, 7)), draw(st.integers(0, 5))
+    m = n if draw(st.integers(0, 4)) else draw(st.integers(0, 7))
+    X = np.array(draw(st.lists(_FLOATS, min_size=n * d, max_size=n * d)), float).reshape(n, d)
+    y = np.array(draw(st.lists(_FLOATS, min_size=m, max_size=m)), float)
+    if n * d and draw(st.booleans()):
+        X[draw(st.integers(0, n - 1)), draw(st.integers(0, d - 1))] = draw(_ODD)
+    return X, y
+
+
+def _finite(out):
+    if isinstance(out, ex.Extremal):
+        return np.isfinite(out.u).all() and np.isfinite([out.G, out.rate]).all()
+    if isinstance(out, (list, tuple)):
+        return all(_finite(o) for o in out)
+    if isinstance(out, dict):
+        return all(_finite(o) for o in out.values())
+    if isinstance(out, (np.ndarray, float, int, np.floating)):
+        return bool(np.isfinite(np.asarray(out, float)).all())
+    return True
+
+
+_EXTREMAL_CALLS = {
+    "G_n": lambda X, y, a: ex.G_n(np.full(X.shape[-1:] if X.ndim else 1, a), X, y),
+    "g_n": lambda X, y, a: ex.g_n(np.full((2, X.shape[-1] if X.ndim else 1), a), X, y),
+    "enumerate_extremal": lambda X, y, a: ex.enumerate_extremal(X, y, tol=abs(a) or 1e-12),
+    "search_extremal": lambda X, y, a: ex.search_extremal(X, y, n_starts=4, max_iter=20, seed=a if a == a and abs(a) < 50 else 3),
+    "ascent_extremal": lambda X, y, a: ex.ascent_extremal(X, y, -1.0 if a < 0 else 1.0, n_starts=3, steps=20),
+    "extremal_vectors": lambda X, y, a: ex.extremal_vectors(X, y),
+    "pattern_matrix": lambda X, y, a: ex.pattern_matrix(X),
+    "activation_patterns": lambda X, y, a: ex.activation_patterns(X),
+    "enumeration_cost": lambda X, y, a: ex.enumeration_cost(X).seconds,
+    "pattern_bound": lambda X, y, a: ex.pattern_bound(len(y), a if a == a and abs(a) < 50 else 3),
+    "population_extremal": lambda X, y, a: ex.population_extremal(X, y),
+    "population_extremal_vectors": lambda X, y, a: ex.population_extremal_vectors(X, y),
+    "alignment_horizon": lambda X, y, a: ex.alignment_horizon(a, float(X.size)),
+    "unit_ball_second_moment": lambda X, y, a: float(ex.unit_ball_second_moment(a if a == a and abs(a) < 50 else 3)),
+    "descent_neuron": lambda X, y, a: ex.descent_neuron(X, y),
+    "output_order": lambda X, y, a: ex.output_order(ex.early_output_bound(), a),
+}
+
+
+@given(_xy(), st.sampled_from(sorted(_EXTREMAL_CALLS)), st.one_of(_FLOATS, _ODD))
+def test_fuzz_public_functions_give_a_finite_result_or_theory_error(xy, name, a):
+    from theory import TheoryError
+    X, y = xy
+    try:
+        out = _EXTREMAL_CALLS[name](X, y, a)
+    except TheoryError:
+        return
+    assert _finite(out), (name, out)
+
+
+def test_every_public_name_is_fuzzed_or_symbolic():
+    symbolic = {"Extremal", "EnumerationCost", "DEFAULT_BUDGET_S", "angle_concentration", "formulas", "verify",
+                "early_output_bound", "residual"}  # residual: inf is its documented sentinel for g_n(u) = 0
+    assert set(ex.__all__) == set(_EXTREMAL_CALLS) | symbolic
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((10, 3)), rng.standard_normal(10)
+    u = rng.standard_normal((4, 3))
+    assert np.isfinite(ex.residual(u, X, y)).all() and ex.residual(np.ones(3), X, np.zeros(10)) == np.inf
+    from theory import TheoryError
+    with pytest.raises(TheoryError, match="zero row"):
+        ex.residual(np.zeros(3), X, y)
+    with pytest.raises(TheoryError, match="n must be ≤ 12"):
+        ex.verify(n=100)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from .formula import Formula
 
+__all__ = ["all_formulas"]
+
 
 def all_formulas() -> dict[str, Formula]:
     """ID → Formula, in formulas.md order."""

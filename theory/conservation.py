@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import validate as vd
+from .errors import TheoryError
 from .formula import Formula
 from .mutants import mutant
 from .network import is_zero
+
+__all__ = ["linear_gd_defect", "linear_S_rate", "LinearNetwork", "formulas", "solver_error_law", "tolerance_order"]
 
 _n, _m, _r = sp.symbols("n m r", integer=True, positive=True)
 U_, V_, G_ = sp.MatrixSymbol("U", _n, _r), sp.MatrixSymbol("V", _m, _r), sp.MatrixSymbol("G", _n, _m)
@@ -84,8 +88,10 @@ class LinearNetwork:
     """Symbols U (n×r), V (m×r), a generic gradient G = ∇f(z) (n×m) and the derived laws."""
 
     def __init__(self, n: int = 2, m: int = 2, r: int = 2):
-        if min(n, m, r) < 1:
-            raise ValueError(f"n, m, r must be ≥ 1, got {n}, {m}, {r}")
+        """Arguments:
+            n, m, r: the shapes U (n×r), V (m×r), integers in [1, 16].
+        """
+        n, m, r = (vd.integer(k, x, minimum=1, maximum=16) for k, x in (("n", n), ("m", m), ("r", r)))
         self.shape = (n, m, r)
         self.U = sp.Matrix(n, r, lambda i, j: sp.Symbol(f"U{i + 1}{j + 1}", real=True))
         self.V = sp.Matrix(m, r, lambda i, j: sp.Symbol(f"V{i + 1}{j + 1}", real=True))
@@ -132,6 +138,7 @@ class LinearNetwork:
 
 
 def formulas() -> dict[str, Formula]:
+    """Every formula of this module by ID."""
     net = LinearNetwork(1, 1, 1)
     return {"F3.4": Formula("F3.4", "linear-net law U^T U - V^T V", "[V: ABIDE Cor. 4.4]",
                             "S = U^T U - V^T V is conserved for z = U V^T and any loss", net.S[0, 0],
@@ -155,6 +162,14 @@ def solver_error_law() -> Formula:
 
 
 def tolerance_order(law: Formula) -> float:
-    """Exponent of `law` in the tolerance: ∂ln(law)/∂ln tol (1 for `solver_error_law`)."""
+    """Exponent of `law` in the tolerance: ∂ln(law)/∂ln tol (1 for `solver_error_law`).
+
+    Arguments:
+        law: `solver_error_law()` or a variant (tol first in args), a power law in tol.
+    """
+    vd.formula("law", law, min_args=1, scalar=True)
     tol = law.args[0]
-    return float(sp.simplify(tol * sp.diff(sp.log(law.rhs), tol)))
+    k = sp.simplify(tol * sp.diff(sp.log(law.rhs), tol)) if law.rhs != 0 else sp.nan
+    if not (k.is_number and k.is_real and k.is_finite):
+        raise TheoryError(f"{law.id}: {law.rhs} is not a power law in {tol} (d ln law / d ln tol = {k})")
+    return float(k)

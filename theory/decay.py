@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import validate as vd
 from .formula import Formula, relu
 from .mutants import mutant
 from .network import is_zero
+
+__all__ = ["decay_rate", "decayed_law", "verify", "formulas"]
 
 T, NU = sp.symbols("t nu", nonnegative=True)
 H0 = sp.Symbol("h_0", real=True)
@@ -29,7 +32,12 @@ def _generic_quadratic(D: int):
 
 
 def decay_rate(D: int = 3) -> sp.Expr:
-    """The factor c in ∇h·θ = c·h for a generic quadratic form on ℝ^D (Euler's identity; c = 2)."""
+    """The factor c in ∇h·θ = c·h for a generic quadratic form on ℝ^D (Euler's identity; c = 2).
+
+    Arguments:
+        D: dimension, an integer in [1, 12] (the symbolic cost grows as D⁴).
+    """
+    D = vd.integer("D", D, minimum=1, maximum=12)
     theta, Q, h = _generic_quadratic(D)
     euler = sum(sp.diff(h, v) * v for v in theta)
     return sp.simplify(euler / h)
@@ -109,4 +117,5 @@ def verify() -> dict[str, bool]:
 
 
 def formulas() -> dict[str, Formula]:
+    """Every formula of this module by ID."""
     return {"F3.3": decayed_law()}

@@ -15,10 +15,20 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import validate as vd
+from .errors import TheoryError
+
+__all__ = ["Tableau", "EULER", "HEUN", "RK4", "local_error", "rk_order", "verify"]
+
 
 def _exact(v) -> sp.Expr:
     """Exact entries: floats are read as the simple rational they print as (0.1666… → 1/6); the rest as given."""
-    return sp.nsimplify(v) if isinstance(v, float) else sp.sympify(v)
+    if isinstance(v, (float, int)) and not isinstance(v, bool):
+        return sp.nsimplify(vd.real("tableau entry", v)) if isinstance(v, float) else sp.Integer(v)
+    e = vd.expression("tableau entry", v)
+    if not (e.is_number and e.is_real):
+        raise TheoryError(f"tableau entry {v!r} must be a real number (int, float or SymPy rational)")
+    return e
 
 
 @dataclass(frozen=True)
@@ -31,11 +41,19 @@ class Tableau:
     c: tuple
 
     def __post_init__(self):
-        s = len(self.b)
-        if len(self.A) != s or any(len(row) != s for row in self.A) or len(self.c) != s:
-            raise ValueError(f"tableau {self.name!r}: A must be {s}×{s} and c of length {s}")
+        vd.text("name", self.name)
+        try:
+            s = len(self.b)
+            ok = s >= 1 and len(self.A) == s and all(len(row) == s for row in self.A) and len(self.c) == s
+        except TypeError:
+            s, ok = "s", False
+        if not ok:
+            raise TheoryError(f"tableau {self.name!r}: A must be {s}×{s} and c of length {s}, with b of length "
+                              "s ≥ 1 (nested tuples of numbers)")
+        for v in (*self.b, *self.c, *(x for row in self.A for x in row)):
+            _exact(v)
         if any(_exact(self.A[i][j]) != 0 for i in range(s) for j in range(i, s)):
-            raise ValueError(f"tableau {self.name!r}: only explicit methods (A strictly lower triangular)")
+            raise TheoryError(f"tableau {self.name!r}: only explicit methods (A strictly lower triangular)")
 
 
 EULER = Tableau("explicit Euler (gradient descent)", ((0,),), (1,), (0,))
@@ -56,7 +74,12 @@ def local_error(tableau: Tableau, max_order: int = 5) -> list[sp.Expr]:
 
     Stages: f(y + δ) = Σ_i F_i δ^i / i! with δ = O(h), truncated at h^max_order. Exact solution: y^{(k+1)} =
     d/dy[y^{(k)}] · F_0, where d/dy F_i = F_{i+1}.
+
+    Arguments:
+        tableau: a Tableau.  max_order: highest power of h expanded, an integer in [1, 7].
     """
+    vd.instance("tableau", tableau, Tableau, "build one with Tableau(name, A, b, c)")
+    max_order = vd.integer("max_order", max_order, minimum=1, maximum=7)
     h = sp.Symbol("h")
     F = sp.symbols(f"F0:{max_order + 2}")
 
@@ -82,7 +105,11 @@ def local_error(tableau: Tableau, max_order: int = 5) -> list[sp.Expr]:
 
 
 def rk_order(tableau: Tableau, max_order: int = 5) -> int:
-    """The order p of the method: the local error starts at h^{p+1} (≤ max_order − 1 is resolved exactly)."""
+    """The order p of the method: the local error starts at h^{p+1} (≤ max_order − 1 is resolved exactly).
+
+    Arguments:
+        tableau: a Tableau.  max_order: highest power of h expanded, an integer in [1, 7].
+    """
     for k, e in enumerate(local_error(tableau, max_order), start=1):
         if e != 0:
             return k - 1

@@ -10,31 +10,84 @@ X here is the input matrix the network sees (x̃ = (x, 1) with a hidden bias).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
 import numpy as np
 import sympy as sp
 
+from . import arrangement, validate
+from .arrangement import DEFAULT_BUDGET_S, EnumerationCost, activation_patterns, enumeration_cost, pattern_matrix
+from .errors import TheoryError
 from .formula import Formula, relu, step
+from .descent import descent_neuron
+from .early_output import early_output_bound, output_order
 from .network import is_zero
+
+__all__ = ["G_n", "g_n", "residual", "Extremal", "enumerate_extremal", "search_extremal", "ascent_extremal",
+           "extremal_vectors", "pattern_bound", "pattern_matrix", "activation_patterns", "enumeration_cost",
+           "EnumerationCost", "DEFAULT_BUDGET_S", "population_extremal", "population_extremal_vectors",
+           "angle_concentration", "alignment_horizon", "unit_ball_second_moment", "formulas", "verify",
+           "descent_neuron", "early_output_bound", "output_order"]
+
+ASCENT_GUARANTEES = ("use theory.extremal.ascent_extremal(X, y, sign=±1) (projected ascent from random starts, "
+                     "cost ≈ n_starts·steps·n·d): its guarantees are local only — every vector it returns is a local "
+                     "maximiser of −sign·G_n on the sphere (a minimiser of G_n for sign = +1, a maximiser for −1) "
+                     "reachable from one of its starts; it does not find them all (no completeness), so raise "
+                     "n_starts to find more.")
+
+
+def _directions(name: str, w, d: int) -> np.ndarray:
+    w = validate.array(name, w, ndim=(1, 2, 3))
+    if w.shape[-1] != d:
+        raise TheoryError(f"{name} has last dimension {w.shape[-1]} but X has d={d} columns; give {name} of shape "
+                          f"(..., {d})")
+    return w
 
 
 def G_n(w, X, y) -> np.ndarray:
-    """G_n for each row of w (shape (..., d))."""
-    X, y = np.asarray(X, float), np.asarray(y, float)
-    return -(np.maximum(np.asarray(w, float) @ X.T, 0.0) @ y) / len(y)
+    """G_n(w) = −(1/n) Σ_k y_k relu(w·x_k) for each row of w.
+
+    Arguments:
+        w: directions (..., d).  X: inputs (n, d).  y: labels (n,).
+
+    Returns:
+        G_n for each row of w (shape w.shape[:-1]).
+    """
+    X, y = validate.data(X, y)
+    w = _directions("w", w, X.shape[1])
+    return -(np.maximum(w @ X.T, 0.0) @ y) / len(y)
 
 
 def g_n(w, X, y) -> np.ndarray:
-    """g_n(w) = (1/n) Σ_{w·x_k > 0} y_k x_k for each row of w (relu'(0) = 0 selection of 𝔇_n)."""
-    X, y = np.asarray(X, float), np.asarray(y, float)
-    gate = (np.asarray(w, float) @ X.T > 0).astype(float)
-    return (gate * y) @ X / len(y)
+    """g_n(w) = (1/n) Σ_{w·x_k > 0} y_k x_k for each row of w (relu'(0) = 0 selection of 𝔇_n).
+
+    Arguments:
+        w: directions (..., d).  X: inputs (n, d).  y: labels (n,).
+
+    Returns:
+        g_n for each row of w (shape w.shape).
+    """
+    X, y = validate.data(X, y)
+    w = _directions("w", w, X.shape[1])
+    return ((w @ X.T > 0) * y) @ X / len(y)
 
 
 def residual(u, X, y) -> np.ndarray:
-    """res(u) = ‖(I − uuᵀ)g_n(u)‖/‖g_n(u)‖ (F2.4); inf where g_n(u) = 0 (a dead direction)."""
-    u = np.asarray(u, float)
-    u = u / np.linalg.norm(u, axis=-1, keepdims=True)
+    """res(u) = ‖(I − uuᵀ)g_n(u)‖/‖g_n(u)‖ (F2.4); inf where g_n(u) = 0 (a dead direction).
+
+    Arguments:
+        u: directions (..., d), nonzero (normalised here).  X: inputs (n, d).  y: labels (n,).
+
+    Returns:
+        the residual for each row of u.
+    """
+    X, y = validate.data(X, y)
+    u = _directions("u", u, X.shape[1])
+    norm = np.linalg.norm(u, axis=-1, keepdims=True)
+    if np.any(norm == 0):
+        raise TheoryError("u has a zero row; a residual needs a direction (a nonzero vector) in every row")
+    u = u / norm
     g = g_n(u, X, y)
     tang = g - np.sum(g * u, -1, keepdims=True) * u
     gn = np.linalg.norm(g, axis=-1)
@@ -51,58 +104,44 @@ class Extremal:
     rate: float
     pattern: tuple
 
+    def __post_init__(self):
+        object.__setattr__(self, "u", validate.array("u", self.u, ndim=1))
+        validate.choice("kind", self.kind, ("min", "max"))
+        object.__setattr__(self, "G", validate.real("G", self.G))
+        object.__setattr__(self, "rate", validate.positive("rate", self.rate, allow_zero=True))
+        if not isinstance(self.pattern, tuple):
+            raise TheoryError(f"pattern must be a tuple of 0/1 (the strict activation pattern), got "
+                              f"{type(self.pattern).__name__}")
+
 
 def _candidates_from_patterns(P, X, y, tol) -> list[Extremal]:
-    """For each pattern S (rows of bool P): u = ±ĝ_S is extremal iff the strict pattern of u is S."""
+    """For each pattern S (rows of bool P): u = ±ĝ_S is extremal iff the strict pattern of u is S (zero rows of X
+    lie on no hyperplane and do not count as kinks)."""
     P = np.asarray(P, bool).reshape(-1, len(y))
     gS = (P * y) @ X / len(y)
     norm = np.linalg.norm(gS, axis=1)
     alive = norm > tol
     P, gS, norm = P[alive], gS[alive], norm[alive]
     out: list[Extremal] = []
-    scale = tol * np.linalg.norm(X, axis=1)
+    xn = np.linalg.norm(X, axis=1)
+    scale, live = tol * xn, xn > 0
     for kind, sign in (("min", 1.0), ("max", -1.0)):
         U = sign * gS / norm[:, None]
         Z = U @ X.T
-        ok = ~(np.abs(Z) <= scale).any(axis=1) & ((Z > 0) == P).all(axis=1)
+        ok = ~((np.abs(Z) <= scale) & live).any(axis=1) & ((Z > 0) == P).all(axis=1)
         for u, S, r in zip(U[ok], P[ok], norm[ok]):
-            out.append(Extremal(u, kind, float(G_n(u, X, y)), float(r), tuple(int(v) for v in S)))
-    return _dedupe(out)
+            out.append(Extremal(u, kind, float(-(np.maximum(X @ u, 0.0) @ y) / len(y)), float(r),
+                                tuple(S.view(np.uint8).tolist())))
+    return out
 
 
 def _dedupe(ext: list[Extremal], cos_tol: float = 1e-9) -> list[Extremal]:
+    """Largest rate first (rates equal to 12 digits keep their given order), merged at cos > 1 − cos_tol."""
     kept: list[Extremal] = []
-    for e in sorted(ext, key=lambda e: -e.rate):
+    for e in sorted(ext, key=lambda e: -float(f"{e.rate:.12g}")):
         if all(float(e.u @ k.u) < 1 - cos_tol for k in kept):
             kept.append(e)
     return kept
-
-
-def pattern_matrix(X, tol: float = 1e-12) -> np.ndarray:
-    """All strict activation patterns realised by some w, as unique rows of a bool (P, n) matrix.
-
-    Exact for d ≤ 3 with points in general position: d = 1 two half-lines, d = 2 the midpoints of the
-    arcs between the lines x_k^⊥, d = 3 the neighbours of every vertex ±x_i×x_j of the arrangement
-    (every cell touches a vertex). Memory grows like N(n, 3) ≈ n² rows of n bits.
-    """
-    X = np.asarray(X, float)
-    n, d = X.shape
-    if d == 1:
-        pts = np.array([[1.0], [-1.0]])
-    elif d == 2:
-        ang = np.sort(np.concatenate([np.arctan2(X[:, 1], X[:, 0]) + s * np.pi / 2 for s in (1, -1)]) % (2 * np.pi))
-        mids = ang + np.diff(np.append(ang, ang[0] + 2 * np.pi)) / 2
-        pts = np.stack([np.cos(mids), np.sin(mids)], axis=1)
-    elif d == 3:
-        pts = _vertex_probes(X, tol)
-    else:
-        raise ValueError(f"exact enumeration needs d ≤ 3 (got d={d}); use search_extremal for larger d")
-    return _unique_patterns(pts, X, tol)
-
-
-def activation_patterns(X, tol: float = 1e-12) -> set[tuple]:
-    """The rows of `pattern_matrix` as tuples of 0/1."""
-    return {tuple(int(v) for v in row) for row in pattern_matrix(X, tol)}
 
 
 def _unique_patterns(pts, X, tol, chunk: int = 100_000) -> np.ndarray:
@@ -125,33 +164,57 @@ def _unique_rows(B: np.ndarray) -> np.ndarray:
     return B[np.sort(idx)]
 
 
-def _vertex_probes(X, tol) -> np.ndarray:
-    """Points ±v + ε(±a_i ± a_j) around each vertex v = x_i×x_j/‖x_i×x_j‖ (a_i, a_j the dual pair)."""
-    n = len(X)
-    I, J = np.triu_indices(n, 1)
-    V = np.cross(X[I], X[J]) if n > 1 else np.zeros((0, 3))
-    nv = np.linalg.norm(V, axis=1)
-    keep = nv > tol
-    if not keep.any():  # all points on one line through 0
-        return np.vstack([np.eye(3), -np.eye(3)])
-    I, J, V = I[keep], J[keep], V[keep] / nv[keep, None]
-    dual = np.linalg.pinv(np.stack([X[I], X[J]], axis=1))  # (P, 3, 2): x_i·a_j = δ_ij
-    eps = 1e-10 * np.minimum(1.0, 1.0 / np.linalg.norm(dual, axis=1).max(axis=1))
-    probes = [sv * V + eps[:, None] * (si * dual[:, :, 0] + sj * dual[:, :, 1])
-              for sv in (1, -1) for si in (1, -1) for sj in (1, -1)]
-    return np.concatenate(probes)
+def enumerate_extremal(X, y, tol: float = 1e-12, *, budget_s: float | None = None,
+                       chunk: int = arrangement.DEFAULT_CHUNK) -> list[Extremal]:
+    """Exact enumeration (d ≤ 3): u = ±ĝ_S is extremal iff the strict pattern of u is S (F2.4).
+
+    The cells are swept incrementally (`theory.arrangement`: O(n log n) for d = 2, ≈ 4n² arc visits in chunks for
+    d = 3, memory bounded by `chunk`); `enumeration_cost(X)` states the cost, and a sweep estimated above
+    `budget_s` is refused with a TheoryError giving the estimate and the alternative (`ascent_extremal`).
+
+    Arguments:
+        X: inputs (n, d), 1 ≤ d ≤ 3, finite.  y: labels (n,).  tol: |g_S| ≤ tol is dead, |u·x_k| ≤ tol‖x_k‖ a kink.
+        budget_s: time budget in seconds (default `DEFAULT_BUDGET_S`).  chunk: arc visits per chunk.
+
+    Returns:
+        the extremal vectors, largest rate first.
+    """
+    X, y = validate.data(X, y)
+    if X.shape[1] > 3:
+        raise TheoryError(f"exact enumeration needs d ≤ 3 (got d={X.shape[1]}); {ASCENT_GUARANTEES}")
+    tol = arrangement._tol(tol)
+    cells = arrangement.fixed_point_cells(X, y[:, None] * X / len(y), tol=tol, budget_s=budget_s, chunk=chunk,
+                                          alternative=ASCENT_GUARANTEES)
+    seen: dict[bytes, Extremal] = {}
+    for P in cells:
+        for e in _candidates_from_patterns(P, X, y, tol):
+            seen.setdefault((e.kind, e.pattern), e)
+    return _dedupe(sorted(seen.values(), key=_sweep_order))
 
 
-def enumerate_extremal(X, y, tol: float = 1e-12) -> list[Extremal]:
-    """Exact enumeration (d ≤ 3): u = ±ĝ_S is extremal iff the strict pattern of u is S (F2.4)."""
-    X, y = np.asarray(X, float), np.asarray(y, float)
-    return _candidates_from_patterns(pattern_matrix(X, tol), X, y, tol)
+def _sweep_order(e: Extremal):
+    """Minima first, then (ties of the rate keep this order) by angle for d ≤ 2, by pattern for d = 3."""
+    if len(e.u) == 1:
+        return e.kind != "min", -e.u[0], e.pattern
+    return e.kind != "min", float(np.arctan2(e.u[1], e.u[0]) % (2 * np.pi)) if len(e.u) == 2 else 0.0, e.pattern
 
 
 def search_extremal(X, y, n_starts: int = 200, seed: int = 0, max_iter: int = 200, tol: float = 1e-10
                     ) -> list[Extremal]:
-    """Fixed-point search (any d): u ← ±g_n(u)/‖g_n(u)‖ from random starts until the pattern repeats (F2.4)."""
-    X, y = np.asarray(X, float), np.asarray(y, float)
+    """Fixed-point search (any d): u ← ±g_n(u)/‖g_n(u)‖ from random starts until the pattern repeats (F2.4).
+
+    Arguments:
+        X: inputs (n, d).  y: labels (n,).  n_starts: random starts.  seed: their seed.  max_iter: iterations.
+        tol: |g_n| ≤ tol is dead.
+
+    Returns:
+        the true extremal vectors reached (no completeness), largest rate first.
+    """
+    X, y = validate.data(X, y)
+    n_starts = validate.integer("n_starts", n_starts, minimum=1)
+    seed = validate.integer("seed", seed, minimum=0)
+    max_iter = validate.integer("max_iter", max_iter, minimum=1)
+    tol = validate.positive("tol", tol)
     rng = np.random.default_rng(seed)
     starts = rng.standard_normal((n_starts, X.shape[1]))
     finals = []
@@ -167,7 +230,7 @@ def search_extremal(X, y, n_starts: int = 200, seed: int = 0, max_iter: int = 20
                 break
             U = U_new
         finals.append(U[np.linalg.norm(g_n(U, X, y), axis=1) > tol])
-    return _candidates_from_patterns(_unique_patterns(np.concatenate(finals), X, tol), X, y, tol)
+    return _dedupe(_candidates_from_patterns(_unique_patterns(np.concatenate(finals), X, tol), X, y, tol))
 
 
 def ascent_extremal(X, y, sign: float = 1.0, n_starts: int = 64, steps: int = 3000, lr: float = 0.5,
@@ -176,9 +239,26 @@ def ascent_extremal(X, y, sign: float = 1.0, n_starts: int = 64, steps: int = 30
 
     This is the direction flow of an early neuron of sign(a) = sign (F2.3), so it also finds the extremal
     vectors that sit on a kink (some u·x_k = 0), where the fixed-point search cycles; the step η_k = lr/(1 + k/50)
-    decays so that sliding along a kink settles. Returns [(u, −sign·G_n(u))], best first, merged at cos > cos_merge.
+    decays so that sliding along a kink settles. Any d; cost n_starts·steps·n·d. Guarantees are local: each
+    result is a maximiser reachable from one of the starts; there is no completeness (unlike the enumeration).
+
+    Arguments:
+        X: inputs (n, d).  y: labels (n,).  sign: +1 (minimisers of G_n, positive neurons) or −1 (maximisers).
+        n_starts: random starts.  steps: ascent steps.  lr: initial step.  seed: seed of the starts.
+        cos_merge: results with cosine above it are merged.
+
+    Returns:
+        [(u, −sign·G_n(u))] with −sign·G_n(u) > 0, best first.
     """
-    X, y = np.asarray(X, float), np.asarray(y, float)
+    X, y = validate.data(X, y)
+    sign = float(validate.choice("sign", validate.real("sign", sign), (1.0, -1.0)))
+    n_starts = validate.integer("n_starts", n_starts, minimum=1)
+    steps = validate.integer("steps", steps, minimum=0)
+    lr = validate.positive("lr", lr)
+    seed = validate.integer("seed", seed, minimum=0)
+    cos_merge = validate.real("cos_merge", cos_merge)
+    if not -1.0 <= cos_merge <= 1.0:
+        raise TheoryError(f"cos_merge must lie in [-1, 1], got {cos_merge}")
     U = np.random.default_rng(seed).standard_normal((n_starts, X.shape[1]))
     U /= np.linalg.norm(U, axis=1, keepdims=True)
     for k in range(steps):
@@ -192,12 +272,21 @@ def ascent_extremal(X, y, sign: float = 1.0, n_starts: int = 64, steps: int = 30
     return out
 
 
-def extremal_vectors(X, y, seed: int = 0) -> list[Extremal]:
-    """Extremal vectors of G_n for any d: the exact enumeration for d ≤ 3, else projected ascent of both signs
-    (`ascent_extremal`; kind 'min' = positive neurons, rate = |G_n(u)|), found from `seed`."""
-    X, y = np.asarray(X, float), np.asarray(y, float)
+def extremal_vectors(X, y, seed: int = 0, *, budget_s: float | None = None) -> list[Extremal]:
+    """Extremal vectors of G_n for any d: the exact enumeration for d ≤ 3 (refused above `budget_s`, see
+    `enumerate_extremal`), else projected ascent of both signs (`ascent_extremal`; kind 'min' = positive
+    neurons, rate = |G_n(u)|), found from `seed`.
+
+    Arguments:
+        X: inputs (n, d).  y: labels (n,).  seed: seed of the ascent (d > 3).  budget_s: time budget (d ≤ 3).
+
+    Returns:
+        the extremal vectors.
+    """
+    X, y = validate.data(X, y)
+    seed = validate.integer("seed", seed, minimum=0)
     if X.shape[1] <= 3:
-        return enumerate_extremal(X, y)
+        return enumerate_extremal(X, y, budget_s=budget_s)
     out = []
     for sign, kind in ((1.0, "min"), (-1.0, "max")):
         for u, value in ascent_extremal(X, y, sign, seed=seed):
@@ -206,20 +295,48 @@ def extremal_vectors(X, y, seed: int = 0) -> list[Extremal]:
 
 
 def pattern_bound(n: int, d: int) -> int:
-    """N(n, d) = 2 Σ_{i=0}^{d−1} C(n−1, i) (F2.6)."""
-    return int(2 * sum(sp.binomial(n - 1, i) for i in range(d)))
+    """N(n, d) = 2 Σ_{i=0}^{d−1} C(n−1, i) (F2.6).
+
+    Arguments:
+        n: points (≥ 1).  d: dimension (≥ 1).
+
+    Returns:
+        the bound as an int.
+    """
+    n, d = validate.integer("n", n, minimum=1), validate.integer("d", d, minimum=1)
+    return 2 * sum(math.comb(n - 1, i) for i in range(d))
+
+
+def _sigma_beta(Sigma, beta) -> np.ndarray:
+    beta = validate.array("beta", beta, ndim=1)
+    Sigma = validate.array("Sigma", Sigma, shape=(len(beta), len(beta)))
+    return validate.nonzero("Sigma @ beta", Sigma @ beta)
 
 
 def population_extremal(Sigma, beta) -> tuple[np.ndarray, float]:
-    """(u₊, rate) = (Σβ*/‖Σβ*‖, ½‖Σβ*‖) for symmetric linear-teacher data (F2.8)."""
-    v = np.asarray(Sigma, float) @ np.asarray(beta, float)
+    """(u₊, rate) = (Σβ*/‖Σβ*‖, ½‖Σβ*‖) for symmetric linear-teacher data (F2.8).
+
+    Arguments:
+        Sigma: second moment E[xxᵀ] (d, d).  beta: teacher β* (d,); Σβ* must be nonzero (it has a direction).
+
+    Returns:
+        (u₊, rate).
+    """
+    v = _sigma_beta(Sigma, beta)
     return v / np.linalg.norm(v), 0.5 * float(np.linalg.norm(v))
 
 
 def population_extremal_vectors(Sigma, beta) -> list[Extremal]:
     """Every extremal vector of the population G(w) = −½ wᵀΣβ* on the sphere (F2.8): u₊ = Σβ*/‖Σβ*‖ (a minimum,
     positive neurons) and u₋ = −u₊ (a maximum, negative neurons), both at rate ½‖Σβ*‖: exactly two, the count the
-    empirical extremal vectors fall to as n grows (BF-P13)."""
+    empirical extremal vectors fall to as n grows (BF-P13).
+
+    Arguments:
+        Sigma: second moment (d, d).  beta: teacher (d,), with Σβ* ≠ 0.
+
+    Returns:
+        [the minimum, the maximum].
+    """
     u, rate = population_extremal(Sigma, beta)
     return [Extremal(u, "min", -rate, rate, ()), Extremal(-u, "max", rate, rate, ())]
 
@@ -235,21 +352,37 @@ def angle_concentration() -> Formula:
 
 
 def alignment_horizon(lam_eff: float, rate: float) -> float:
-    """T_λ = ln(1/λ_eff)/g*: the working unit of the early phase (F2.5)."""
-    if not (lam_eff > 0 and rate > 0):
-        raise ValueError(f"lam_eff and rate must be > 0, got {lam_eff}, {rate}")
-    return float(np.log(1.0 / lam_eff) / rate)
+    """T_λ = ln(1/λ_eff)/g*: the working unit of the early phase (F2.5).
+
+    Arguments:
+        lam_eff: effective init scale (> 0).  rate: the leading rate g* (> 0).
+
+    Returns:
+        T_λ (negative when λ_eff > 1).
+    """
+    lam_eff, rate = validate.positive("lam_eff", lam_eff), validate.positive("rate", rate)
+    inv = 1.0 / lam_eff
+    return float((np.log(inv) if np.isfinite(inv) else -np.log(lam_eff)) / rate)
 
 
 # --------------------------------------------------------------------------- symbolic statements
 def unit_ball_second_moment(d=None) -> sp.Expr:
-    """E[x_i²] for x uniform in the d-ball: E[r²]/d with radial density d r^{d−1} → 1/(d+2)."""
-    dd = sp.Symbol("d", positive=True) if d is None else sp.Integer(d)
+    """E[x_i²] for x uniform in the d-ball: E[r²]/d with radial density d r^{d−1} → 1/(d+2).
+
+    Arguments:
+        d: dimension (≥ 1), or None for the symbolic d.
+
+    Returns:
+        the SymPy expression.
+    """
+    dd = sp.Symbol("d", positive=True) if d is None else sp.Integer(validate.integer("d", int(d) if isinstance(
+        d, sp.Integer) else d, minimum=1))
     r = sp.Symbol("r", positive=True)
     return sp.simplify(sp.integrate(r ** 2 * dd * r ** (dd - 1), (r, 0, 1)) / dd)
 
 
 def formulas() -> dict[str, Formula]:
+    """The formulas of this module (F2.2, F2.5-output, F2.6, F2.8, F2.8-angle, F2.8-ball) by id."""
     d = sp.Symbol("d", positive=True, integer=True)
     nb = sp.Symbol("|Sigma beta|", positive=True)
     n, i = sp.symbols("n i", positive=True, integer=True)
@@ -275,7 +408,15 @@ def formulas() -> dict[str, Formula]:
 
 
 def verify(n: int = 3, d: int = 2) -> dict[str, bool]:
-    """Euler identity ⟨w, g_n(w)⟩ = −G_n(w), g_n = −∇G_n, relu(t) = (t + |t|)/2, and Σ = I/(d+2)."""
+    """Euler identity ⟨w, g_n(w)⟩ = −G_n(w), g_n = −∇G_n, relu(t) = (t + |t|)/2, and Σ = I/(d+2).
+
+    Arguments:
+        n: symbolic samples (1…12).  d: symbolic dimension (1…6).
+
+    Returns:
+        {statement: holds}.
+    """
+    n, d = validate.integer("n", n, minimum=1, maximum=12), validate.integer("d", d, minimum=1, maximum=6)
     w = sp.Matrix(sp.symbols(f"w1:{d + 1}", real=True))
     X = sp.Matrix(n, d, lambda i, j: sp.Symbol(f"x{i + 1}_{j + 1}", real=True))
     y = sp.symbols(f"y1:{n + 1}", real=True)
@@ -290,76 +431,3 @@ def verify(n: int = 3, d: int = 2) -> dict[str, bool]:
         "F2.8 unit-ball covariance 1/(d+2)": is_zero(unit_ball_second_moment() - 1 / (sp.Symbol("d", positive=True)
                                                                                       + 2)),
     }
-
-
-def descent_neuron(X, r, tol: float = 1e-12) -> tuple[float, np.ndarray, float]:
-    """Best small neuron to add at a stationary point with residuals r = h − y (F2.7 "not a minimum").
-
-    Adding a = sϵ, w = ϵv changes L = (1/2n)Σ(h − y)² by ΔL = s ϵ² G_r(v) + O(ϵ⁴), with the piecewise-linear
-    G_r(v) = (1/n) Σ_k r_k relu(v·x_k). On each closed activation cell S it is linear, ⟨c_S, v⟩, and its
-    extremes on the unit sphere lie at ∓ĉ_S projected onto a face {v·x_k = 0, k ∈ A} of the cell (|A| < d).
-    Returns (s, v, s·G_r(v)) minimising the first-order change; s·G_r(v) < 0 certifies a descent direction.
-    Exhaustive over cells and faces: meant for small n and d ≤ 3.
-    """
-    from itertools import combinations
-
-    X, r = np.asarray(X, float), np.asarray(r, float)
-    n, d = X.shape
-    best = (1.0, np.zeros(d), 0.0)
-    for S in pattern_matrix(X, tol):
-        c = (S * r) @ X / n
-        for k in range(d):
-            for A in combinations(range(n), k):
-                Q = np.eye(d) - (np.linalg.pinv(X[list(A)]) @ X[list(A)] if A else 0.0)
-                for s in (1.0, -1.0):
-                    v = -s * Q @ c
-                    if np.linalg.norm(v) <= tol:
-                        continue
-                    v = v / np.linalg.norm(v)
-                    z = X @ v
-                    if np.any(z[S] < -1e-12) or np.any(z[~S] > 1e-12):
-                        continue  # v is not in the closed cell
-                    val = s * float(np.maximum(z, 0.0) @ r) / n
-                    if val < best[2]:
-                        best = (s, v, val)
-    return best
-
-
-# --------------------------------------------------------------------------- output size during the phase (BF-P2)
-from .mutants import mutant  # noqa: E402  (appended section: the mutants of F2.5-output below)
-
-_LAM, _T, _G, _M, _C = sp.symbols("lambda_eff t g_star m C", positive=True)
-
-
-def early_output_bound() -> Formula:
-    """F2.5 output size while h ≈ 0 [R]: max_k |h(x_k)| ≈ C·m·λ_eff²·e^{2g*t}; args (λ_eff, t, g*, m, C).
-
-    Derivation (F2.3, balanced init |a_j| = ‖w_j‖ ≈ λ_eff): d‖w_j‖/dt = −sign(a_j)‖w_j‖G_n(ŵ_j) ≤ g*‖w_j‖, and
-    |a_j| = ‖w_j‖ is conserved (F3.1), so every term a_j relu(w_j·x) of h is ≤ λ_eff² e^{2g*t}‖x‖: both layers grow
-    at rate g*. The positive neurons reach that rate once aligned with the leading extremal vector, after an O(1)
-    turn whose angular speed does not depend on λ (F1.6), so the bound is also the size, up to a λ-independent C
-    (which absorbs the turn, ‖x‖ and the aligned fraction). The constant is not available (F2.5).
-    """
-    return Formula("F2.5-output", "output size during the early phase", "[R]",
-                   "max_k |h(x_k)| ~ C m lambda_eff^2 exp(2 g* t) while h ~ 0 (both layers grow at rate g*)",
-                   _C * _M * _LAM ** 2 * sp.exp(2 * _G * _T), (_LAM, _T, _G, _M, _C), sp.Symbol("max|h|"))
-
-
-def output_order(bound: Formula, eps) -> float:
-    """λ-exponent c of `bound` at t = ε·T_λ, T_λ = ln(1/λ_eff)/g* (F2.5): c = ∂ln(bound)/∂ln λ_eff after the
-    substitution. For `early_output_bound` λ_eff² e^{2g*εT_λ} = λ_eff^{2(1−ε)}, so c = 2(1 − ε) (BF-P2's O(λ^c);
-    λ_eff = λ·‖z‖/√m ∝ λ at fixed m, so the exponent in λ is the same)."""
-    lam, t, g = bound.args[:3]
-    e = sp.Symbol("epsilon", positive=True)
-    at = bound.rhs.subs(t, e * sp.log(1 / lam) / g)
-    return float(sp.simplify(lam * sp.diff(sp.log(at), lam)).subs(e, eps))
-
-
-@mutant("F2.5-output", "only one layer grows (e^{g*t} instead of e^{2g*t})")
-def _output_one_layer_growth(f: Formula) -> Formula:
-    return f.with_rhs(f.rhs.subs(f.args[1], f.args[1] / 2))
-
-
-@mutant("F2.5-output", "output linear in the init scale (λ_eff instead of λ_eff²)")
-def _output_linear_in_scale(f: Formula) -> Formula:
-    return f.with_rhs(f.rhs / f.args[0])

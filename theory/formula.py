@@ -7,12 +7,20 @@ an elementwise torch call); `engine_form` rewrites Max(0, x) and Heaviside(x) in
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.str import StrPrinter
+
+from . import validate
+from .errors import TheoryError
+
+__all__ = ["BACKENDS", "Formula", "engine_form", "lambdify", "latex_name", "relu", "relu_as_gate", "step",
+           "text_name", "to_latex", "to_text"]
 
 
 def _positive_factor(x):
@@ -65,7 +73,12 @@ class relu(sp.Function):
 
 
 def engine_form(expr: sp.Expr) -> sp.Expr:
-    """Rewrite Max(0, x) → relu(x) and Heaviside(x) → step(x) (so that relu'(0) = 0 everywhere)."""
+    """Rewrite Max(0, x) → relu(x) and Heaviside(x) → step(x) (so that relu'(0) = 0 everywhere).
+
+    Arguments:
+        expr: a SymPy expression.
+    """
+    expr = _expr("expr", expr)
     expr = expr.replace(lambda e: isinstance(e, sp.Heaviside), lambda e: step(e.args[0]))
 
     def is_relu(e):
@@ -75,7 +88,12 @@ def engine_form(expr: sp.Expr) -> sp.Expr:
 
 
 def relu_as_gate(expr: sp.Expr) -> sp.Expr:
-    """relu(u) → u·step(u): the identity the fixed-gating derivations rest on."""
+    """relu(u) → u·step(u): the identity the fixed-gating derivations rest on.
+
+    Arguments:
+        expr: a SymPy expression.
+    """
+    expr = _expr("expr", expr)
     return expr.replace(lambda e: isinstance(e, relu), lambda e: e.args[0] * step(e.args[0]))
 
 
@@ -113,6 +131,171 @@ def _torch_printer():
 
     return _TorchEngine()
 
+# ---------------------------------------------------------------------------------------------- notation
+# Symbol names in the catalog are ASCII words ("DeltaDelta_j", "dL/dphi"); SymPy's printers only know Greek names
+# that make up a whole symbol base, so compound names lost their backslashes in LaTeX. Each compound name has its
+# LaTeX and its one-line Unicode spelling here; other names go through `_GREEK` word by word.
+NAMES = {  # symbol name → (LaTeX, Unicode)
+    "nabla_theta L": (r"\nabla_{\theta} L", "∇_θ L"),
+    "(t, s)": (r"\left(t, s\right)", "(t, s)"),
+    "DeltaDelta_j": (r"\Delta\Delta_{j}", "ΔΔ_j"),
+    "dL/da": (r"\frac{\partial L}{\partial a}", "∂L/∂a"),
+    "dL/dphi": (r"\frac{\partial L}{\partial \phi}", "∂L/∂φ"),
+    "dL/drho": (r"\frac{\partial L}{\partial \rho}", "∂L/∂ρ"),
+    "dL/dphi_a / dL/d|a|": (r"\frac{\partial L / \partial \phi_{a}}{\partial L / \partial \left|a\right|}",
+                            "(∂L/∂φ_a)/(∂L/∂|a|)"),
+    "dlnp/dt": (r"\frac{d \ln p}{d t}", "d ln p/dt"),
+    "|dL/dphi|/|dL/da|": (r"\frac{\left|\partial L / \partial \phi\right|}{\left|\partial L / \partial a\right|}",
+                          "|∂L/∂φ|/|∂L/∂a|"),
+    "|dL/dphi|/|dL/drho|": (r"\frac{\left|\partial L / \partial \phi\right|}{\left|\partial L / \partial \rho\right|}",
+                            "|∂L/∂φ|/|∂L/∂ρ|"),
+    "|dphi/dt|": (r"\left|\frac{d \phi}{d t}\right|", "|dφ/dt|"),
+    "p_i/p_j": (r"\frac{p_{i}}{p_{j}}", "p_i/p_j"),
+    "dt_c/dln(1/lambda)": (r"\frac{d t_{c}}{d \ln\left(1/\lambda\right)}", "dt_c/d ln(1/λ)"),
+    "max|h|": (r"\max_{k} \left|h\left(x_{k}\right)\right|", "max_k |h(x_k)|"),
+    "|Sigma beta|": (r"\left\|\Sigma \beta^{*}\right\|", "‖Σβ*‖"),
+    "|Sigma_beta|": (r"\left\|\Sigma \beta^{*}\right\|", "‖Σβ*‖"),
+    "beta_norm": (r"\left\|\beta^{*}\right\|", "‖β*‖"),
+    "g_star": (r"g^{*}", "g*"),
+    "g_a2": (r"g_{a}^{2}", "g_a²"),
+    "g_w2": (r"\left\|g_{w}\right\|^{2}", "‖g_w‖²"),
+    "Sigma_ii": (r"\Sigma_{ii}", "Σ_ii"),
+    "two-half-space_test_MSE": (r"\mathrm{MSE}^{\mathrm{test}}_{\mathrm{2hs}}", "MSE_test(two half-spaces)"),
+    "two-half-space_train_MSE": (r"\mathrm{MSE}^{\mathrm{train}}_{\mathrm{2hs}}", "MSE_train(two half-spaces)"),
+    "OLS_test_MSE": (r"\mathrm{MSE}^{\mathrm{test}}_{\mathrm{OLS}}", "MSE_test(OLS)"),
+    "OLS_train_MSE": (r"\mathrm{MSE}^{\mathrm{train}}_{\mathrm{OLS}}", "MSE_train(OLS)"),
+    "n_suff": (r"n_{\mathrm{suff}}", "n_suff"),
+    "lambda_eff": (r"\lambda_{\mathrm{eff}}", "λ_eff"),
+    "h(t)": (r"h\left(t\right)", "h(t)"),
+    "dU": (r"\dot{U}", "U̇"),
+    "dV": (r"\dot{V}", "V̇"),
+    "rank_dphi": (r"\operatorname{rank} \partial\phi", "rank ∂φ"),
+    "dim_Lie": (r"\dim \operatorname{Lie}\left(W_{\phi}\right)", "dim Lie(W_φ)"),
+    "drift": (r"\mathrm{drift}", "drift"),
+    "gap": (r"\mathrm{gap}", "gap"),
+    "rate": (r"\mathrm{rate}", "rate"),
+    "angle": (r"\mathrm{angle}", "angle"),
+    "tol": (r"\mathrm{tol}", "tol"),
+}
+_GREEK = {g: u for g, u in zip(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau phi chi psi omega "
+    "Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split(),
+    "αβγδεζηθικλμνξπρστφχψωΓΔΘΛΞΠΣΦΨΩ")}
+
+
+def latex_name(name: str) -> str:
+    r"""The LaTeX of a catalog symbol name: NAMES, else `base_sub` with Greek words as commands.
+
+    Arguments:
+        name: a SymPy symbol name such as "Delta_j", "delta_i0", "x1_1".
+    Returns:
+        LaTeX math-mode text, e.g. r"\Delta_{j}".
+    """
+    if not isinstance(name, str) or not name:
+        raise TheoryError(f"name must be a non-empty symbol name, got {name!r}")
+    if name in NAMES:
+        return NAMES[name][0]
+    base, _, sub = name.partition("_")
+    stem = base.rstrip("0123456789")
+    if stem and stem != base:  # U11 → U_{11}, m1 → m_{1}, x1_2 → x_{1,2}
+        sub, base = base[len(stem):] + ("," + sub if sub else ""), stem
+    head = "\\" + base if base in _GREEK else (base if len(base) == 1 else r"\mathrm{%s}" % base)
+    if not sub:
+        return head
+    sub = "\\" + sub if sub in _GREEK else (sub if len(sub) <= 3 else r"\mathrm{%s}" % sub)
+    return "%s_{%s}" % (head, sub)
+
+
+def text_name(name: str) -> str:
+    """The one-line Unicode of a catalog symbol name ("DeltaDelta_j" → "ΔΔ_j", "lambda" → "λ").
+
+    Arguments:
+        name: a SymPy symbol name.
+    """
+    if not isinstance(name, str) or not name:
+        raise TheoryError(f"name must be a non-empty symbol name, got {name!r}")
+    if name in NAMES:
+        return NAMES[name][1]
+    return "_".join(_GREEK.get(part, part) for part in name.split("_"))
+
+
+def _expr(name: str, expr):
+    if isinstance(expr, (sp.Basic, sp.MatrixBase)):
+        return expr
+    try:
+        return sp.sympify(expr, strict=True)
+    except (sp.SympifyError, TypeError):
+        raise TheoryError(f"{name} must be a SymPy expression, got {type(expr).__name__} {expr!r}") from None
+
+
+def to_latex(expr) -> str:
+    """LaTeX of an expression, with every catalog symbol spelled by `latex_name` (valid amsmath, one line).
+
+    Arguments:
+        expr: a SymPy expression, equation or matrix.
+    """
+    expr = _expr("expr", expr)
+    names = {s: latex_name(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+    return sp.latex(_each_side(expr, lambda e: e.xreplace(
+        {s: sp.MatrixSymbol(latex_name(s.name), *s.shape) for s in e.atoms(sp.MatrixSymbol)})), symbol_names=names)
+
+
+def _each_side(expr, change):
+    """`change` applied to both sides of an equation (rebuilt unevaluated), or to the expression."""
+    if isinstance(expr, sp.Equality):
+        return sp.Eq(change(expr.lhs), change(expr.rhs), evaluate=False)
+    return change(expr)
+
+
+def _rename(expr, name_of):
+    """Every Symbol and MatrixSymbol of `expr` renamed by `name_of(name)` (assumptions and shapes kept)."""
+    def change(e):
+        syms = {s: sp.Symbol(name_of(s.name), **s.assumptions0) for s in e.free_symbols
+                if isinstance(s, sp.Symbol) and name_of(s.name) != s.name}
+        syms.update({s: sp.MatrixSymbol(name_of(s.name), *s.shape) for s in e.atoms(sp.MatrixSymbol)
+                     if name_of(s.name) != s.name})
+        return e.xreplace(syms) if syms else e
+    return _each_side(expr, change)
+
+
+def _renamed(expr):
+    return _rename(expr, text_name)
+
+
+class _OneLine(StrPrinter):
+    """SymPy's str printer with |x| for Abs and matrices on one line."""
+
+    def _print_Abs(self, e):
+        return "|%s|" % self._print(e.args[0])
+
+    def _print_Transpose(self, e):
+        return "%sᵀ" % self._print(e.args[0])
+
+    def _print_MatrixBase(self, e):
+        return "[" + "; ".join(", ".join(self._print(x) for x in row) for row in e.tolist()) + "]"
+
+
+_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def to_text(expr) -> str:
+    """One-line Unicode of an expression, e.g. η²⋅(g_a² − ‖g_w‖²), for tables and terminal cells (not str()).
+
+    Arguments:
+        expr: a SymPy expression, equation or matrix.
+    """
+    expr = _expr("expr", expr)
+    if isinstance(expr, sp.Equality):
+        return f"{to_text(expr.lhs)} = {to_text(expr.rhs)}"
+    syms = expr.free_symbols | expr.atoms(sp.MatrixSymbol)
+    names = sorted({s.name for s in syms if hasattr(s, "name")})
+    # ASCII placeholders in the names' sort order (so SymPy orders terms as before), which the operator
+    # rewriting below cannot touch
+    out = _OneLine().doprint(_rename(expr, lambda n: "Q%03dQ" % names.index(n)))
+    out = re.sub(r"\*\*(\d+)\b", lambda m: m.group(1).translate(_SUPER), out)
+    for a, b in (("**", "^"), ("*", "⋅"), ("sqrt(", "√("), (" - ", " − "), ("pi", "π")):
+        out = out.replace(a, b)
+    return re.sub(r"Q(\d{3})Q", lambda m: text_name(names[int(m.group(1))]), out)
 
 BACKENDS = ("numpy", "torch")
 
@@ -122,6 +305,9 @@ def lambdify(args: Sequence, expr, backend: str = "numpy") -> Callable:
 
     A Matrix expression gives a function returning an array of shape (rows, cols, *broadcast shape).
     """
+    validate.choice("backend", backend, BACKENDS)
+    if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
+        raise TheoryError(f"args must be a sequence of SymPy symbols, got {type(args).__name__} {args!r}")
     if isinstance(expr, sp.MatrixBase):
         return _matrix_function(args, expr, backend)
     expr = engine_form(sp.sympify(expr)) if not isinstance(expr, (list, tuple)) else [engine_form(e) for e in expr]
@@ -129,7 +315,7 @@ def lambdify(args: Sequence, expr, backend: str = "numpy") -> Callable:
         return sp.lambdify(args, expr, modules="numpy", printer=_NumpyEngine({"fully_qualified_modules": True}))
     if backend == "torch":
         return sp.lambdify(args, expr, modules=[{"torch": _torch()}], printer=_torch_printer())
-    raise ValueError(f"backend={backend!r} is not supported; use one of {BACKENDS}")
+    raise TheoryError(f"backend={backend!r} is not supported; use one of {BACKENDS}")
 
 
 def _matrix_function(args, expr: sp.MatrixBase, backend: str) -> Callable:
@@ -165,23 +351,45 @@ class Formula:
         return sp.Eq(self.lhs, self.rhs, evaluate=False) if self.lhs is not None else self.rhs
 
     def latex(self) -> str:
-        return sp.latex(self.equation())
+        """The equation as LaTeX (amsmath), every symbol spelled by `latex_name`."""
+        return to_latex(self.equation())
+
+    def text(self) -> str:
+        """The equation as one line of Unicode (for tables and terminal cells)."""
+        return to_text(self.equation())
 
     def numeric(self, backend: str = "numpy") -> Callable:
-        """A function of `args` (in order) evaluating the right-hand side."""
+        """A function of `args` (in order) evaluating the right-hand side.
+
+        Arguments:
+            backend: "numpy" or "torch".
+        """
         return lambdify(self.args, self.rhs, backend)
 
     def __call__(self, *values):
         return self.numeric("numpy")(*values)
 
     def with_rhs(self, rhs) -> "Formula":
-        """The same formula (ID, provenance, args) with another right-hand side (used by mutants)."""
+        """The same formula (ID, provenance, args) with another right-hand side (used by mutants).
+
+        Arguments:
+            rhs: the new right-hand side (a SymPy expression or something sympify accepts).
+        """
+        rhs = _expr("rhs", rhs)
         return Formula(self.id, self.name, self.tag, self.meaning, sp.sympify(rhs), self.args, self.lhs,
                        dict(self.notes))
 
     def subs(self, mapping) -> "Formula":
+        """The formula with `mapping` (symbol → value) substituted in its right-hand side.
+
+        Arguments:
+            mapping: a dict of SymPy symbols to values.
+        """
+        if not isinstance(mapping, dict):
+            raise TheoryError(f"mapping must be a dict of symbol → value, got {type(mapping).__name__}")
         return Formula(self.id, self.name, self.tag, self.meaning, self.rhs.subs(mapping), self.args,
                        self.lhs, dict(self.notes))
 
     def pretty(self) -> str:
-        return sp.pretty(self.equation(), use_unicode=True)
+        """The equation as SymPy's multi-line Unicode drawing, with the symbols' Unicode names."""
+        return sp.pretty(_renamed(self.equation()), use_unicode=True)

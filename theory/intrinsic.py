@@ -11,9 +11,25 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from . import validate as vd
+from .errors import TheoryError
 from .formula import Formula
 from .mutants import mutant
 from .network import is_zero
+
+__all__ = ["metric_A", "metric_B", "relaxed_balanced", "verify", "kernel_inclusion", "intersection_dim",
+           "inclusion_predicted", "chain_elementary", "chain_s", "chain_rate_formula", "chain_rate", "verify_chain"]
+
+
+def _metric_args(z, kappa, r):
+    return (vd.array("z", z, ndim=2), vd.real("kappa", kappa), vd.integer("r", r, minimum=1))
+
+
+def _factors(U, V):
+    U, V = vd.array("U", U, ndim=2), vd.array("V", V, ndim=2)
+    if U.shape[1] != V.shape[1]:
+        raise TheoryError(f"U {U.shape} and V {V.shape} must have the same number r of columns (z = U Vᵀ)")
+    return U, V
 
 
 def _psd_sqrt(M: np.ndarray) -> np.ndarray:
@@ -29,32 +45,46 @@ def _range_projector(z: np.ndarray, r: int, dim: int) -> np.ndarray:
 
 
 def metric_A(z, kappa: float, r: int) -> np.ndarray:
-    """A(z) ≈ UUᵀ (F3.11)."""
-    z = np.asarray(z, float)
+    """A(z) ≈ UUᵀ (F3.11).
+
+    Arguments:
+        z: the product UVᵀ (n, m), finite.  kappa: the balance constant κ (UᵀU − VᵀV = κI).  r: inner width ≥ 1.
+    """
+    z, kappa, r = _metric_args(z, kappa, r)
     n = z.shape[0]
     return (0.5 * _psd_sqrt(kappa ** 2 * np.eye(n) + 4 * z @ z.T) + 0.5 * kappa * np.eye(n)
             - max(kappa, 0.0) * (np.eye(n) - _range_projector(z, r, n)))
 
 
 def metric_B(z, kappa: float, r: int) -> np.ndarray:
-    """B(z) ≈ VVᵀ (F3.11)."""
-    z = np.asarray(z, float)
+    """B(z) ≈ VVᵀ (F3.11).
+
+    Arguments:
+        z: the product UVᵀ (n, m), finite.  kappa: the balance constant κ.  r: inner width ≥ 1.
+    """
+    z, kappa, r = _metric_args(z, kappa, r)
     m = z.shape[1]
     return (0.5 * _psd_sqrt(kappa ** 2 * np.eye(m) + 4 * z.T @ z) - 0.5 * kappa * np.eye(m)
             - max(-kappa, 0.0) * (np.eye(m) - _range_projector(z.T, r, m)))
 
 
 def relaxed_balanced(n: int, r: int, m: int, kappa: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(U, V) with UᵀU − VᵀV = κI (E8): from V when κ ≥ 0 (U = Q (VᵀV + κI)^{1/2}), else from U."""
+    """(U, V) with UᵀU − VᵀV = κI (E8): from V when κ ≥ 0 (U = Q (VᵀV + κI)^{1/2}), else from U.
+
+    Arguments:
+        n, r, m: widths ≥ 1 (κ ≥ 0 needs r ≤ n, κ < 0 needs r ≤ m).  kappa: finite real.  seed: ≥ 0.
+    """
+    n, r, m = (vd.integer(k, x, minimum=1) for k, x in (("n", n), ("r", r), ("m", m)))
+    kappa, seed = vd.real("kappa", kappa), vd.integer("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     if kappa >= 0:
         if r > n:
-            raise ValueError(f"κ ≥ 0 needs r ≤ n (got r={r}, n={n})")
+            raise TheoryError(f"κ ≥ 0 needs r ≤ n (got r={r}, n={n})")
         V = rng.standard_normal((m, r))
         Q = np.linalg.qr(rng.standard_normal((n, r)))[0]
         return Q @ _psd_sqrt(V.T @ V + kappa * np.eye(r)), V
     if r > m:
-        raise ValueError(f"κ < 0 needs r ≤ m (got r={r}, m={m})")
+        raise TheoryError(f"κ < 0 needs r ≤ m (got r={r}, m={m})")
     U = rng.standard_normal((n, r))
     Q = np.linalg.qr(rng.standard_normal((m, r)))[0]
     return U, Q @ _psd_sqrt(U.T @ U - kappa * np.eye(r))
@@ -85,15 +115,22 @@ def _jacobians(n: int, r: int, m: int):
 
 
 def kernel_inclusion(U, V, rcond: float = 1e-9, tol: float = 1e-8) -> tuple[bool, int, float]:
-    """F3.10: does ker ∂φ(θ) ∩ ker ∂h(θ) ⊆ ker ∂M(θ)? Returns (holds, dim of the intersection, ‖∂M·Q‖)."""
-    U, V = np.asarray(U, float), np.asarray(V, float)
+    """F3.10: does ker ∂φ(θ) ∩ ker ∂h(θ) ⊆ ker ∂M(θ)? Returns (holds, dim of the intersection, ‖∂M·Q‖).
+
+    Arguments:
+        U: (n, r), V: (m, r), finite.  rcond: relative rank threshold in (0, 1).  tol: inclusion tolerance > 0.
+    """
+    U, V = _factors(U, V)
+    rcond, tol = vd.positive("rcond", rcond), vd.positive("tol", tol)
+    if U.size + V.size > 400:
+        raise TheoryError(f"U {U.shape}, V {V.shape}: the symbolic Jacobians need ≤ 400 parameters; use a smaller net")
     (n, r), m = U.shape, V.shape[0]
     J = _jacobians(n, r, m)
     vals = [*U.ravel(), *V.ravel()]
     Jphi, Jh, JM = (np.asarray(J[k](*vals), float).reshape(-1, len(vals)) for k in ("phi", "h", "M"))
     A = np.vstack([Jphi, Jh])
     _, s, Vt = np.linalg.svd(A)
-    rank_ = int(np.sum(s > rcond * s[0]))
+    rank_ = int(np.sum(s > rcond * s[0])) if s[0] > 0 else 0
     Q = Vt[rank_:].T  # orthonormal basis of the intersection
     err = float(np.linalg.norm(JM @ Q)) if Q.size else 0.0
     return err <= tol, Q.shape[1], err
@@ -103,13 +140,22 @@ def intersection_dim(n: int, r: int, m: int) -> int | None:
     """F3.11 [R]: dim(ker ∂φ ∩ ker ∂h) = r(r−1)/2 for z = UVᵀ with U, V of full column rank and r ≤ min(n, m).
 
     None outside that hypothesis (r > min(n, m)), where the closed form does not apply.
+
+    Arguments:
+        n, r, m: widths, integers ≥ 1.
     """
+    n, r, m = (vd.integer(k, x, minimum=1) for k, x in (("n", n), ("r", r), ("m", m)))
     return r * (r - 1) // 2 if r <= min(n, m) else None
 
 
 def inclusion_predicted(U, V, tol: float = 1e-10) -> bool:
-    """F3.11 necessity [R]: with U, V of full column rank and r ≤ min(n, m), inclusion ⇔ UᵀU − VᵀV = κI."""
-    U, V = np.asarray(U, float), np.asarray(V, float)
+    """F3.11 necessity [R]: with U, V of full column rank and r ≤ min(n, m), inclusion ⇔ UᵀU − VᵀV = κI.
+
+    Arguments:
+        U: (n, r), V: (m, r), finite.  tol: relative tolerance of the balance test, ≥ 0.
+    """
+    U, V = _factors(U, V)
+    tol = vd.positive("tol", tol, allow_zero=True)
     (n, r), m = U.shape, V.shape[0]
     if r > min(n, m) or np.linalg.matrix_rank(U) < r or np.linalg.matrix_rank(V) < r:
         return False
@@ -119,19 +165,40 @@ def inclusion_predicted(U, V, tol: float = 1e-10) -> bool:
 
 # --------------------------------------------------------------------------- depth-3 scalar ReLU chain (F3.12)
 def chain_elementary(x, y, w) -> float:
-    """e₂(x, y, w) = xy + xw + yw."""
+    """e₂(x, y, w) = xy + xw + yw.
+
+    Arguments:
+        x, y, w: finite numbers or arrays of one shape, or SymPy expressions (the formula and its mutants).
+    """
+    if not any(isinstance(q, sp.Basic) for q in (x, y, w)):
+        x, y, w = (vd.array(k, q, nonempty=False) for k, q in (("x", x), ("y", y), ("w", w)))
     return x * y + x * w + y * w
 
 
 def chain_s(z: float, h1: float, h2: float) -> float:
-    """s = a²: the root of s(s − h₁)(s − h₁ − h₂) = z² with s ≥ max(0, h₁, h₁ + h₂) (F3.12)."""
+    """s = a²: the root of s(s − h₁)(s − h₁ − h₂) = z² with s ≥ max(0, h₁, h₁ + h₂) (F3.12).
+
+    The cubic is ≤ 0 at s = max(0, h₁, h₁ + h₂) and increasing beyond, so the root always exists; bisection
+    takes over where np.roots loses it to round-off (a double root).
+
+    Arguments:
+        z: the product abc.  h1, h2: the chain's conserved quantities (all finite reals).
+    """
+    z, h1, h2 = vd.real("z", z), vd.real("h1", h1), vd.real("h2", h2)
     lo = max(0.0, h1, h1 + h2)
     roots = np.roots([1.0, -(2 * h1 + h2), h1 * (h1 + h2), -z * z])
     real = [float(r.real) for r in roots if abs(r.imag) <= 1e-9 * max(1.0, abs(r))]
     cands = [r for r in real if r >= lo - 1e-12]
-    if not cands:
-        raise ArithmeticError(f"no admissible root for z={z}, h1={h1}, h2={h2}")
-    return max(cands)
+    if cands:
+        return max(cands)
+    cubic = lambda q: q * (q - h1) * (q - h1 - h2) - z * z  # noqa: E731
+    hi = lo + 1.0
+    while cubic(hi) < 0:
+        hi = lo + 2 * (hi - lo)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if cubic(mid) < 0 else (lo, mid)
+    return hi
 
 
 def chain_rate_formula() -> Formula:
@@ -163,7 +230,12 @@ def _chain_term_missing(f: Formula) -> Formula:
 
 
 def chain_rate(z: float, fprime: float, h1: float, h2: float) -> float:
-    """ż = −e₂(s, s − h₁, s − h₁ − h₂) f′(z): the intrinsic z-dynamics of the chain z = abc (F3.12)."""
+    """ż = −e₂(s, s − h₁, s − h₁ − h₂) f′(z): the intrinsic z-dynamics of the chain z = abc (F3.12).
+
+    Arguments:
+        z: the product abc.  fprime: f′(z).  h1, h2: the conserved quantities (all finite reals).
+    """
+    fprime = vd.real("fprime", fprime)
     s = chain_s(z, h1, h2)
     return -chain_elementary(s, s - h1, s - h1 - h2) * fprime
 

@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import validate as vd
+from .errors import TheoryError
 from .formula import Formula
 from .mutants import mutant
+
+__all__ = ["relu_rank", "linear_rank", "relu_parameters", "linear_rank_applies", "predicted_ranks", "verify",
+           "formulas"]
 
 D, H = sp.symbols("D H", positive=True, integer=True)
 n, m, r = sp.symbols("n m r", positive=True, integer=True)
@@ -60,23 +65,49 @@ def _linear_rank_orthogonal_fibre(f: Formula) -> Formula:
 
 
 def relu_parameters(d_in: int, hidden: int, d_out: int = 1, bias: bool = False) -> int:
-    """D of the path-lifting: each neuron has d_out output weights and d_in (+1 bias) input weights."""
+    """D of the path-lifting: each neuron has d_out output weights and d_in (+1 bias) input weights.
+
+    Arguments:
+        d_in, hidden, d_out: widths, integers ≥ 1.  bias: whether each neuron has a bias.
+    """
+    d_in, hidden, d_out = (vd.integer(k, x, minimum=1) for k, x in (("d_in", d_in), ("hidden", hidden),
+                                                                   ("d_out", d_out)))
+    bias = vd.boolean("bias", bias)
     return hidden * (d_out + d_in + int(bias))
 
 
 def linear_rank_applies(n_: int, m_: int, r_: int) -> bool:
-    """Hypothesis of `linear_rank`: r ≤ min(n, m)."""
+    """Hypothesis of `linear_rank`: r ≤ min(n, m).
+
+    Arguments:
+        n_, m_, r_: widths, integers ≥ 1.
+    """
+    n_, m_, r_ = (vd.integer(k, x, minimum=1) for k, x in (("n_", n_), ("m_", m_), ("r_", r_)))
     return r_ <= min(n_, m_)
 
 
 def predicted_ranks(relu_formula: Formula, linear_formula: Formula, *, d_in: int, hidden: int, d_out: int,
                     bias: bool, n_: int, m_: int, r_: int) -> dict:
-    """The two formulas evaluated at one ReLU and one linear architecture."""
+    """The two formulas evaluated at one ReLU and one linear architecture.
+
+    Arguments:
+        relu_formula: `relu_rank()` or a variant (args (D, H)).  linear_formula: `linear_rank()` or a variant
+        (args (n, m, r)).  d_in, hidden, d_out, bias: the ReLU net.  n_, m_, r_: the linear net (integers ≥ 1).
+    """
+    vd.formula("relu_formula", relu_formula, nargs=2, scalar=True)
+    vd.formula("linear_formula", linear_formula, nargs=3, scalar=True)
     Dr = relu_parameters(d_in, hidden, d_out, bias)
-    return {"relu": int(sp.Integer(relu_formula.rhs.subs({relu_formula.args[0]: Dr, relu_formula.args[1]: hidden}))),
-            "relu_D": Dr,
-            "linear": int(sp.Integer(linear_formula.rhs.subs(dict(zip(linear_formula.args, (n_, m_, r_)))))),
+    n_, m_, r_ = (vd.integer(k, x, minimum=1) for k, x in (("n_", n_), ("m_", m_), ("r_", r_)))
+    return {"relu": _integer(relu_formula, {relu_formula.args[0]: Dr, relu_formula.args[1]: hidden}),
+            "relu_D": Dr, "linear": _integer(linear_formula, dict(zip(linear_formula.args, (n_, m_, r_)))),
             "linear_D": r_ * (n_ + m_)}
+
+
+def _integer(f: Formula, values: dict) -> int:
+    out = sp.sympify(f.rhs).subs(values)
+    if not (out.is_number and out.is_integer):
+        raise TheoryError(f"{f.id} is not an integer at {values} (got {out}); a rank formula must give one")
+    return int(out)
 
 
 def verify() -> dict[str, bool]:
@@ -92,4 +123,5 @@ def verify() -> dict[str, bool]:
 
 
 def formulas() -> dict[str, Formula]:
+    """Every formula of this module by ID."""
     return {"F3.11-dim-relu": relu_rank(), "F3.8-dim-linear": linear_rank()}

@@ -23,15 +23,33 @@ import itertools
 import numpy as np
 import sympy as sp
 
+from math import comb
+
+from . import validate as vd
+from .errors import TheoryError
 from .formula import Formula
 from .mutants import mutant
-from .lie import Factorisation, gradient_fields
+from .lie import Factorisation, _fields, gradient_fields
+
+__all__ = ["PRIME", "monomials", "law_system", "polynomial_laws", "law_count_mod_p", "coefficient_matrix",
+           "product_field", "product_laws", "generic_field", "generic_law_count", "generic_polynomial_laws",
+           "known_quadratic_laws", "verify", "formulas"]
 
 PRIME = 2_147_483_629  # < 2³¹, so products of residues fit in int64
+MAX_MONOMIALS = 20_000  # the law system has this many columns: beyond, the exact search is refused
 
 
 def monomials(D: int, degree: int) -> list[tuple]:
-    """Exponent tuples of the monomials of degree 1 … `degree` in D variables."""
+    """Exponent tuples of the monomials of degree 1 … `degree` in D variables.
+
+    Arguments:
+        D: number of variables ≥ 1.  degree: maximal degree ≥ 1; C(D + degree, degree) − 1 ≤ MAX_MONOMIALS.
+    """
+    D, degree = vd.integer("D", D, minimum=1), vd.integer("degree", degree, minimum=1)
+    count = comb(D + degree, degree) - 1
+    if count > MAX_MONOMIALS:
+        raise TheoryError(f"D={D}, degree={degree} give {count} monomials (> {MAX_MONOMIALS}); the exact law "
+                          "search would not finish: lower the degree or the number of variables")
     out = []
     for k in range(1, degree + 1):
         for combo in itertools.combinations_with_replacement(range(D), k):
@@ -46,8 +64,15 @@ def law_system(fields, theta, degree: int):
     """(matrix as a list of rows of ints/Rationals, monomial exponents) of ⟨∇P, χ_i⟩ ≡ 0 in P's coefficients.
 
     Column α holds the coefficients of ⟨∇θ^α, χ_i⟩ = Σ_j α_j θ^{α − e_j} χ_{i,j}, computed on exponent dicts.
+
+    Arguments:
+        fields: non-empty list of SymPy column vectors, polynomial in theta.  theta: D distinct symbols.
+        degree: maximal degree of P, ≥ 1.
     """
-    theta = list(theta)
+    theta = list(vd.symbols("theta", theta))
+    fields = _fields(fields, theta)
+    if not all(e.is_polynomial(*theta) for F in fields for e in F):
+        raise TheoryError("fields must be polynomial in theta (the law search solves for polynomial laws)")
     D = len(theta)
     mons = monomials(D, degree)
     terms = [[dict(sp.Poly(sp.expand(c), *theta).terms()) if sp.expand(c) != 0 else {} for c in chi]
@@ -75,7 +100,11 @@ def _as_poly(coeffs, mons, theta) -> sp.Expr:
 
 
 def polynomial_laws(fields, theta, degree: int) -> list[sp.Expr]:
-    """An exact basis (over ℚ) of the polynomial laws of degree ≤ `degree` of the fields (no constants)."""
+    """An exact basis (over ℚ) of the polynomial laws of degree ≤ `degree` of the fields (no constants).
+
+    Arguments:
+        fields, theta, degree: as in `law_system`.
+    """
     rows, mons = law_system(fields, theta, degree)
     M = sp.Matrix(rows) if rows else sp.zeros(0, len(mons))
     basis = M.nullspace() if rows else [sp.eye(len(mons))[:, j] for j in range(len(mons))]
@@ -83,7 +112,14 @@ def polynomial_laws(fields, theta, degree: int) -> list[sp.Expr]:
 
 
 def law_count_mod_p(fields, theta, degree: int, p: int = PRIME) -> int:
-    """dim of the kernel of the law system over GF(p) (an upper bound of the number of laws over ℚ)."""
+    """dim of the kernel of the law system over GF(p) (an upper bound of the number of laws over ℚ).
+
+    Arguments:
+        fields, theta, degree: as in `law_system`.  p: a prime < 2³¹ (so that residue products fit in int64).
+    """
+    p = vd.integer("p", p, minimum=2, maximum=2 ** 31 - 1)
+    if not sp.isprime(p):
+        raise TheoryError(f"p={p} is not prime; GF(p) needs a prime (default PRIME = {PRIME})")
     rows, mons = law_system(fields, theta, degree)
     if not rows:
         return len(mons)
@@ -112,21 +148,31 @@ def _rank_mod_p(A: np.ndarray, p: int) -> int:
 
 
 def coefficient_matrix(laws, theta, degree: int) -> np.ndarray:
-    """Rows: the laws' coefficients on `monomials(len(theta), degree)` (for span comparisons)."""
+    """Rows: the laws' coefficients on `monomials(len(theta), degree)` (for span comparisons).
+
+    Arguments:
+        laws: polynomials in theta without constant term, of degree ≤ degree.  theta: symbols.  degree: ≥ 1.
+    """
+    theta = vd.symbols("theta", theta)
+    laws = [vd.expression(f"laws[{i}]", h, within=theta) for i, h in enumerate(laws)]
     mons = monomials(len(theta), degree)
     index = {e: j for j, e in enumerate(mons)}
     out = np.zeros((len(laws), len(mons)))
     for i, h in enumerate(laws):
         for powers, coeff in sp.Poly(sp.expand(h), *theta).terms():
             if sum(powers) == 0 or powers not in index:
-                raise ValueError(f"law {h} has a term of degree 0 or > {degree}")
-            out[i, index[powers]] = float(coeff)
+                raise TheoryError(f"law {h} has a term of degree 0 or > {degree}; give laws without constants "
+                                  f"and of degree ≤ {degree}")
+            c = complex(coeff)
+            if c.imag:
+                raise TheoryError(f"law {h} has a non-real coefficient {coeff}")
+            out[i, index[powers]] = c.real
     return out
 
 
 # ---------------------------------------------------------------- the sanity cases
 def product_field():
-    """(θ = (x₁, x₂, x₃), [∇(x₁x₂x₃)])."""
+    """(θ = (x₁, x₂, x₃), [∇(x₁x₂x₃)]): no arguments."""
     x = sp.symbols("x1:4", real=True)
     return x, gradient_fields([x[0] * x[1] * x[2]], x)
 
@@ -139,7 +185,13 @@ def product_laws() -> list[sp.Expr]:
 
 def generic_field(D: int, degree: int = 2, seed: int = 0, max_coeff: int = 5):
     """(θ ∈ ℝ^D, [χ]) with χ's components polynomials of degree ≤ `degree` (no constant term), integer
-    coefficients uniform in [−max_coeff, max_coeff] \\ {0} from `seed` (generic with probability ~1)."""
+    coefficients uniform in [−max_coeff, max_coeff] \\ {0} from `seed` (generic with probability ~1).
+
+    Arguments:
+        D: dimension ≥ 1.  degree: ≥ 1.  seed: ≥ 0.  max_coeff: ≥ 1.
+    """
+    D, degree = vd.integer("D", D, minimum=1, maximum=64), vd.integer("degree", degree, minimum=1)
+    seed, max_coeff = vd.integer("seed", seed, minimum=0), vd.integer("max_coeff", max_coeff, minimum=1)
     theta = sp.symbols(f"x1:{D + 1}", real=True)
     rng = np.random.default_rng(seed)
     mons = monomials(D, degree)
@@ -181,7 +233,24 @@ def known_quadratic_laws(f: Factorisation, kind: str) -> list[sp.Expr]:
 
     linear (`lie.linear_net`, θ = (U, V) row-major): the upper-triangle entries of UᵀU − VᵀV (F3.4);
     relu (`lie.relu_path_lifting`, θ = (u_k, v_k[, b_k]) per neuron): ‖u_k‖² − ‖v_k‖² − b_k² (F3.1).
+
+    Arguments:
+        f: a factorisation built by `lie.linear_net` (kind "linear") or `lie.relu_path_lifting` (kind "relu").
     """
+    vd.instance("f", f, Factorisation, "build one with lie.linear_net or lie.relu_path_lifting")
+    vd.choice("kind", kind, ("linear", "relu"))
+    prefixes = ("U", "V") if kind == "linear" else ("u", "v", "b")
+    try:
+        if not all(str(x).startswith(prefixes) for x in f.theta):
+            raise ValueError
+        return _known_laws(f, kind)
+    except (ValueError, IndexError):
+        maker = "linear_net" if kind == "linear" else "relu_path_lifting"
+        raise TheoryError(f"{f.name}: its symbols are not those of lie.{maker}; pass a factorisation built by it "
+                          f"(kind={kind!r})") from None
+
+
+def _known_laws(f: Factorisation, kind: str) -> list[sp.Expr]:
     th = list(f.theta)
     if kind == "linear":
         names = [str(s) for s in th]
@@ -199,7 +268,6 @@ def known_quadratic_laws(f: Factorisation, kind: str) -> list[sp.Expr]:
             sign = 1 if name.startswith("u") else -1
             laws[k] = laws.get(k, 0) + sign * s ** 2
         return [sp.expand(v) for _, v in sorted(laws.items(), key=lambda kv: int(kv[0]))]
-    raise ValueError(f"kind={kind!r}: use 'linear' or 'relu'")
 
 
 def _conserved(h, fields, theta) -> bool:
@@ -207,6 +275,7 @@ def _conserved(h, fields, theta) -> bool:
 
 
 def verify() -> dict[str, bool]:
+    """Each stated law conserved (⟨∇h, χ_i⟩ ≡ 0), and the degree-2 search spans the product laws."""
     from .lie import linear_net, relu_path_lifting
 
     x, fx = product_field()
@@ -224,4 +293,5 @@ def verify() -> dict[str, bool]:
 
 
 def formulas() -> dict[str, Formula]:
+    """Every formula of this module by ID."""
     return {"F3.7-generic": generic_law_count()}

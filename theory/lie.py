@@ -18,10 +18,32 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from . import validate as vd
+from .errors import TheoryError
+
+__all__ = ["RTOL", "rank", "Factorisation", "linear_net", "relu_path_lifting", "lie_closure", "LawCount",
+           "count_laws", "count_laws_fields", "quadratic_laws", "gradient_fields", "count_rule_applies",
+           "gap_rule_applies", "factorisation", "expected_count", "expected_gap", "formulas"]
+
 RTOL = 1e-9
+KINDS = ("relu", "linear")
+_ARCH = {"linear": ("n", "m", "r"), "relu": ("d_in", "r")}
 
 
 def rank(A, rtol: float = RTOL) -> int:
+    """Numerical rank: singular values > rtol·σ_max (0 for an empty or zero matrix).
+
+    Arguments:
+        A: a finite matrix (or vector; empty allowed).  rtol: relative threshold in (0, 1).
+    """
+    A = vd.array("A", A, ndim=(0, 1, 2), nonempty=False)
+    rtol = vd.positive("rtol", rtol)
+    if rtol >= 1:
+        raise TheoryError(f"rtol must be < 1 (a relative singular-value threshold), got {rtol}")
+    return _rank(A, rtol)
+
+
+def _rank(A, rtol: float = RTOL) -> int:
     A = np.atleast_2d(np.asarray(A, float))
     if A.size == 0:
         return 0
@@ -37,6 +59,17 @@ class Factorisation:
     phi: tuple
     theta: tuple
 
+    def __post_init__(self):
+        vd.text("name", self.name)
+        theta = vd.symbols("theta", self.theta)
+        if isinstance(self.phi, (str, bytes)) or not hasattr(self.phi, "__iter__") or not tuple(self.phi):
+            raise TheoryError(f"{self.name}: phi must be a non-empty sequence of SymPy expressions in theta (a "
+                              "zero width gives none: use n, m, r ≥ 1)")
+        for i, f in enumerate(self.phi):
+            vd.expression(f"phi[{i}]", f, within=theta)
+        object.__setattr__(self, "phi", tuple(self.phi))
+        object.__setattr__(self, "theta", theta)
+
     @property
     def D(self) -> int:
         return len(self.theta)
@@ -47,7 +80,7 @@ class Factorisation:
         for f in self.phi:
             poly = sp.Poly(f, *self.theta)
             if poly.total_degree() > 2:  # the Hessian is constant iff φ_i has degree ≤ 2
-                raise ValueError(f"{self.name}: φ is not bilinear; use count_laws_fields")
+                raise TheoryError(f"{self.name}: φ is not bilinear; use count_laws_fields")
             H = np.zeros((self.D, self.D))
             for powers, coeff in poly.terms():  # Hessian read off the degree-2 monomials
                 idx = [i for i, p in enumerate(powers) for _ in range(p)]
@@ -61,14 +94,25 @@ class Factorisation:
 
 
 def linear_net(n: int, m: int, r: int) -> Factorisation:
-    """φ = UVᵀ with U ∈ ℝ^{n×r} (output side), V ∈ ℝ^{m×r} (input side)."""
+    """φ = UVᵀ with U ∈ ℝ^{n×r} (output side), V ∈ ℝ^{m×r} (input side).
+
+    Arguments:
+        n, m, r: widths, integers in [1, 32].
+    """
+    n, m, r = (vd.integer(k, x, minimum=1, maximum=32) for k, x in (("n", n), ("m", m), ("r", r)))
     U = sp.Matrix(n, r, lambda i, j: sp.Symbol(f"U{i}_{j}"))
     V = sp.Matrix(m, r, lambda i, j: sp.Symbol(f"V{i}_{j}"))
     return Factorisation(f"linear(n={n}, m={m}, r={r})", tuple(U * V.T), tuple(U) + tuple(V))
 
 
 def relu_path_lifting(d_in: int, r: int, d_out: int = 1, bias: bool = False) -> Factorisation:
-    """φ = (u_k (v_k; b_k)ᵀ)_{k ≤ r}: one rank-one block per hidden neuron (valid where hyperplanes differ)."""
+    """φ = (u_k (v_k; b_k)ᵀ)_{k ≤ r}: one rank-one block per hidden neuron (valid where hyperplanes differ).
+
+    Arguments:
+        d_in: input dimension, r: hidden neurons, d_out: outputs (integers in [1, 32]).  bias: with a bias b_k.
+    """
+    d_in, r, d_out = (vd.integer(k, x, minimum=1, maximum=32) for k, x in (("d_in", d_in), ("r", r), ("d_out", d_out)))
+    bias = vd.boolean("bias", bias)
     phi, theta = [], []
     for k in range(r):
         u = sp.Matrix([sp.Symbol(f"u{k}_{i}") for i in range(d_out)])
@@ -83,7 +127,19 @@ def lie_closure(generators: list[np.ndarray], max_dim: int | None = None) -> lis
 
     W_{k+1} = W_k + [W_k, W_0] (F3.7 frontier loop), keeping a commutator only if it is linearly
     independent of the basis so far (Gram–Schmidt on the flattened matrices).
+
+    Arguments:
+        generators: a non-empty list of finite square matrices of one shape.  max_dim: stop at this dimension.
     """
+    if isinstance(generators, np.ndarray) and generators.ndim == 2:
+        generators = [generators]
+    if not hasattr(generators, "__iter__") or not list(generators):
+        raise TheoryError("generators is empty; give at least one square matrix")
+    generators = [vd.array(f"generators[{i}]", G, ndim=2) for i, G in enumerate(generators)]
+    if any(G.shape != generators[0].shape or G.shape[0] != G.shape[1] for G in generators):
+        raise TheoryError(f"generators must be square matrices of one shape, got {[G.shape for G in generators]}")
+    if max_dim is not None:
+        max_dim = vd.integer("max_dim", max_dim, minimum=1)
     basis: list[np.ndarray] = []
     ortho: list[np.ndarray] = []
 
@@ -128,24 +184,39 @@ class LawCount:
     D: int
     per_point: tuple
 
+    def __post_init__(self):
+        vd.text("name", self.name)
+        for k in ("N", "dim_lie", "rank_dphi", "D"):
+            vd.integer(k, getattr(self, k), minimum=0)
+        vd.integer("gap", self.gap)
+
     @property
     def stable(self) -> bool:
         return len(set(self.per_point)) == 1
 
 
 def count_laws(f: Factorisation, n_points: int = 3, seed: int = 0) -> LawCount:
-    """N = D − rank{Mθ* : M ∈ Lie}, at `n_points` random θ* ~ U[0.5, 1.5]^D; raises if the points disagree."""
+    """N = D − rank{Mθ* : M ∈ Lie}, at `n_points` random θ* ~ U[0.5, 1.5]^D; raises if the points disagree.
+
+    Arguments:
+        f: a bilinear Factorisation (`linear_net`, `relu_path_lifting`).  n_points: points ≥ 1.  seed: ≥ 0.
+    Raises:
+        UnstableResult (a TheoryError and an ArithmeticError) when the count differs between the points.
+    """
+    vd.instance("f", f, Factorisation, "build one with linear_net or relu_path_lifting")
+    n_points = vd.integer("n_points", n_points, minimum=1, maximum=100)
+    seed = vd.integer("seed", seed, minimum=0)
     gens = f.generators()
     algebra = lie_closure(gens)
     rng = np.random.default_rng(seed)
     results = []
     for _ in range(n_points):
         th = rng.uniform(0.5, 1.5, f.D)
-        dim_lie = rank(np.array([M @ th for M in algebra]))
-        r0 = rank(np.array([A @ th for A in gens]))
+        dim_lie = _rank(np.array([M @ th for M in algebra]))
+        r0 = _rank(np.array([A @ th for A in gens]))
         results.append((f.D - dim_lie, dim_lie, r0))
     if len(set(results)) != 1:
-        raise ArithmeticError(f"{f.name}: law count differs between random points {results}; "
+        raise vd.UnstableResult(f"{f.name}: law count differs between random points {results}; "
                               "the rank is not locally constant there or RTOL is too tight")
     N, dim_lie, r0 = results[0]
     return LawCount(f.name, N, dim_lie, r0, dim_lie - r0, f.D, tuple(results))
@@ -153,16 +224,27 @@ def count_laws(f: Factorisation, n_points: int = 3, seed: int = 0) -> LawCount:
 
 def count_laws_fields(fields: list[sp.Matrix], theta, n_points: int = 3, seed: int = 0, max_rounds: int = 6
                       ) -> LawCount:
-    """General vector fields (sympy column vectors in θ): frontier loop of F3.7 at random points."""
-    theta = list(theta)
+    """General vector fields (sympy column vectors in θ): frontier loop of F3.7 at random points.
+
+    Arguments:
+        fields: non-empty list of SymPy column vectors of length D in the symbols θ.  theta: D distinct symbols.
+        n_points: points ≥ 1.  seed: ≥ 0.  max_rounds: bracket rounds ≥ 1.
+    Raises:
+        UnstableResult when the count differs between the points (or a field is not finite there).
+    """
+    theta = list(vd.symbols("theta", theta))
     D = len(theta)
+    fields = _fields(fields, theta)
+    n_points = vd.integer("n_points", n_points, minimum=1, maximum=100)
+    seed = vd.integer("seed", seed, minimum=0)
+    max_rounds = vd.integer("max_rounds", max_rounds, minimum=1, maximum=50)
     rng = np.random.default_rng(seed)
     points = [dict(zip(theta, rng.uniform(0.5, 1.5, D))) for _ in range(n_points)]
-    ev = lambda F: np.array([[float(v) for v in F.subs(p)] for p in points])  # noqa: E731  (points × D)
+    ev = lambda F: _values(F, points)  # noqa: E731  (points × D)
     bracket = lambda A, B: A.jacobian(theta) * B - B.jacobian(theta) * A  # noqa: E731
     kept = list(fields)
     vals = [ev(F) for F in fields]
-    r0 = [rank(np.array([v[i] for v in vals])) for i in range(n_points)]
+    r0 = [_rank(np.array([v[i] for v in vals])) for i in range(n_points)]
     frontier = list(fields)
     for _ in range(max_rounds):
         new = []
@@ -172,8 +254,8 @@ def count_laws_fields(fields: list[sp.Matrix], theta, n_points: int = 3, seed: i
                 if C == sp.zeros(D, 1):
                     continue
                 cv = ev(C)
-                before = [rank(np.array([v[i] for v in vals])) for i in range(n_points)]
-                after = [rank(np.array([v[i] for v in vals] + [cv[i]])) for i in range(n_points)]
+                before = [_rank(np.array([v[i] for v in vals])) for i in range(n_points)]
+                after = [_rank(np.array([v[i] for v in vals] + [cv[i]])) for i in range(n_points)]
                 if any(a > b for a, b in zip(after, before)):
                     kept.append(C)
                     vals.append(cv)
@@ -181,12 +263,38 @@ def count_laws_fields(fields: list[sp.Matrix], theta, n_points: int = 3, seed: i
         frontier = new
         if not frontier:
             break
-    dims = [rank(np.array([v[i] for v in vals])) for i in range(n_points)]
+    dims = [_rank(np.array([v[i] for v in vals])) for i in range(n_points)]
     per = tuple((D - dl, dl, rr) for dl, rr in zip(dims, r0))
     if len(set(per)) != 1:
-        raise ArithmeticError(f"law count differs between random points {per}")
+        raise vd.UnstableResult(f"law count differs between random points {per}; the rank is not locally constant "
+                               "there: try another seed or more points")
     N, dl, rr = per[0]
     return LawCount("fields", N, dl, rr, dl - rr, D, per)
+
+
+def _fields(fields, theta) -> list:
+    """The fields as SymPy column vectors of length len(theta) in theta only (TheoryError otherwise)."""
+    if isinstance(fields, sp.MatrixBase) or not hasattr(fields, "__iter__") or not list(fields):
+        raise TheoryError("fields must be a non-empty list of SymPy column vectors (e.g. gradient_fields(phi, theta))")
+    out = []
+    for i, F in enumerate(fields):
+        if not isinstance(F, sp.MatrixBase) or F.shape != (len(theta), 1):
+            raise TheoryError(f"fields[{i}] must be a SymPy column vector of length D = {len(theta)}, got "
+                              f"{getattr(F, 'shape', type(F).__name__)}")
+        for e in F:
+            vd.expression(f"fields[{i}]", e, within=theta)
+        out.append(F)
+    return out
+
+
+def _values(F, points) -> np.ndarray:
+    try:
+        vals = np.array([[complex(x.subs(p)) for x in F] for p in points])
+    except TypeError:
+        raise TheoryError("a field does not evaluate to a number at the random points; write it in theta only") from None
+    if np.abs(vals.imag).max(initial=0) > 0 or not np.isfinite(vals.real).all():
+        raise vd.UnstableResult("a field is not a finite real vector at the random points θ ∈ [0.5, 1.5]^D")
+    return vals.real
 
 
 def quadratic_laws(f: Factorisation) -> int:
@@ -194,7 +302,11 @@ def quadratic_laws(f: Factorisation) -> int:
 
     ∇h·χ_i = 2θᵀQA_iθ ≡ 0 for all θ ⇔ QA_i + A_iQ = 0 (A_i, Q symmetric): a linear system in the
     D(D+1)/2 entries of Q whose kernel dimension is the count — found without any Lie bracket.
+
+    Arguments:
+        f: a bilinear Factorisation.
     """
+    vd.instance("f", f, Factorisation, "build one with linear_net or relu_path_lifting")
     D = f.D
     iu = np.triu_indices(D)
     basis = []
@@ -204,56 +316,92 @@ def quadratic_laws(f: Factorisation) -> int:
         basis.append(E)
     rows = [np.stack([(E @ A + A @ E).ravel() for E in basis], axis=1) for A in f.generators()]
     system = np.concatenate(rows, axis=0)
-    return len(basis) - rank(system)
+    return len(basis) - _rank(system)
 
 
 def gradient_fields(phi, theta) -> list[sp.Matrix]:
-    """χ_i = ∇φ_i as sympy column vectors."""
+    """χ_i = ∇φ_i as sympy column vectors.
+
+    Arguments:
+        phi: non-empty sequence of SymPy expressions in theta.  theta: distinct symbols.
+    """
+    theta = vd.symbols("theta", theta)
+    if isinstance(phi, (str, sp.Basic)) or not hasattr(phi, "__iter__") or not list(phi):
+        raise TheoryError("phi must be a non-empty sequence of SymPy expressions (one per output of φ)")
+    phi = [vd.expression(f"phi[{i}]", f, within=theta) for i, f in enumerate(phi)]
     return [sp.Matrix([sp.diff(f, v) for v in theta]) for f in phi]
 
 
+def _arch(kind: str, arch: dict, need: tuple | None = None) -> dict:
+    """The architecture's widths for `kind` as integers ≥ 1 (TheoryError naming a missing or bad one)."""
+    vd.choice("kind", kind, KINDS)
+    need = _ARCH[kind] if need is None else need
+    missing = [k for k in need if k not in arch]
+    if missing:
+        raise TheoryError(f"kind={kind!r} needs the widths {need}; missing {missing}")
+    out = dict(arch)
+    for k in ("n", "m", "r", "d_in", "d_out"):
+        if k in arch:
+            out[k] = vd.integer(k, arch[k], minimum=1)
+    if "bias" in arch:
+        out["bias"] = vd.boolean("bias", arch["bias"])
+    return out
+
+
 def count_rule_applies(kind: str, **arch) -> bool:
-    """Hypotheses of `expected_count`: any ReLU path-lifting; linear UVᵀ with (U;V) of full rank, r ≤ n + m."""
-    if kind == "relu":
-        return True
-    if kind == "linear":
-        return arch["r"] <= arch["n"] + arch["m"]
-    raise ValueError(f"kind={kind!r}: use 'relu' or 'linear'")
+    """Hypotheses of `expected_count`: any ReLU path-lifting; linear UVᵀ with (U;V) of full rank, r ≤ n + m.
+
+    Arguments:
+        kind: "relu" (widths d_in, r) or "linear" (widths n, m, r); arch: the widths, integers ≥ 1.
+    """
+    arch = _arch(kind, arch)
+    return True if kind == "relu" else arch["r"] <= arch["n"] + arch["m"]
 
 
 def gap_rule_applies(kind: str, **arch) -> bool:
-    """Hypotheses of `expected_gap`: any ReLU path-lifting; linear UVᵀ with r ≤ min(n, m)."""
-    if kind == "relu":
-        return True
-    if kind == "linear":
-        return arch["r"] <= min(arch["n"], arch["m"])
-    raise ValueError(f"kind={kind!r}: use 'relu' or 'linear'")
+    """Hypotheses of `expected_gap`: any ReLU path-lifting; linear UVᵀ with r ≤ min(n, m).
+
+    Arguments:
+        kind: "relu" or "linear"; arch: the widths (see `count_rule_applies`).
+    """
+    arch = _arch(kind, arch)
+    return True if kind == "relu" else arch["r"] <= min(arch["n"], arch["m"])
 
 
 def factorisation(kind: str, **arch) -> Factorisation:
-    """`linear_net(n, m, r)` or `relu_path_lifting(d_in, r, d_out, bias)` by name (other keys are ignored)."""
+    """`linear_net(n, m, r)` or `relu_path_lifting(d_in, r, d_out, bias)` by name (other keys are ignored).
+
+    Arguments:
+        kind: "relu" or "linear"; arch: the widths (see `count_rule_applies`), d_out and bias optional for relu.
+    """
+    arch = _arch(kind, arch)
     if kind == "linear":
         return linear_net(arch["n"], arch["m"], arch["r"])
-    if kind == "relu":
-        return relu_path_lifting(arch["d_in"], arch["r"], arch.get("d_out", 1), arch.get("bias", False))
-    raise ValueError(f"kind={kind!r}: use 'relu' or 'linear'")
+    return relu_path_lifting(arch["d_in"], arch["r"], arch.get("d_out", 1), arch.get("bias", False))
 
 
 def expected_count(kind: str, **arch) -> int:
-    """The reference rules [V]: one law per hidden ReLU neuron; r(r+1)/2 for full-rank linear nets."""
-    if kind == "relu":
-        return arch["r"]
-    if kind == "linear":
-        return arch["r"] * (arch["r"] + 1) // 2
-    raise ValueError(f"kind={kind!r}: use 'relu' or 'linear'")
+    """The reference rules [V]: one law per hidden ReLU neuron; r(r+1)/2 for full-rank linear nets.
+
+    Arguments:
+        kind: "relu" or "linear"; arch: the widths, only r is needed.
+    """
+    r = _arch(kind, arch, ("r",))["r"]
+    return r if kind == "relu" else r * (r + 1) // 2
 
 
 def expected_gap(kind: str, **arch) -> int:
-    """Frobenius gap: 0 for ReLU path-lifting [V]; r(r−1)/2 for UVᵀ with r ≤ min(n, m) [R]."""
-    return 0 if kind == "relu" else arch["r"] * (arch["r"] - 1) // 2
+    """Frobenius gap: 0 for ReLU path-lifting [V]; r(r−1)/2 for UVᵀ with r ≤ min(n, m) [R].
+
+    Arguments:
+        kind: "relu" or "linear"; arch: the widths, only r is needed.
+    """
+    r = _arch(kind, arch, ("r",))["r"]
+    return 0 if kind == "relu" else r * (r - 1) // 2
 
 
 def formulas() -> dict:
+    """Every formula of this module by ID."""
     from .formula import Formula
 
     D, dl, r0, r = sp.symbols("D dim_Lie rank_dphi r", positive=True, integer=True)

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import validate as vd
 from .formula import Formula
 from .mutants import mutant
 from .network import is_zero
+
+__all__ = ["momentum_law", "plain_law", "HeavyBallLinear", "verify", "formulas"]
 
 _n, _m, _r = sp.symbols("n m r", integer=True, positive=True)
 U_, V_ = sp.MatrixSymbol("U", _n, _r), sp.MatrixSymbol("V", _m, _r)
@@ -75,6 +78,10 @@ class HeavyBallLinear:
     """Explicit entries U (n×r), V (m×r), velocities U̇, V̇, a free gradient G (n×m), and the heavy-ball ODE."""
 
     def __init__(self, n: int = 2, m: int = 2, r: int = 2):
+        """Arguments:
+            n, m, r: the shapes U (n×r), V (m×r), integers in [1, 16].
+        """
+        n, m, r = (vd.integer(k, x, minimum=1, maximum=16) for k, x in (("n", n), ("m", m), ("r", r)))
         self.shape = (n, m, r)
         self.U = sp.Matrix(n, r, lambda i, j: sp.Symbol(f"U{i}{j}", real=True))
         self.V = sp.Matrix(m, r, lambda i, j: sp.Symbol(f"V{i}{j}", real=True))
@@ -83,6 +90,8 @@ class HeavyBallLinear:
         self.G = sp.Matrix(n, m, lambda i, j: sp.Symbol(f"G{i}{j}", real=True))
 
     def explicit(self, f: Formula) -> sp.Matrix:
+        """`f` (a formula in the matrix symbols U, V, dU, dV) with this net's explicit entries."""
+        vd.formula("f", f)
         n, m, r = self.shape
         e = f.rhs.subs({_n: n, _m: m, _r: r})
         e = e.xreplace({U_.subs({_n: n, _r: r}): self.U, V_.subs({_m: m, _r: r}): self.V,
@@ -114,9 +123,11 @@ class HeavyBallLinear:
 
 
 def verify() -> dict[str, bool]:
+    """The heavy-ball law and its derivation at (n, m, r) = (2, 2, 2) and (3, 2, 2)."""
     return HeavyBallLinear(2, 2, 2).verify() | {f"(n, m, r) = (3, 2, 2): {k}": v
                                                 for k, v in HeavyBallLinear(3, 2, 2).verify().items()}
 
 
 def formulas() -> dict[str, Formula]:
+    """Every formula of this module by ID."""
     return {"F3.3-momentum": momentum_law()}

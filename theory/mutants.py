@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["Mutant", "MUTANTS", "mutant", "mutants_of"]
+__all__ = ["Mutant", "MUTANTS", "mutant", "mutants_of", "catalog"]
 
 
 @dataclass(frozen=True)
@@ -33,13 +33,28 @@ class Mutant:
     name: str
     apply: Callable
 
+    def __post_init__(self):
+        from . import validate as vd
+
+        vd.text("formula_id", self.formula_id)
+        vd.text("name", self.name)
+        if not callable(self.apply):
+            raise vd.TheoryError(f"apply must be a function Formula → Formula, got {self.apply!r}")
+
 
 MUTANTS: dict[str, list[Mutant]] = {}
 
 
 def mutant(formula_id: str, name: str):
     """Decorator: register the function as a mutant of formula `formula_id`."""
+    from . import validate as vd
+
+    vd.text("formula_id", formula_id)
+    vd.text("name", name)
+
     def register(fn: Callable) -> Callable:
+        if not callable(fn):
+            raise vd.TheoryError(f"@mutant({formula_id!r}, …) decorates a function Formula → Formula, got {fn!r}")
         MUTANTS.setdefault(formula_id, []).append(Mutant(formula_id, name, fn))
         return fn
 
@@ -47,7 +62,14 @@ def mutant(formula_id: str, name: str):
 
 
 def mutants_of(formula_id: str) -> list[Mutant]:
-    """The mutants declared for `formula_id` (empty if none)."""
+    """The mutants declared for `formula_id` (empty if none).
+
+    Arguments:
+        formula_id: a formula ID string, e.g. "F3.2".
+    """
+    from . import validate as vd
+
+    vd.text("formula_id", formula_id)
     return list(MUTANTS.get(formula_id, []))
 
 

@@ -18,17 +18,28 @@ from functools import cached_property
 
 import sympy as sp
 
+import numpy as np
+
+from . import validate as vd
+from .errors import TheoryError
 from .formula import Formula, relu, relu_as_gate, step
 from .mutants import mutant
+
+__all__ = ["LOSSES", "is_zero", "TwoLayerNetwork", "gd_defect_formula", "with_eta_power", "drift_order",
+           "sign_frozen", "flow_rate"]
 
 LOSSES = ("square", "logistic")
 
 
 def is_zero(expr) -> bool:
-    """Exact symbolic zero test: expand with relu(u) = u·step(u), then simplify if needed."""
+    """Exact symbolic zero test: expand with relu(u) = u·step(u), then simplify if needed.
+
+    Arguments:
+        expr: a SymPy expression or matrix (or a number).
+    """
     if isinstance(expr, sp.MatrixBase):
         return all(is_zero(e) for e in expr)
-    e = sp.expand(relu_as_gate(sp.sympify(expr)))
+    e = sp.expand(relu_as_gate(vd.expression("expr", expr) if not isinstance(expr, sp.Basic) else expr))
     return e == 0 or sp.simplify(e) == 0
 
 
@@ -36,12 +47,15 @@ class TwoLayerNetwork:
     """Derived equations of one neuron of a two-layer ReLU net on n symbolic samples in ℝ^d."""
 
     def __init__(self, d: int = 2, n: int = 3, k: int = 1, bias: bool = False, loss: str = "square"):
-        if loss not in LOSSES:
-            raise ValueError(f"loss={loss!r} is not supported; use one of {LOSSES}")
+        """Arguments:
+            d: input dimension ≥ 1.  n: number of symbolic samples ≥ 1.  k: output dimension ≥ 1.
+            bias: whether w includes a bias b.  loss: "square" or "logistic" (k = 1 only).
+        """
+        loss = vd.choice("loss", loss, LOSSES)
+        d, n, k = (vd.integer(name, x, minimum=1, maximum=64) for name, x in (("d", d), ("n", n), ("k", k)))
+        bias = vd.boolean("bias", bias)
         if loss == "logistic" and k != 1:
-            raise ValueError("loss='logistic' needs a scalar output (k=1)")
-        if min(d, n, k) < 1:
-            raise ValueError(f"d, n and k must be ≥ 1, got d={d}, n={n}, k={k}")
+            raise TheoryError("loss='logistic' needs a scalar output (k=1)")
         self.d, self.n, self.k, self.bias, self.loss_name = d, n, k, bias, loss
         dd = d + int(bias)
         self.w = sp.Matrix(sp.symbols(f"w1:{d + 1}", real=True) + ((sp.Symbol("b", real=True),) if bias else ()))
@@ -182,7 +196,13 @@ def gd_defect_formula() -> Formula:
 # keeps the η-order, so those mutants live in the checks that judge the value.
 def with_eta_power(f: Formula, power) -> Formula:
     """F3.2 (or its linear twin, η first in args) with η^power in place of η²: the mutants below and the checks'
-    first-order alternatives are this one substitution."""
+    first-order alternatives are this one substitution.
+
+    Arguments:
+        f: F3.2 (args (η, …)) or a variant.  power: the new power of η, a finite number (or SymPy expression).
+    """
+    vd.formula("f", f, min_args=1)
+    power = vd.expression("power", power)
     eta = f.args[0]
     return f.with_rhs(f.rhs.subs(eta ** 2, eta ** power))
 
@@ -203,9 +223,18 @@ def _defect_eta_frozen(f: Formula) -> Formula:
 
 
 def drift_order(defect: Formula) -> int:
-    """Order in η of the drift of Δ over a fixed horizon T: T/η steps of an O(η^p) defect give O(η^{p−1})."""
+    """Order in η of the drift of Δ over a fixed horizon T: T/η steps of an O(η^p) defect give O(η^{p−1}).
+
+    Arguments:
+        defect: F3.2 (args (η, …)) or a variant, polynomial in η (−1 when it does not depend on η).
+    """
+    vd.formula("defect", defect, min_args=1, scalar=True)
     eta = defect.args[0]
-    return int(sp.degree(sp.expand(defect.rhs), eta)) - 1
+    try:
+        return int(sp.degree(sp.expand(defect.rhs), eta)) - 1
+    except (sp.PolynomialError, TypeError, ValueError):
+        raise TheoryError(f"defect {defect.id}: {defect.rhs} is not a polynomial in {eta}; the drift order is "
+                          "read off a polynomial per-step defect") from None
 
 
 def sign_frozen(delta0, scale, rtol: float = 1e-12):
@@ -215,9 +244,38 @@ def sign_frozen(delta0, scale, rtol: float = 1e-12):
     Arguments:
         delta0: Δ_j(0) per neuron (array).
         scale: a_j² + ‖w_j‖² per neuron; balanced neurons (Δ_j = 0) count as frozen up to round-off rtol·scale.
+        rtol: round-off tolerance, ≥ 0.
     Returns:
         boolean array, True where sign(a_j) is predicted never to change.
     """
-    import numpy as np
+    delta0, scale = vd.array("delta0", delta0), vd.array("scale", scale)
+    try:
+        np.broadcast_shapes(delta0.shape, scale.shape)
+    except ValueError:
+        raise TheoryError(f"scale {scale.shape} does not fit delta0 {delta0.shape}; give one a_j² + ‖w_j‖² per "
+                          "neuron, like delta0") from None
+    rtol = vd.positive("rtol", rtol, allow_zero=True)
+    if (scale < 0).any():
+        raise TheoryError("scale must be ≥ 0 (it is a_j² + ‖w_j‖²)")
+    return delta0 >= -rtol * scale
 
-    return np.asarray(delta0, float) >= -rtol * np.asarray(scale, float)
+
+def flow_rate(defect: Formula | None = None) -> Formula:
+    """dΔ_j/dt under gradient flow, Δ_j = a_j² − ‖w_j‖², as the η → 0 limit of the GD change per unit time:
+    lim_{η→0} defect(η, g_a², ‖g_w‖²)/η (F3.1 from F3.2: an O(η²) per-step defect means the flow conserves Δ_j).
+
+    Arguments:
+        defect: the per-step GD change of Δ_j (default `gd_defect_formula()`), args (η, g_a², ‖g_w‖²).
+    Returns:
+        a Formula with the same args (the rate does not depend on η).
+    """
+    f = gd_defect_formula() if defect is None else vd.formula("defect", defect, nargs=3)
+    eta = f.args[0]
+    return Formula("F3.1-rate", "rate of a_j^2 - |w_j|^2 under gradient flow", "[R]",
+                   "the flow conserves a_j^2 - |w_j|^2: the per-step GD change is o(eta)",
+                   sp.limit(f.rhs / eta, eta, 0), f.args, sp.Symbol("dDelta_j/dt"))
+
+
+@mutant("F3.1-rate", "η dropped: the flow changes Δ_j at g_a² − ‖g_w‖²")
+def _flow_rate_eta_dropped(f: Formula) -> Formula:
+    return f.with_rhs(f.args[1] - f.args[2])

@@ -23,10 +23,14 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import validate as vd
 from .errors import TheoryError
 from .formula import Formula
 from .mutants import mutant
 from .network import TwoLayerNetwork, is_zero
+
+__all__ = ["grad_rho", "grad_phi", "grad_a", "ratio_a", "ratio_rho", "angular_speed", "outgoing_ratio",
+           "fig3_target_angle", "scale_exponent", "verify", "verify_outgoing", "formulas"]
 
 a = sp.Symbol("a", real=True)
 rho, s, r = sp.symbols("rho s r", positive=True)
@@ -34,17 +38,20 @@ theta, phi, psi = sp.symbols("theta phi psi", real=True)
 
 
 def grad_rho() -> Formula:
+    """∂L/∂ρ = −a s cos θ (F1.6); args (a, s, θ)."""
     return Formula("F1.6-rho", "radial gradient of the incoming weights", "[R]", "dL/drho = -a s cos(theta)",
                    -a * s * sp.cos(theta), (a, s, theta), sp.Symbol("dL/drho"))
 
 
 def grad_phi() -> Formula:
+    """∂L/∂φ = a ρ s sin θ (F1.6); args (a, ρ, s, θ)."""
     return Formula("F1.6-phi", "angular gradient of the incoming weights", "[R]",
                    "dL/dphi = a rho s sin(theta), theta = phi - psi the angle from m to w",
                    a * rho * s * sp.sin(theta), (a, rho, s, theta), sp.Symbol("dL/dphi"))
 
 
 def grad_a() -> Formula:
+    """∂L/∂a = −ρ s cos θ (F1.6); args (ρ, s, θ)."""
     return Formula("F1.6-a", "output-weight gradient in polar form", "[R]", "dL/da = -rho s cos(theta)",
                    -rho * s * sp.cos(theta), (rho, s, theta), sp.Symbol("dL/da"))
 
@@ -118,11 +125,18 @@ def fig3_target_angle() -> sp.Expr:
 
 
 def scale_exponent(f: Formula) -> sp.Expr:
-    """k with f(λa, λρ, s, θ) = λ^k f(a, ρ, s, θ) (a, ρ ∝ λ at init; s, θ fixed while h ≈ 0)."""
+    """k with f(λa, λρ, s, θ) = λ^k f(a, ρ, s, θ) (a, ρ ∝ λ at init; s, θ fixed while h ≈ 0).
+
+    Arguments:
+        f: a Formula of this module (or a variant), non-zero and homogeneous in (a, ρ).
+    """
+    vd.formula("f", f, scalar=True)
+    if f.rhs == 0:
+        raise TheoryError(f"{f.id} is identically 0; it has no scale exponent")
     lam = sp.Symbol("lambda", positive=True)
     scaled = f.rhs.subs({a: lam * a, rho: lam * rho}, simultaneous=True)
     k = sp.simplify(lam * sp.diff(scaled, lam) / scaled)
-    if k.free_symbols:
+    if k.free_symbols or not (k.is_number and k.is_finite):
         raise TheoryError(f"{f.id}: {f.rhs} is not homogeneous in (a, rho): d ln f / d ln lambda = {k}")
     return k
 
@@ -187,5 +201,6 @@ def verify_outgoing() -> dict[str, bool]:
 
 
 def formulas() -> dict[str, Formula]:
+    """Every formula of this module by ID."""
     fs = [grad_rho(), grad_phi(), grad_a(), ratio_a(), ratio_rho(), angular_speed(), outgoing_ratio()]
     return {f.id: f for f in fs}

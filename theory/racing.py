@@ -17,9 +17,16 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from . import validate as vd
+from .errors import TheoryError
 from .formula import Formula, relu
 from .mutants import mutant
-from .network import is_zero
+from .network import flow_rate, is_zero  # flow_rate (F3.1-rate) lives beside F3.2 in theory.network
+
+__all__ = ["angle_law", "with_angle_rate", "norm_law", "with_norm_power", "growth_rate", "head_start", "race_ratio",
+           "final_norm_predictor", "escape_time", "escape_slope", "verify", "verify_merge_rule", "verify_spectrum",
+           "merge_rule", "formulas", "gated_correlation", "target_direction", "leading_mode", "fixed_gating_system",
+           "angle_to", "flow_rate"]
 
 t, s = sp.symbols("t s", positive=True)
 delta0 = sp.Symbol("delta_0", positive=True)
@@ -36,7 +43,13 @@ def angle_law() -> Formula:
 
 
 def with_angle_rate(f: Formula, factor) -> Formula:
-    """The angle law with e^{−factor·st} (t ↦ factor·t): the mutants below and the checks' rate-2s alternative."""
+    """The angle law with e^{−factor·st} (t ↦ factor·t): the mutants below and the checks' rate-2s alternative.
+
+    Arguments:
+        f: the angle law (args (δ₀, s, t)) or a variant of it.  factor: a finite real number (or a SymPy expression).
+    """
+    vd.formula("f", f, nargs=3)
+    factor = vd.expression("factor", factor)
     return f.subs({f.args[2]: factor * f.args[2]})
 
 
@@ -56,7 +69,13 @@ def _angle_no_half(f: Formula) -> Formula:
 
 
 def norm_law(angle: Formula | None = None) -> Formula:
-    """p(t) = p₀ e^{2st} [(1 + tan²(δ(t)/2)) / (1 + tan²(δ₀/2))]² (F1.5), δ(t) from `angle` (default F1.4)."""
+    """p(t) = p₀ e^{2st} [(1 + tan²(δ(t)/2)) / (1 + tan²(δ₀/2))]² (F1.5), δ(t) from `angle` (default F1.4).
+
+    Arguments:
+        angle: the angle law δ(t) to use (a Formula in δ₀, s, t), None for `angle_law()`.
+    """
+    if angle is not None:
+        vd.formula("angle", angle, nargs=3)
     T = sp.tan((angle or angle_law()).rhs / 2)
     T0 = sp.tan(delta0 / 2)
     rhs = p0 * sp.exp(2 * s * t) * ((1 + T ** 2) / (1 + T0 ** 2)) ** 2
@@ -67,7 +86,15 @@ def norm_law(angle: Formula | None = None) -> Formula:
 
 def with_norm_power(f: Formula, k) -> Formula:
     """The norm law with the head-start ratio ((1 + T²)/(1 + T₀²)) to the power k instead of 2 (k = 1: the cos²
-    head start the checks propose as an alternative)."""
+    head start the checks propose as an alternative).
+
+    Arguments:
+        f: the norm law (or a variant).  k: the power, an integer or a rational number.
+    """
+    vd.formula("f", f, min_args=1)
+    k = vd.expression("k", k)
+    if not k.is_rational:
+        raise TheoryError(f"k must be an integer or a rational number, got {k!r}")
     growth = p0 * sp.exp(2 * s * t)
     return f.with_rhs(growth * (f.rhs / growth) ** sp.Rational(k, 2))
 
@@ -211,8 +238,12 @@ def _escape_linear_init(f: Formula) -> Formula:
 
 
 def escape_slope(escape: Formula | None = None) -> Formula:
-    """dt_c / d ln(1/λ) with p_c(0) = C λ² (init scale λ): 1/s_c for the F1.9b escape time."""
-    f = escape or escape_time()
+    """dt_c / d ln(1/λ) with p_c(0) = C λ² (init scale λ): 1/s_c for the F1.9b escape time.
+
+    Arguments:
+        escape: the escape time (a Formula of (p_c0, s)), None for `escape_time()`.
+    """
+    f = escape_time() if escape is None else vd.formula("escape", escape, nargs=2)
     C, ell = sp.symbols("C ell", positive=True)  # ell = ln(1/λ), λ = e^{−ell}
     t_of_ell = f.rhs.subs(f.args[0], C * sp.exp(-2 * ell))
     return Formula("F1.9b-slope", "escape-time slope against ln(1/lambda)", "[R]",
@@ -321,6 +352,7 @@ def _merge_doubled(f: Formula) -> Formula:
 
 
 def formulas() -> dict[str, Formula]:
+    """Every formula of this module by ID."""
     fs = [angle_law(), norm_law(), growth_rate(), head_start(), race_ratio(), final_norm_predictor(), merge_rule(),
           escape_time(), escape_slope()]
     return {f.id: f for f in fs}
@@ -328,59 +360,90 @@ def formulas() -> dict[str, Formula]:
 
 # --------------------------------------------------------------------------- numeric helpers (numpy)
 def gated_correlation(X, e, gates) -> np.ndarray:
-    """M = (1/n) Σ_k g_k e_k x_kᵀ: (d,) for scalar e (the vector m), (k, d) for vector e; gates (n,) or (n, m)."""
-    X, e, g = np.asarray(X, float), np.asarray(e, float), np.asarray(gates, float)
+    """M = (1/n) Σ_k g_k e_k x_kᵀ: (d,) for scalar e (the vector m), (k, d) for vector e; gates (n,) or (n, m).
+
+    Arguments:
+        X: inputs (n, d).  e: residuals (n,) or (n, k).  gates: 0/1 (or bool) gates (n,), or (n, m) per neuron.
+    Returns:
+        (d,), (k, d), (m, d) or (m, k, d).
+    """
+    X, e = vd.data(X, e, y_ndim=(1, 2))
+    g = vd.array("gates", gates, ndim=(1, 2))
     n = X.shape[0]
+    if g.shape[0] != n:
+        raise TheoryError(f"gates has {g.shape[0]} rows but X has n={n}; give one gate per sample (shape (n,) or "
+                          "(n, m))")
     if g.ndim == 2:  # one correlation per neuron
         return np.einsum("kj,k...,kd->j...d", g, e, X) / n
     return np.einsum("k,k...,kd->...d", g, e, X) / n
 
 
-def target_direction(m, sign_a) -> tuple[np.ndarray, np.ndarray]:
-    """Scalar output (F1.3): t = sign(a) m/‖m‖ and s = ‖m‖, for m of shape (..., d)."""
-    m = np.asarray(m, float)
+def target_direction(m, sign_a, *, on_zero: str = "raise") -> tuple[np.ndarray, np.ndarray]:
+    """Scalar output (F1.3): t = sign(a) m/‖m‖ and s = ‖m‖, for m of shape (..., d).
+
+    A zero m (a neuron active on no sample, or whose residuals cancel) or a zero sign(a) has no target direction:
+    TheoryError by default; on_zero="nan" makes that row's t NaN, on_zero="zero" the zero vector (s is ‖m‖ there):
+    a sentinel only when asked for, never a silent zero.
+
+    Arguments:
+        m: correlation vectors (..., d), finite.  sign_a: output weights (or their signs), shape m.shape[:-1].
+        on_zero: "raise" (default), "nan" or "zero", for rows without a direction.
+    Returns:
+        (t of shape (..., d), s of shape (...)).
+    """
+    m = vd.array("m", m, ndim=tuple(range(1, 8)))
+    sg = np.sign(vd.broadcast("sign_a", sign_a, m.shape[:-1], "one output weight per row of m"))
     s_ = np.linalg.norm(m, axis=-1)
-    return np.sign(sign_a)[..., None] * m / np.where(s_ > 0, s_, 1.0)[..., None], s_
+    zero = (s_ == 0) | (sg == 0)
+    vd.zero_rows("target_direction", zero, on_zero, "have m = 0 or sign(a) = 0")
+    t_ = sg[..., None] * m / np.where(s_ > 0, s_, 1.0)[..., None]
+    return np.where(zero[..., None], 0.0 if on_zero == "zero" else np.nan, t_), s_
 
 
 def leading_mode(M) -> tuple[float, np.ndarray, np.ndarray]:
-    """Vector output (F1.2–F1.3): top singular triple (σ₁, v₁, u₁) of M (k × d); (v₁; u₁) spans K's top eigenvector."""
-    U, S, Vt = np.linalg.svd(np.atleast_2d(np.asarray(M, float)))
+    """Vector output (F1.2–F1.3): top singular triple (σ₁, v₁, u₁) of M (k × d); (v₁; u₁) spans K's top eigenvector.
+
+    Arguments:
+        M: the correlation matrix (k, d) (or a vector (d,)), finite and not zero (a zero M has no leading mode).
+    """
+    M = vd.nonzero("M", M, ndim=M.ndim if isinstance(M, np.ndarray) and M.ndim in (1, 2) else 2)
+    U, S, Vt = np.linalg.svd(np.atleast_2d(M))
     return float(S[0]), Vt[0], U[:, 0]
 
 
 def fixed_gating_system(M) -> np.ndarray:
-    """K = [[0, Mᵀ], [M, 0]] for M of shape (k, d) (a row vector mᵀ for scalar output)."""
-    M = np.atleast_2d(np.asarray(M, float))
+    """K = [[0, Mᵀ], [M, 0]] for M of shape (k, d) (a row vector mᵀ for scalar output).
+
+    Arguments:
+        M: (k, d) or (d,), finite.
+    """
+    M = np.atleast_2d(vd.array("M", M, ndim=(1, 2)))
     k, d = M.shape
     return np.block([[np.zeros((d, d)), M.T], [M, np.zeros((k, k))]])
 
 
-def angle_to(w, direction) -> np.ndarray:
-    """δ = ∠(w, direction) in [0, π], rowwise."""
-    w, u = np.asarray(w, float), np.asarray(direction, float)
-    c = np.sum(w * u, -1) / (np.linalg.norm(w, axis=-1) * np.linalg.norm(u, axis=-1))
-    return np.arccos(np.clip(c, -1.0, 1.0))
+def angle_to(w, direction, *, on_zero: str = "raise") -> np.ndarray:
+    """δ = ∠(w, direction) in [0, π], rowwise.
 
-
-def flow_rate(defect: Formula | None = None) -> Formula:
-    """dΔ_j/dt under gradient flow, Δ_j = a_j² − ‖w_j‖², as the η → 0 limit of the GD change per unit time:
-    lim_{η→0} defect(η, g_a², ‖g_w‖²)/η (F3.1 from F3.2: an O(η²) per-step defect means the flow conserves Δ_j).
+    A zero w or zero direction has no angle: TheoryError by default, NaN there with on_zero="nan".
 
     Arguments:
-        defect: the per-step GD change of Δ_j (default `theory.network.gd_defect_formula()`), args (η, g_a², ‖g_w‖²).
-    Returns:
-        a Formula with the same args (the rate does not depend on η).
+        w: vectors (..., d).  direction: vectors broadcastable against w, same last dimension d.
+        on_zero: "raise" (default) or "nan", for rows where either vector is zero.
     """
-    from .network import gd_defect_formula
-
-    f = defect or gd_defect_formula()
-    eta = f.args[0]
-    return Formula("F3.1-rate", "rate of a_j^2 - |w_j|^2 under gradient flow", "[R]",
-                   "the flow conserves a_j^2 - |w_j|^2: the per-step GD change is o(eta)",
-                   sp.limit(f.rhs / eta, eta, 0), f.args, sp.Symbol("dDelta_j/dt"))
-
-
-@mutant("F3.1-rate", "η dropped: the flow changes Δ_j at g_a² − ‖g_w‖²")
-def _flow_rate_eta_dropped(f: Formula) -> Formula:
-    return f.with_rhs(f.args[1] - f.args[2])
+    vd.choice("on_zero", on_zero, ("raise", "nan"))
+    w = vd.array("w", w, ndim=tuple(range(1, 8)))
+    u = vd.array("direction", direction, ndim=tuple(range(1, 8)))
+    try:
+        if w.shape[-1] != u.shape[-1]:
+            raise ValueError
+        np.broadcast_shapes(w.shape, u.shape)
+    except ValueError:
+        raise TheoryError(f"direction {u.shape} does not fit w {w.shape}; give vectors in ℝ^{w.shape[-1]} like w, "
+                          "one or one per row") from None
+    dots = np.sum(w * u, -1)
+    norms = np.linalg.norm(w, axis=-1) * np.linalg.norm(u, axis=-1)
+    zero = norms == 0
+    vd.zero_rows("angle_to", zero, on_zero, "have w = 0 or direction = 0")
+    c = dots / np.where(norms > 0, norms, 1.0)
+    return np.where(zero, np.nan, np.arccos(np.clip(c, -1.0, 1.0)))

@@ -11,35 +11,90 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from . import validate as vd
+from .errors import TheoryError
 from .formula import Formula
+from .mutants import mutant
+
+__all__ = ["ols", "train_loss", "mse", "ols_loss", "test_mse", "TwoHalfSpace", "two_half_space_ols", "expected_mse",
+           "sufficient_threshold", "alignment_time", "evaluate", "elasticity", "formulas"]
+
+
+def _ols(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.linalg.lstsq(X, y, rcond=None)[0]
+
+
+def _beta(beta, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    want = (X.shape[1],) + y.shape[1:]
+    return vd.array("beta", beta, shape=want)
 
 
 def ols(X, y) -> np.ndarray:
-    """β̂ = argmin_β Σ (β·x_k − y_k)² (least squares, minimum norm if rank-deficient)."""
-    return np.linalg.lstsq(np.asarray(X, float), np.asarray(y, float), rcond=None)[0]
+    """β̂ = argmin_β Σ (β·x_k − y_k)² (least squares, minimum norm if rank-deficient).
+
+    Arguments:
+        X: inputs (n, d), finite.  y: labels (n,) or (n, k), finite.
+    Returns:
+        β̂ of shape (d,) (or (d, k)).
+    """
+    X, y = vd.data(X, y, y_ndim=(1, 2))
+    return _ols(X, y)
 
 
 def train_loss(beta, X, y) -> float:
-    """L = (1/2n) Σ (β·x_k − y_k)² (the loss, not the MSE)."""
-    r = np.asarray(X, float) @ beta - np.asarray(y, float)
+    """L = (1/2n) Σ (β·x_k − y_k)² (the loss, not the MSE).
+
+    Arguments:
+        beta: coefficients (d,) (or (d, k) for y of shape (n, k)).  X: inputs (n, d).  y: labels (n,) or (n, k).
+    """
+    X, y = vd.data(X, y, y_ndim=(1, 2))
+    r = X @ _beta(beta, X, y) - y
     return float(0.5 * np.mean(r * r))
 
 
 def mse(loss):
     """MSE = 2L: the loss L = (1/2n) Σ r² of `train_loss` and of the training engine, in the MSE convention of
-    F2.10 (the one helper every MSE of the threshold checks goes through)."""
-    return 2 * np.asarray(loss, float) if np.ndim(loss) else 2 * float(loss)
+    F2.10 (the one helper every MSE of the threshold checks goes through).
+
+    Arguments:
+        loss: a loss value or an array of them, finite and ≥ 0.
+    Returns:
+        2·loss, a float for a scalar and an array for an array.
+    """
+    a = vd.array("loss", loss)
+    if (a < 0).any():
+        raise TheoryError(f"loss must be ≥ 0 (a mean of squares), got min {a.min():g}; pass L, not a difference")
+    return 2 * a if np.ndim(loss) else 2 * float(a)
 
 
 def ols_loss(X, y) -> float:
-    """min_β L(β): the spurious stationary value of F2.7 when every alive neuron is active on every point."""
-    return train_loss(ols(X, y), X, y)
+    """min_β L(β): the spurious stationary value of F2.7 when every alive neuron is active on every point.
+
+    Arguments:
+        X: inputs (n, d), finite.  y: labels (n,) or (n, k), finite, one per row of X.
+    """
+    X, y = vd.data(X, y, y_ndim=(1, 2))
+    r = X @ _ols(X, y) - y
+    return float(0.5 * np.mean(r * r))
 
 
 def test_mse(beta, beta_star, Sigma, sigma) -> float:
-    """E(β·x − y)² = (β − β*)ᵀΣ(β − β*) + σ² on fresh data."""
-    d = np.asarray(beta, float) - np.asarray(beta_star, float)
-    return float(d @ np.asarray(Sigma, float) @ d + sigma ** 2)
+    """E(β·x − y)² = (β − β*)ᵀΣ(β − β*) + σ² on fresh data.
+
+    Arguments:
+        beta, beta_star: (d,) coefficients.  Sigma: (d, d) second-moment matrix E[xxᵀ], symmetric PSD.
+        sigma: label-noise standard deviation, ≥ 0.
+    """
+    beta = vd.array("beta", beta, ndim=1)
+    d_ = beta.shape[0]
+    beta_star = vd.array("beta_star", beta_star, shape=(d_,))
+    Sigma = vd.array("Sigma", Sigma, shape=(d_, d_))
+    sigma = vd.positive("sigma", sigma, allow_zero=True)
+    if not np.allclose(Sigma, Sigma.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(Sigma).max())) or \
+            np.linalg.eigvalsh((Sigma + Sigma.T) / 2).min() < -1e-10 * max(1.0, np.abs(Sigma).max()):
+        raise TheoryError("Sigma must be a symmetric positive semi-definite matrix (a second moment E[xxᵀ])")
+    d = beta - beta_star
+    return float(d @ Sigma @ d + sigma ** 2)
 
 
 @dataclass(frozen=True)
@@ -52,18 +107,35 @@ class TwoHalfSpace:
     train_loss: float
     consistent: bool
 
+    def __post_init__(self):
+        bp = vd.array("beta_plus", self.beta_plus, ndim=1)
+        vd.array("beta_minus", self.beta_minus, shape=bp.shape)
+        vd.nonzero("split", self.split)
+        vd.array("split", self.split, shape=bp.shape)
+        vd.positive("train_loss", self.train_loss, allow_zero=True)
+        vd.boolean("consistent", self.consistent)
+
     def predict(self, X) -> np.ndarray:
-        X = np.asarray(X, float)
+        """h(x) for each row of X (n, d)."""
+        X = vd.array("X", X, shape=(None, len(self.split)))
         return np.where(X @ self.split > 0, X @ self.beta_plus, X @ self.beta_minus)
 
 
 def two_half_space_ols(X, y, u) -> TwoHalfSpace:
-    """OLS separately on the two half-spaces cut by the direction u (the positive cluster's direction)."""
-    X, y, u = np.asarray(X, float), np.asarray(y, float), np.asarray(u, float)
+    """OLS separately on the two half-spaces cut by the direction u (the positive cluster's direction).
+
+    Arguments:
+        X: inputs (n, d).  y: labels (n,).  u: the split direction (d,), not zero.
+    Returns:
+        a TwoHalfSpace (an empty half gets β = 0).
+    """
+    X, y = vd.data(X, y)
+    u = vd.nonzero("u", u)
+    vd.array("u", u, shape=(X.shape[1],))
     plus = X @ u > 0
-    bp, bm = ols(X[plus], y[plus]), ols(X[~plus], y[~plus])
-    ref = TwoHalfSpace(bp, bm, u, 0.0, False)
-    loss = 0.5 * float(np.mean((ref.predict(X) - y) ** 2))
+    bp, bm = _ols(X[plus], y[plus]), _ols(X[~plus], y[~plus])
+    pred = np.where(plus, X @ bp, X @ bm)
+    loss = 0.5 * float(np.mean((pred - y) ** 2))
     consistent = bool(np.all((X[plus] @ bp) > 0) and np.all((X[~plus] @ bm) < 0))
     return TwoHalfSpace(bp, bm, u, loss, consistent)
 
@@ -93,6 +165,12 @@ def sufficient_threshold() -> Formula:
                    c * d ** 3, (d, m, lam, c), sp.Symbol("n_suff"))
 
 
+@mutant("F2.10-threshold", "n_suff ∝ d² instead of d³")
+def _threshold_d_squared(f: Formula) -> Formula:
+    d = f.args[0]
+    return f.with_rhs(f.rhs / d)
+
+
 def alignment_time() -> Formula:
     """T_λ of E5 (F2.5 with F2.8) [R]: T_λ = ln(1/λ_eff)/g*, with g* = ½‖Σβ*‖ = ‖β*‖/(2(d + 2)) (Σ = I/(d + 2) in the
     unit ball) and λ_eff = λ√(d/m) (init std λ/√m per coordinate, so ‖w_j(0)‖ ≈ λ√(d/m)). Every gradient of the
@@ -104,20 +182,41 @@ def alignment_time() -> Formula:
 
 
 def evaluate(formula: Formula, **values) -> float:
-    """The formula's right-hand side at the named argument values (every argument named)."""
+    """The formula's right-hand side at the named argument values (every argument named).
+
+    Arguments:
+        formula: a scalar Formula of symbol arguments.  values: one finite real per argument name.
+    Returns:
+        the value as float; TheoryError if an argument is missing or the value is not a finite real.
+    """
+    vd.formula("formula", formula, scalar=True)
     missing = [a.name for a in formula.args if a.name not in values]
     if missing:
-        raise ValueError(f"{formula.id}: give {missing}")
-    return float(formula.rhs.subs({a: values[a.name] for a in formula.args}))
+        raise TheoryError(f"{formula.id}: give {missing} (every argument of the formula by name)")
+    vals = {a: vd.real(a.name, values[a.name]) for a in formula.args}
+    out = sp.sympify(formula.rhs).subs(vals)
+    if not (out.is_number and out.is_real and out.is_finite):
+        raise TheoryError(f"{formula.id} is not a finite real number at {values} (got {out}); the values lie "
+                          "outside the formula's domain (check signs and ranges)")
+    return float(out)
 
 
 def elasticity(formula: Formula, var: str) -> sp.Expr:
-    """∂ ln n / ∂ ln v, the exponent of the dependence on the argument named `var` (3 for d, 0 for m and λ here)."""
-    v = next((a for a in formula.args if a.name == var), None)
-    if v is None:
-        raise ValueError(f"{var!r} is not an argument of {formula.id}; use one of {[a.name for a in formula.args]}")
-    return sp.simplify(v * sp.diff(formula.rhs, v) / formula.rhs)
+    """∂ ln n / ∂ ln v, the exponent of the dependence on the argument named `var` (3 for d, 0 for m and λ here).
+
+    Arguments:
+        formula: a Formula with a non-zero right-hand side.  var: the name of one of its arguments.
+    """
+    vd.formula("formula", formula, scalar=True)
+    x = next((a for a in formula.args if getattr(a, "name", None) == var), None)
+    if x is None:
+        raise TheoryError(f"{var!r} is not an argument of {formula.id}; use one of "
+                          f"{[getattr(a, 'name', str(a)) for a in formula.args]}")
+    if formula.rhs == 0:
+        raise TheoryError(f"{formula.id} is identically 0; an elasticity needs a non-zero right-hand side")
+    return sp.simplify(x * sp.diff(formula.rhs, x) / formula.rhs)
 
 
 def formulas() -> dict[str, Formula]:
+    """Every formula of this module by ID."""
     return {**expected_mse(), "F2.10-threshold": sufficient_threshold(), "F2.5-E5": alignment_time()}

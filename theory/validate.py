@@ -17,7 +17,9 @@ import numpy as np
 
 from .errors import TheoryError
 
-__all__ = ["array", "data", "integer", "nonzero", "positive", "real", "choice", "full_column_rank"]
+__all__ = ["array", "data", "integer", "nonzero", "positive", "real", "choice", "full_column_rank", "boolean", "text",
+           "formula", "symbols", "expression", "instance", "finite_result", "UnstableResult", "ON_ZERO",
+           "zero_rows", "broadcast"]
 
 
 def real(name: str, value) -> float:
@@ -154,8 +156,178 @@ def nonzero(name: str, value, *, ndim: int = 1, tol: float = 0.0) -> np.ndarray:
 
 def full_column_rank(name: str, X: np.ndarray) -> np.ndarray:
     """X (n, d) with rank d (needed where a formula inverts XᵀX); raises TheoryError with the rank found."""
+    X = array(name, X, ndim=2)
     rank = int(np.linalg.matrix_rank(X))
     if rank < X.shape[1]:
         raise TheoryError(f"{name} has rank {rank} < d = {X.shape[1]} columns; the formula needs full column "
                           "rank (drop collinear columns or add samples)")
     return X
+
+
+class UnstableResult(TheoryError, ArithmeticError):
+    """A numerical answer that is not well defined at the given input (e.g. a rank that differs between random points):
+    a `TheoryError` that is also an ArithmeticError, so callers that caught the latter keep working."""
+
+
+def boolean(name: str, value) -> bool:
+    """A bool (Python or numpy).
+
+    Arguments:
+        name: the argument's name.  value: the value.
+
+    Returns:
+        `value` as bool; raises TheoryError otherwise (0/1 or strings are refused: say True or False).
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TheoryError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def text(name: str, value) -> str:
+    """A non-empty string.
+
+    Arguments:
+        name: the argument's name.  value: the value.
+
+    Returns:
+        `value`; raises TheoryError otherwise.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise TheoryError(f"{name} must be a non-empty string, got {type(value).__name__} {value!r}")
+    return value
+
+
+def instance(name: str, value, cls, hint: str = "") -> object:
+    """`value` if it is an instance of `cls` (a class or tuple of classes), else TheoryError with `hint` as the fix.
+
+    Arguments:
+        name: the argument's name.  value: the value.  cls: accepted type(s).  hint: how to build a right one.
+    """
+    if not isinstance(value, cls):
+        names = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
+        raise TheoryError(f"{name} must be a {names}, got {type(value).__name__}" + (f"; {hint}" if hint else ""))
+    return value
+
+
+def formula(name: str, value, *, nargs: int | None = None, min_args: int = 0, scalar: bool = False) -> object:
+    """A `theory.formula.Formula` with exactly `nargs` (or at least `min_args`) arguments.
+
+    Arguments:
+        name: the argument's name.  value: the value.  nargs: required number of args.  min_args: lower bound.
+        scalar: refuse a matrix-valued right-hand side.
+
+    Returns:
+        `value`; raises TheoryError otherwise.
+    """
+    from sympy import Expr, MatrixBase, MatrixExpr
+
+    from .formula import Formula
+
+    instance(name, value, Formula, "pass one of theory's Formula objects (e.g. from theory.all_formulas())")
+    k = len(value.args)
+    if (nargs is not None and k != nargs) or k < min_args:
+        want = f"{nargs}" if nargs is not None else f"≥ {min_args}"
+        raise TheoryError(f"{name} ({value.id}) has {k} arguments {tuple(map(str, value.args))}; this function needs "
+                          f"{want} (pass the formula it documents, or a mutant of it)")
+    if scalar and (not isinstance(value.rhs, Expr) or isinstance(value.rhs, (MatrixBase, MatrixExpr))):
+        raise TheoryError(f"{name} ({value.id}) is matrix-valued; this function needs a scalar formula")
+    return value
+
+
+def symbols(name: str, value) -> tuple:
+    """A non-empty sequence of distinct SymPy symbols (the coordinates θ of a field or polynomial).
+
+    Arguments:
+        name: the argument's name.  value: a list/tuple of sympy.Symbol.
+
+    Returns:
+        the symbols as a tuple; raises TheoryError otherwise.
+    """
+    import sympy as sp
+
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TheoryError(f"{name} must be a sequence of sympy Symbols, got {type(value).__name__}")
+    out = tuple(value)
+    if not out:
+        raise TheoryError(f"{name} is empty; give at least one sympy Symbol")
+    bad = [v for v in out if not isinstance(v, sp.Symbol)]
+    if bad:
+        raise TheoryError(f"{name} must hold sympy Symbols only, got {bad[:3]!r}; build them with sympy.symbols")
+    if len(set(out)) != len(out):
+        raise TheoryError(f"{name} repeats a symbol ({out!r}); each coordinate must appear once")
+    return out
+
+
+def expression(name: str, value, *, within=None) -> object:
+    """A SymPy expression (or anything sympify accepts), optionally with its free symbols inside `within`.
+
+    Arguments:
+        name: the argument's name.  value: the expression.  within: allowed free symbols (None: any).
+
+    Returns:
+        the sympified expression; raises TheoryError otherwise (also for NaN or infinite constants).
+    """
+    import sympy as sp
+
+    try:
+        e = sp.sympify(value, strict=True) if not isinstance(value, sp.Basic) else value
+    except (sp.SympifyError, TypeError, ValueError):
+        raise TheoryError(f"{name} must be a SymPy expression, got {type(value).__name__} {value!r}") from None
+    if not isinstance(e, sp.Basic):
+        raise TheoryError(f"{name} must be a SymPy expression, got {type(value).__name__}")
+    if e.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise TheoryError(f"{name} = {e} contains NaN or an infinity; give a finite expression")
+    if within is not None:
+        extra = e.free_symbols - set(within)
+        if extra:
+            raise TheoryError(f"{name} has symbols {sorted(map(str, extra))} outside {list(map(str, within))}; "
+                              "write it in the given coordinates only")
+    return e
+
+
+def finite_result(what: str, value) -> object:
+    """`value` (a number or array) if every entry is finite, else TheoryError: the inputs led outside the formula's
+    domain. Use it on a public function's result where finite inputs can still give NaN/inf (0/0, log 0, …).
+
+    Arguments:
+        what: what the value is, for the message.  value: number or array.
+    """
+    try:
+        a = np.asarray(value, dtype=complex) if np.iscomplexobj(value) else np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TheoryError(f"{what} is not a number or numeric array ({type(value).__name__})") from None
+    if np.iscomplexobj(a) or not np.isfinite(a).all():
+        raise TheoryError(f"{what} is not a finite real number ({value!r}): the inputs lie outside the formula's "
+                          "domain; check their signs and ranges")
+    return value
+
+
+ON_ZERO = ("raise", "nan", "zero")
+
+
+def zero_rows(where: str, zero: np.ndarray, on_zero: str, why: str) -> None:
+    """Refuse rows without a direction (zero vectors) unless on_zero asks for a sentinel there ("nan" or "zero").
+
+    Arguments:
+        where: the function, for the message.  zero: boolean mask of such rows.  on_zero: "raise", "nan" or "zero".
+        why: what makes a row degenerate, in words.
+    """
+    choice("on_zero", on_zero, ON_ZERO)
+    zero = np.asarray(zero, bool)
+    if zero.any() and on_zero == "raise":
+        at = f"{int(zero.sum())} row(s) {np.argwhere(zero)[:5].tolist()}" if zero.ndim else "the input"
+        raise TheoryError(f"{where}: {at} {why}, so there is no direction; drop those "
+                          "rows, or pass on_zero='nan' (or 'zero') to get that sentinel there")
+
+
+def broadcast(name: str, value, shape: tuple, form: str) -> np.ndarray:
+    """A finite array broadcast to `shape` (TheoryError naming `form`, the expected form, if it does not fit).
+
+    Arguments:
+        name: the argument's name.  value: array-like.  shape: the target shape.  form: the expected form in words.
+    """
+    a = array(name, value, nonempty=False)
+    try:
+        return np.broadcast_to(a, tuple(shape))
+    except ValueError:
+        raise TheoryError(f"{name} has shape {a.shape}, which does not fit {tuple(shape)}; give {form}") from None

@@ -11,7 +11,7 @@ from scipy.integrate import solve_ivp
 
 import numerics
 from numerics import data
-from theory import discretisation, racing
+from theory import discretisation, racing, rules
 
 from ...core import Check, Variant, register, relative_slope
 from ...criteria import at_least, at_most, holds, undecided, within
@@ -158,7 +158,7 @@ class FixedGatingLinearity(Check):
                     "moved and whose residual is no longer y; relative to max|∇|, so a wrong sign, transpose, "
                     "factor, normalisation or gating of M_j gives an O(1) error (PIN-2)."))
                 continue
-            target, s_j = racing.target_direction(M, np.sign(a))
+            target, s_j = racing.target_direction(M, np.sign(a), on_zero="zero")
             cos_d = np.sum(W * target, 1) / st["r"]
             rate = pred["rate"](s_j, np.arccos(np.clip(cos_d, -1, 1))) * np.ones_like(s_j)
             out.append(at_most(
@@ -265,7 +265,7 @@ class AngleNormLaws(Check):
     provenance = "[R]"
     design = ConeDesign
     uses = {"angle": racing.angle_law, "norm": racing.norm_law, "head_start": racing.head_start,
-            "gd": lambda: discretisation.EULER}
+            "growth": rules.norm_growth_rate, "gd": lambda: discretisation.EULER}
     alternatives = (
         Variant("tan(δ/2) = tan(δ₀/2) e^{−2st} (rate 2s, as the norm's)", {"angle": _angle_rate(2)},
                 why="the norm grows at 2s, so the angle might close at 2s too"),
@@ -278,7 +278,8 @@ class AngleNormLaws(Check):
 
     def predict(self, d, th):
         return {"angle": th.angle.numeric("numpy"), "norm": th.norm.numeric("numpy"),
-                "head_start": th.head_start.numeric("numpy"), "gd_order": discretisation.rk_order(th.gd)}
+                "head_start": th.head_start.numeric("numpy"), "gd_order": discretisation.rk_order(th.gd),
+                "growth": lambda s, t: rules.growth_factor(th.growth, s, t)}
 
     def observe(self, d):
         X, y, W, a = cone_problem(d.seed, d.n, d.d, d.m, d.lam)
@@ -304,9 +305,10 @@ class AngleNormLaws(Check):
 
     @staticmethod
     def _head_start_error(pred, s, run):
-        """max_j |p_j(T) e^{−2sT} / p_j(0) ÷ predicted head start(δ_j(0)) − 1| along the flow run."""
+        """max_j |p_j(T) e^{−2sT} / p_j(0) ÷ predicted head start(δ_j(0)) − 1| along the flow run (the growth
+        e^{2sT} from theory.rules.norm_growth_rate)."""
         t_end = float(np.asarray(run["time"])[-1])
-        observed = run["p"][-1] * np.exp(-2 * s * t_end) / run["p"][0]
+        observed = run["p"][-1] / pred["growth"](s, t_end) / run["p"][0]
         return float(np.max(np.abs(observed / pred["head_start"](run["delta"][0]) - 1)))
 
     @staticmethod

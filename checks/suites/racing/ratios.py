@@ -44,7 +44,9 @@ class RatioDesign(Design):
     m: int = 1000
     lams: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1)
     fig3_lam: float = 1e-3
-    presets: ClassVar = {"quick": dict(lams=(1e-3, 1e-2, 1e-1))}
+    presets: ClassVar = {"quick": dict(lams=(1e-3, 1e-2, 1e-1)), "paper": dict(dim=2, m=1000)}
+    paper_source: ClassVar = ("Pinson Fig. 3 (caption; experiments.md E6, PIN-12): 1000 hidden neurons at t = 0 on "
+                              "the paper-like XOR construction, d = 2 (two-output net for the Fig. 3 ratio)")
     sources: ClassVar = {"m": "paper: Fig. 3 uses 1000 hidden neurons at t = 0 (experiments.md PIN-12)",
                          "norms": "E6 prior construction, race run (experiments.md §1)"}
 
@@ -69,7 +71,7 @@ def _polar_state(ds, d, lam):
     Wn, an = W.numpy(), a.numpy()
     M = racing.gated_correlation(ds.inputs, e, ds.inputs @ Wn.T > 0)  # (m, d): m_j of F1.1
     rho, s = np.linalg.norm(Wn, axis=1), np.linalg.norm(M, axis=1)
-    theta = racing.angle_to(Wn, M)
+    theta = racing.angle_to(Wn, M, on_zero="nan")
     gw, ga = lg.grad_W.numpy(), lg.grad_a.numpy()
     w_hat = Wn / rho[:, None]
     g_rho = np.sum(gw * w_hat, 1)

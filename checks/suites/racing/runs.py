@@ -65,4 +65,4 @@ def drop_index(loss) -> int:
 def neuron_targets(X, residual, W, a, gates):
     """Per-neuron target sign(a_j) m̂_j and rate s_j, m_j = (1/n) Σ_k g_jk e_k x_k (F1.3)."""
     M = racing.gated_correlation(X, residual, gates)
-    return racing.target_direction(M, np.sign(a))
+    return racing.target_direction(M, np.sign(a), on_zero="zero")
