@@ -1,7 +1,8 @@
 """numerics: real training of two-layer networks with PyTorch (float64 by default). No sympy here.
 
 The submodules `flow` (event-located gradient flow), `fidelity` (η/2 step halving), `sweep` (cached parameter
-sweeps), `bench`, `data`, `model`, `record`, ... are reachable as attributes (`numerics.flow.event_flow`) without
+sweeps), `kernel` (the compiled small-shape GD kernel), `threads` (the thread policy), `bench`, `data`, `model`,
+`record`, ... are reachable as attributes (`numerics.flow.event_flow`) without
 importing them by name; the ones not needed by `train` load on first use.
 """
 import importlib as _importlib
@@ -13,8 +14,8 @@ from .record import Trajectory
 from .train import DivergenceError, SignFlipError, train
 from .validate import InputError
 
-SUBMODULES = ("atomic", "bench", "data", "fidelity", "flow", "init", "model", "optim", "record", "sweep", "train",
-              "validate")
+SUBMODULES = ("atomic", "bench", "data", "fidelity", "flow", "init", "kernel", "model", "optim", "progress", "record",
+              "sweep", "threads", "train", "validate")
 
 __all__ = ["Dataset", "DivergenceError", "SignFlipError", "InputError", "Trajectory", "forward", "init_params",
            "loss_and_grad", "loss_value", "train", "with_bias"]

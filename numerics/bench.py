@@ -1,15 +1,18 @@
 """`python -m numerics.bench`: the engine's full-batch GD step against a naive PyTorch autograd loop, in one process.
 
-For each size (n, m, d) it times, per GD step,
-  (a) `numerics.train` (the engine as the checks use it: fused `loss_and_grad`, update, its divergence and
-      convergence tests), and the bare step (`loss_and_grad` + in-place update);
-  (b) the loop a paper's code would write (nn.Parameter, forward, loss.backward(), optimizer.step()),
-and prints the ratio baseline/engine. Two hardware yardsticks are measured in the same run:
-  copy bandwidth  B (bytes/s of `dst.copy_(src)`, read + write), giving "of copy BW" = bytes/(t·B) with
-                  bytes = 8·(2nd + 4md + 3nm) (X twice, W and ∂W, the n×m pre-activation three times);
-  GEMM rate       F (flop/s of a 512³ matrix product, the best the BLAS does on this core); a step needs two
-                  products of 2nmd flop each (Z and ∂W), so "of roofline" = max(4nmd/F, bytes/B) / t, the share
-                  of the attainable speed.
+For each size (n, m, d) it measures, in steps per second of one full-batch GD step (float64, one thread),
+  kernel    the compiled multi-step kernel `numerics.kernel` (K steps per call, no Python in the loop);
+  train     `numerics.train(backend="torch")`: today's torch engine as the checks use it (fused `loss_and_grad`,
+            update, divergence and convergence tests); auto: `numerics.train(backend="auto")`, the default, which
+            takes the kernel below the crossover stored in numerics/crossover.json;
+  step      the bare torch step (`loss_and_grad` + in-place update);
+  autograd  the loop a paper's code would write (nn.Parameter, forward, loss.backward(), optimizer.step());
+and three per-step floors measured in the same run:
+  loop      an empty compiled loop iteration (the least any per-step kernel costs);
+  flops     4nmd / F, F the flop/s of a 512³ GEMM (a step needs two products of 2nmd flop each, Z and ∂W);
+  bytes     8·(2nd + 4md + 3nm) / B, B the `dst.copy_(src)` bandwidth (X twice, W and ∂W, the n×m block 3×).
+"of roofline" = max(flops, bytes) / the faster of kernel and step. Targets (issue #16): kernel ≥ 20× autograd and
+≥ 5× train at n·m ≤ 1e4; auto never slower than train; ≥ 50% of roofline at n·m ≥ 1e6.
 Times are the best of several repeats (the machines are shared); ratios, not absolute times, are the result.
 """
 from __future__ import annotations
@@ -19,22 +22,25 @@ import time
 
 import torch
 
-from . import model
+from . import kernel, model
 from .train import train
 
-SIZES = ((100, 100, 5), (200, 500, 10), (1000, 1000, 20), (2000, 5000, 50), (2000, 5000, 5))  # n·m = 1e4 … 1e7
+SIZES = ((3, 100, 2), (3, 2000, 2), (20, 200, 5), (160, 200, 5), (1280, 200, 5), (200, 300, 64),
+         (1000, 1000, 20), (2000, 5000, 50), (2000, 5000, 5))  # the issue's table, then n·m = 1e6 … 1e7
+TARGETS = dict(small_nm=10 ** 4, vs_autograd=20.0, vs_train=5.0, large_nm=10 ** 6, roofline=0.5)
 
 
-def best_time(fn, reps: int, repeats: int = 5) -> float:
-    """Seconds per call: the best mean over `repeats` runs of `reps` calls, after one warm-up call.
+def best_time(fn, reps: int, repeats: int = 5, warm: bool = True) -> float:
+    """Seconds per call: the best mean over `repeats` runs of `reps` calls, after one warm-up call (if `warm`).
 
     Arguments:
-        fn: zero-argument callable.  reps: calls per repeat.  repeats: repeats.
+        fn: zero-argument callable.  reps: calls per repeat.  repeats: repeats.  warm: make the warm-up call.
 
     Returns:
         seconds per call.
     """
-    fn()
+    if warm:
+        fn()
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -101,18 +107,33 @@ def gemm_rate(dtype, size: int = 512) -> float:
     return 2 * size ** 3 / best_time(lambda: torch.mm(A, A, out=C), 3)
 
 
+def _work(n: int, m: int, d: int, budget: float = 2e7) -> int:
+    """Repetitions so that one repeat does about `budget` multiply-adds (at least 2)."""
+    return max(2, int(budget // (n * m * d)))
+
+
+def kernel_step_seconds(X, y, W, a, lr: float, reps: int) -> float:
+    """Seconds per GD step of the compiled kernel running `reps` steps per call (best of 3; copies of W, a)."""
+    Wk, ak = W.clone(), a.clone()
+    return best_time(lambda: kernel.advance(X, y, Wk, ak, lr=lr, start=0, stop=reps), 1, 3) / reps
+
+
 def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> list[dict]:
-    """Time the engine against the autograd baseline at each size (see the module docstring).
+    """Time kernel, train (torch and auto), the bare step and the autograd loop at each size; see the docstring.
 
     Arguments:
-        sizes: (n, m, d) triples.  steps: timed steps per repeat at n·m ≤ 1e5.  dtype: float64 or float32.
-        threads: torch threads.
+        sizes: (n, m, d) triples.  steps: scales the repetitions (20: the default budget).
+        dtype: float64 or float32 (the kernel rows need float64).  threads: torch threads.
 
     Returns:
-        one dict per size: n, m, d, nm, train_ms, step_ms, baseline_ms, ratio, step_ratio, bandwidth_fraction,
-        roofline_fraction.
+        one dict per size: n, m, d, nm, and steps/s kernel_sps (None without numba or in float32), train_sps,
+        auto_sps, step_sps, autograd_sps; floors loop_us, flops_us, bytes_us; ratios kernel_vs_autograd,
+        kernel_vs_train, auto_vs_train; roofline_fraction; and the yardsticks gflops, copy_gbs.
     """
     torch.set_num_threads(threads)
+    use_kernel = kernel.available() and dtype == torch.float64
+    loop_s = kernel.empty_loop_seconds() if use_kernel else float("nan")
+    flops = gemm_rate(dtype)  # the best GEMM rate of the run: re-measured after each size (loaded machines)
     rows = []
     for n, m, d in sizes:
         g = torch.Generator().manual_seed(0)
@@ -120,42 +141,144 @@ def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> 
         y = torch.randn(n, generator=g, dtype=dtype)
         W = torch.randn(m, d, generator=g, dtype=dtype) * 1e-2
         a = torch.randn(m, generator=g, dtype=dtype) * 1e-2
-        reps = max(2, steps * 10 ** 5 // max(n * m, 10 ** 5))
-        t_step = best_time(lambda: engine_step(W, a, X, y, 1e-3), reps)
-        train_steps = 10 * reps
-        t_train = best_time(lambda: train(X, y, W, a, lr=1e-3, steps=train_steps, n_checkpoints=0, stop_tol=0.0,
-                                          record_patterns=False, progress=False), 1, 3) / train_steps
-        t_base = best_time(baseline_step_factory(W, a, X, y, 1e-3), reps)
+        reps = max(2, min(_work(n, m, d), 100 * steps))
+        t_step = best_time(lambda: engine_step(W, a, X, y, 1e-3), min(reps, 200))
+        t_base = best_time(baseline_step_factory(W, a, X, y, 1e-3), min(reps, 200))
+        train_steps = min(5 * reps, 5000)
+        t_train = t_auto = float("inf")
+
+        def fit(backend):
+            train(X, y, W, a, lr=1e-3, steps=train_steps, n_checkpoints=0, stop_tol=0.0, record_patterns=False,
+                  progress=False, backend=backend, threads=None)
+
+        for rep in range(3):  # interleaved, so that a change of the machine's load hits both alike
+            t_train = min(t_train, best_time(lambda: fit("torch"), 1, 1, rep == 0) / train_steps)
+            t_auto = min(t_auto, best_time(lambda: fit("auto"), 1, 1, rep == 0) / train_steps)
+        k_steps = max(2, min(20000, 10 ** 8 // (n * m * d)))
+        t_kern = kernel_step_seconds(X, y, W, a, 1e-3, k_steps) if use_kernel else None
         size = X.element_size()
         touched = size * (2 * n * d + 4 * m * d + 3 * n * m)
         bw = copy_bandwidth(size * n * m, dtype)
-        flops = gemm_rate(dtype)
-        rows.append(dict(n=n, m=m, d=d, nm=n * m, train_ms=1e3 * t_train, step_ms=1e3 * t_step,
-                         baseline_ms=1e3 * t_base, ratio=t_base / t_train, step_ratio=t_base / t_step,
-                         bandwidth_fraction=touched / t_step / bw,
-                         roofline_fraction=max(4 * n * m * d / flops, touched / bw) / t_step))
+        flops = max(flops, gemm_rate(dtype))
+        floor = max(4 * n * m * d / flops, touched / bw)
+        fastest = min(t_step, t_kern or t_step)
+        rows.append(dict(
+            n=n, m=m, d=d, nm=n * m, kernel_sps=1 / t_kern if t_kern else None, train_sps=1 / t_train,
+            auto_sps=1 / t_auto, step_sps=1 / t_step, autograd_sps=1 / t_base, loop_us=1e6 * loop_s,
+            flops_us=1e6 * 4 * n * m * d / flops, bytes_us=1e6 * touched / bw,
+            kernel_vs_autograd=t_base / t_kern if t_kern else None,
+            kernel_vs_train=t_train / t_kern if t_kern else None,
+            auto_vs_train=t_train / t_auto, roofline_fraction=floor / fastest, gflops=flops / 1e9, copy_gbs=bw / 1e9,
+            # the older columns (ms per step, autograd / engine), kept for the earlier tables
+            train_ms=1e3 * t_train, step_ms=1e3 * t_step, baseline_ms=1e3 * t_base, ratio=t_base / t_train,
+            step_ratio=t_base / t_step, bandwidth_fraction=touched / t_step / bw))
     return rows
 
 
-def format_rows(rows: list[dict]) -> str:
-    """The rows of `run` as a text table (one header line, one line per size)."""
-    head = (f"{'n':>6} {'m':>6} {'d':>4} {'n·m':>7} {'train() ms':>10} {'step ms':>8} {'autograd ms':>11} "
-            f"{'ratio':>6} {'step ratio':>10} {'of copy BW':>10} {'of roofline':>11}")
-    lines = [head]
-    for r in rows:
-        lines.append(f"{r['n']:>6} {r['m']:>6} {r['d']:>4} {r['nm']:>7.0e} {r['train_ms']:>10.3f} {r['step_ms']:>8.3f} "
-                     f"{r['baseline_ms']:>11.3f} {r['ratio']:>6.2f} {r['step_ratio']:>10.2f} "
-                     f"{r['bandwidth_fraction']:>10.0%} {r['roofline_fraction']:>11.0%}")
-    return "\n".join(lines)
+def _sps(v) -> str:
+    if v is None:
+        return "—"
+    return f"{v / 1e6:.2f} M" if v >= 1e6 else f"{v / 1e3:.1f} k" if v >= 1e3 else f"{v:.0f}"
+
+
+def _x(v) -> str:
+    return "—" if v is None else f"{v:.1f}×"
+
+
+def format_rows(rows: list[dict], markdown: bool = False) -> str:
+    """The rows of `run` as a table (one header line, one line per size; `markdown` adds the separator line).
+
+    Arguments:
+        rows: from `run`.  markdown: a Markdown table instead of aligned text.
+
+    Returns:
+        the table, then a line per target saying whether this run met it.
+    """
+    cols = ["n", "m", "d", "n·m", "kernel", "train()", "auto", "step", "autograd", "loop µs", "flops µs",
+            "bytes µs", "kern/autograd", "kern/train", "auto/train", "of roofline"]
+    cells = [[str(r["n"]), str(r["m"]), str(r["d"]), f"{r['nm']:.0e}", _sps(r["kernel_sps"]), _sps(r["train_sps"]),
+              _sps(r["auto_sps"]), _sps(r["step_sps"]), _sps(r["autograd_sps"]), f"{r['loop_us']:.4f}",
+              f"{r['flops_us']:.2f}", f"{r['bytes_us']:.2f}", _x(r["kernel_vs_autograd"]), _x(r["kernel_vs_train"]),
+              _x(r["auto_vs_train"]), f"{r['roofline_fraction']:.0%}"] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    if markdown:
+        lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(cols, widths)) + " |",
+                 "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"]
+        lines += ["| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |" for row in cells]
+    else:
+        lines = [" ".join(c.rjust(w) for c, w in zip(cols, widths))]
+        lines += [" ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines + verdicts(rows))
+
+
+def verdicts(rows: list[dict]) -> list[str]:
+    """One line per target of issue #16 with the worst ratio of this run and met / missed.
+
+    Arguments:
+        rows: from `run`.
+
+    Returns:
+        the lines (targets whose rows are absent from this run are left out).
+    """
+    t = TARGETS
+    out = []
+    small = [r for r in rows if r["nm"] <= t["small_nm"] and r["kernel_sps"]]
+    if small:
+        worst_a = min(r["kernel_vs_autograd"] for r in small)
+        worst_t = min(r["kernel_vs_train"] for r in small)
+        out.append(f"target kernel ≥ {t['vs_autograd']:g}× autograd at n·m ≤ 1e4: worst {worst_a:.1f}× "
+                   f"({'met' if worst_a >= t['vs_autograd'] else 'missed'})")
+        out.append(f"target kernel ≥ {t['vs_train']:g}× train() at n·m ≤ 1e4: worst {worst_t:.1f}× "
+                   f"({'met' if worst_t >= t['vs_train'] else 'missed'})")
+    worst = min(r["auto_vs_train"] for r in rows)
+    out.append(f"target auto never slower than train(): worst {worst:.2f}× ({'met' if worst >= 0.95 else 'missed'}, "
+               f"5% timing noise allowed)")
+    large = [r for r in rows if r["nm"] >= t["large_nm"]]
+    if large:
+        worst = min(r["roofline_fraction"] for r in large)
+        out.append(f"target ≥ {t['roofline']:.0%} of roofline at n·m ≥ 1e6: worst {worst:.0%} "
+                   f"({'met' if worst >= t['roofline'] else 'missed'})")
+    return out
+
+
+def thread_rows(sizes=SIZES, dtype=torch.float64, steps: int = 20) -> list[dict]:
+    """Per-step time of the torch engine step with torch's default threads (one per core) and with the policy.
+
+    Arguments:
+        sizes: (n, m, d) triples.  dtype: element type.  steps: scales the repetitions.
+
+    Returns:
+        one dict per size: n, m, d, default_threads, default_ms, policy_threads, policy_ms.
+    """
+    import os
+
+    from . import threads as policy
+
+    rows = []
+    for n, m, d in sizes:
+        g = torch.Generator().manual_seed(0)
+        X, y = torch.randn(n, d, generator=g, dtype=dtype), torch.randn(n, generator=g, dtype=dtype)
+        W, a = torch.randn(m, d, generator=g, dtype=dtype) * 1e-2, torch.randn(m, generator=g, dtype=dtype) * 1e-2
+        reps = max(2, min(10 * steps, _work(n, m, d)))
+        row = dict(n=n, m=m, d=d)
+        for key, k in (("default", os.cpu_count() or 1), ("policy", policy.threads_for(n, m, d))):
+            torch.set_num_threads(k)
+            row[f"{key}_threads"] = k
+            row[f"{key}_ms"] = 1e3 * best_time(lambda: engine_step(W, a, X, y, 1e-3), reps, 3)
+        rows.append(row)
+    return rows
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m numerics.bench", description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=20, help="timed steps per repeat at n·m ≤ 1e5 (fewer above)")
+    p.add_argument("--steps", type=int, default=20, help="scales the repetitions (default 20; fewer is quicker)")
     p.add_argument("--float32", action="store_true", help="time float32 instead of float64")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--size", action="append", metavar="N,M,D", help="time this size instead of the default grid "
                    "(repeatable), e.g. --size 5000,2000,20")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table (for BENCHMARKS.md)")
+    p.add_argument("--thread-policy", action="store_true", help="instead: the torch step at torch's default "
+                   "threads against the thread policy (run it beside a busy process to see oversubscription)")
     args = p.parse_args(argv)
     if args.steps < 1 or args.threads < 1:
         p.error("--steps and --threads must be ≥ 1")
@@ -167,9 +290,15 @@ def main(argv=None) -> int:
             p.error(f"--size takes three integers N,M,D, got {args.size}")
         if any(len(s) != 3 or min(s) < 1 for s in sizes):
             p.error(f"--size takes three integers N,M,D ≥ 1, got {args.size}")
-    rows = run(sizes=sizes, steps=args.steps, dtype=torch.float32 if args.float32 else torch.float64,
-               threads=args.threads)
-    print(format_rows(rows))
+    dtype = torch.float32 if args.float32 else torch.float64
+    if args.thread_policy:
+        print(f"{'n':>6} {'m':>6} {'d':>4} {'default threads':>15} {'ms':>9} {'policy threads':>14} {'ms':>9}")
+        for r in thread_rows(sizes, dtype, args.steps):
+            print(f"{r['n']:>6} {r['m']:>6} {r['d']:>4} {r['default_threads']:>15} {r['default_ms']:>9.3f} "
+                  f"{r['policy_threads']:>14} {r['policy_ms']:>9.3f}")
+        return 0
+    rows = run(sizes=sizes, steps=args.steps, dtype=dtype, threads=args.threads)
+    print(format_rows(rows, markdown=args.markdown))
     return 0
 
 

@@ -240,3 +240,36 @@ def cifar10_binary(path=None, classes=(3, 5), n: int = 200, seed: int = 0) -> Da
             raise InputError(f"{f} is not a CIFAR-10 batch (keys b'data' N×3072 and b'labels'): {exc}") from None
     X = np.concatenate(Xs).astype(float) / 255.0
     return _binary_subsample(X, np.concatenate(ls), classes, int(n), seed, "cifar10", path=str(root))
+
+
+def cifar10_dir():
+    """The folder named by $CIFAR10_DIR as a Path, or None when the variable is unset or empty (never downloads).
+
+    Returns:
+        pathlib.Path or None.
+    """
+    import os
+    from pathlib import Path
+
+    root = os.environ.get(CIFAR_ENV, "").strip()
+    return Path(root) if root else None
+
+
+def cifar10_from_env(classes=(3, 5), n: int = 200, seed: int = 0) -> Dataset | None:
+    """E7 (Pinson Fig. 1: N = 200 CIFAR-10 samples) from the local copy at $CIFAR10_DIR, or None when it is unset.
+
+    A set variable naming a folder without `data_batch_*` files raises `InputError` (it never falls back silently).
+
+    Arguments:
+        classes: the two CIFAR-10 classes (first: +1).  n: points (stratified).  seed: subsample seed.
+
+    Returns:
+        the Dataset (d = 3072) or None.
+    """
+    root = cifar10_dir()
+    if root is None:
+        return None
+    if not root.is_dir():
+        raise InputError(f"${CIFAR_ENV}={str(root)!r} is not a folder; point it at the cifar-10-batches-py folder "
+                         "holding data_batch_1 … or unset it to use the digits stand-in")
+    return cifar10_binary(root, classes, n, seed)

@@ -8,8 +8,11 @@ import warnings
 import numpy as np
 import torch
 
-from . import model, optim, validate
+from . import model, optim, progress as _progress, threads as _threads, validate
 from .record import RECORDABLE, Trajectory, from_states, protected
+
+
+BACKENDS = ("auto", "torch", "kernel")
 
 
 class DivergenceError(RuntimeError):
@@ -66,6 +69,8 @@ def train(
     desc: str = "train",
     strict_signs: bool = False,
     record=(),
+    backend: str = "auto",
+    threads="auto",
 ) -> Trajectory:
     """Train h = Σ a_j σ(w_j·x) from (W0, a0) and return the checkpointed trajectory.
 
@@ -84,9 +89,16 @@ def train(
             parameters, from the engine's one gradient `model.loss_and_grad`) and "outputs" (h(x_k)); default none.
         stop_tol: stop early (tested every 16 steps on CPU, GD only) once the relative update ‖Δθ‖/‖θ‖ of every seed
             falls below it; 0 disables.
-        progress, desc: progress bar (default: on outside pytest unless NUMERICS_PROGRESS=0) and its label.
+        progress, desc: progress bar (default: on outside pytest unless NUMERICS_PROGRESS=0) and its label; every
+            checkpoint also calls `numerics.progress.notify(desc, step, steps)` for listeners.
         strict_signs: raise SignFlipError at the first checkpoint where a protected sign(a_j) (a_j² ≥ ‖w_j‖² at
             init) has flipped; otherwise such flips only produce a warning at the end of a GD run.
+        backend: "auto" (the compiled kernel `numerics.kernel` for GD on CPU in float64 with ReLU, one network and
+            one data set, below the measured crossover in `numerics/crossover.json`; else torch), "torch", or
+            "kernel" (InputError if numba is missing or the run is not one the kernel does). Both give the same
+            trajectory up to round-off (≤ 1e-12 per step).
+        threads: "auto" (the policy `numerics.threads.threads_for` for this shape, restored afterwards), an int,
+            or None (keep the caller's torch thread count).
 
     Returns:
         a `Trajectory` (numpy, checkpoints first), with `grad_W`, `grad_a`, `outputs` filled as `record` asks.
@@ -125,47 +137,28 @@ def train(
     opt = optim.make(optimizer, lr)
     gen = torch.Generator().manual_seed(int(seed_batch))
     progress = _default_progress() if progress is None else progress
+    validate.choice("backend", backend, BACKENDS)
 
-    rec: dict[str, list] = {k: [] for k in ("step", "loss", "W", "a", "patterns", "grad_W", "grad_a", "outputs")}
-    stopped_early = False
     check_every = 16 if W.device.type == "cpu" else 64  # finiteness and convergence tests: cheap, but not free
+    use_kernel = _use_kernel(backend, W, a, X, loss, activation, optimizer)
+    if use_kernel:  # the kernel updates (W, a) in place through their numpy views
+        W, a = W.contiguous(), a.contiguous()
+    recorder = _Recorder(W, a, X, y, loss, activation, lr, record, record_patterns, strict_signs, desc, steps,
+                         optimizer)
     from tqdm.auto import tqdm
 
     bar = tqdm(total=steps, desc=desc, delay=2.0, disable=not progress, leave=False, mininterval=0.5)
+    width = W.shape[-2] * (W.shape[0] if W.dim() == 3 else 1)
     try:
-        for i in range(steps + 1):
-            lg = model.loss_and_grad(W, a, X, y, loss, activation) if optimizer != "sgd" else None
-            if i in ckpt_set or i == steps or stopped_early:
-                full = lg if lg is not None else model.loss_and_grad(W, a, X, y, loss, activation)
-                _check_finite(full.loss, i, lr)
-                rec["step"].append(i)
-                rec["loss"].append(full.loss.detach().cpu().numpy().copy())
-                rec["W"].append(W.detach().cpu().numpy().copy())
-                rec["a"].append(a.detach().cpu().numpy().copy())
-                if record_patterns:
-                    rec["patterns"].append((model.preactivation(W, X) > 0).cpu().numpy())
-                if "grads" in record:
-                    rec["grad_W"].append(full.grad_W.detach().cpu().numpy().copy())
-                    rec["grad_a"].append(full.grad_a.detach().cpu().numpy().copy())
-                if "outputs" in record:
-                    rec["outputs"].append(model.forward(W, a, X, activation).detach().cpu().numpy().copy())
-                if strict_signs and not model.is_vector_output(W, a) and _protected_flip(rec["W"], rec["a"]):
-                    raise SignFlipError(f"a protected sign(a_j) flipped by step {i} with lr={lr:g}: GD is not "
-                                        f"tracking gradient flow; retry with a smaller step, e.g. lr={lr / 2.5:g}")
-            if i == steps or stopped_early:
-                break
-            if optimizer == "sgd":
-                idx = torch.randperm(n, generator=gen)[:batch_size].to(X.device)
-                lg = model.loss_and_grad(W, a, X[idx], y[idx], loss, activation)
-            elif i % check_every == 0:
-                _check_finite(lg.loss, i, lr)
-            opt.update([W, a], [lg.grad_W, lg.grad_a])
-            if stop_tol > 0 and optimizer == "gd" and i % check_every == 0 and _converged(W, a, lg, lr, stop_tol):
-                stopped_early = True
-            if i % 256 == 0:
-                bar.update(min(256, steps - bar.n))
+        with _threads.apply(n, width, X.shape[-1], threads=threads):
+            if use_kernel:
+                stopped_early = _kernel_loop(recorder, W, a, X, y, lr, loss, ckpts, steps, stop_tol, check_every, bar)
+            else:
+                stopped_early = _torch_loop(recorder, W, a, X, y, lr, loss, activation, optimizer, opt, ckpt_set,
+                                            steps, stop_tol, check_every, bar, n, batch_size, gen)
     finally:
         bar.close()
+    rec = recorder.rec
     steps_arr = np.asarray(rec["step"], dtype=np.int64)
     stacked = {k: np.stack(rec[k]) if rec[k] else None for k in ("patterns", "grad_W", "grad_a", "outputs")}
     traj = from_states(
@@ -196,13 +189,6 @@ def _record_names(record) -> tuple[str, ...]:
     return names
 
 
-def _check_finite(L: torch.Tensor, step: int, lr: float) -> None:
-    if not bool(torch.isfinite(L).all()):
-        raise DivergenceError(
-            f"training diverged: the loss was non-finite by step {step} with step size lr={lr:g}; "
-            f"retry with a smaller step, e.g. lr={lr / 4:g}")
-
-
 def _converged(W, a, lg, lr, tol) -> bool:
     """Relative update ‖lr·∇θ‖ ≤ tol·‖θ‖ for every seed (reduction over the last axes)."""
     vec = a.dim() == W.dim()
@@ -214,3 +200,176 @@ def _converged(W, a, lg, lr, tol) -> bool:
 def _protected_flip(Ws: list, As: list) -> bool:
     """Any neuron with a_j(0)² ≥ ‖w_j(0)‖² whose sign(a_j) differs now from its initial sign."""
     return bool(np.any(protected(Ws[0], As[0]) & (np.sign(As[-1]) != np.sign(As[0]))))
+
+
+class _Recorder:
+    """The checkpoint record shared by both backends: state, loss, patterns, grads, outputs, sign and finiteness
+    tests, progress notification."""
+
+    def __init__(self, W, a, X, y, loss, activation, lr, record, record_patterns, strict_signs, desc, steps,
+                 optimizer):
+        self.X, self.y, self.loss, self.activation, self.lr = X, y, loss, activation, lr
+        self.record, self.record_patterns, self.strict_signs = record, record_patterns, strict_signs
+        self.desc, self.steps, self.optimizer = desc, steps, optimizer
+        self.init = (W.detach().clone(), a.detach().clone())
+        self.rec: dict[str, list] = {k: [] for k in ("step", "loss", "W", "a", "patterns", "grad_W", "grad_a",
+                                                     "outputs")}
+
+    def check_finite(self, L: torch.Tensor | float, step: int) -> None:
+        """DivergenceError naming the step, the step size and a stable one (`stable_lr`) if L is non-finite."""
+        finite = math.isfinite(L) if isinstance(L, float) else bool(torch.isfinite(L).all())
+        if not finite:
+            raise DivergenceError(divergence_message(step, self.lr, *self.init, self.X, self.y, self.loss,
+                                                     self.activation, self.optimizer))
+
+    def __call__(self, W, a, i: int, full) -> None:
+        X, rec = self.X, self.rec
+        self.check_finite(full.loss, i)
+        rec["step"].append(i)
+        rec["loss"].append(full.loss.detach().cpu().numpy().copy())
+        rec["W"].append(W.detach().cpu().numpy().copy())
+        rec["a"].append(a.detach().cpu().numpy().copy())
+        if self.record_patterns:
+            rec["patterns"].append((model.preactivation(W, X) > 0).cpu().numpy())
+        if "grads" in self.record:
+            rec["grad_W"].append(full.grad_W.detach().cpu().numpy().copy())
+            rec["grad_a"].append(full.grad_a.detach().cpu().numpy().copy())
+        if "outputs" in self.record:
+            rec["outputs"].append(model.forward(W, a, X, self.activation).detach().cpu().numpy().copy())
+        if self.strict_signs and not model.is_vector_output(W, a) and _protected_flip(rec["W"], rec["a"]):
+            raise SignFlipError(f"a protected sign(a_j) flipped by step {i} with lr={self.lr:g}: GD is not "
+                                f"tracking gradient flow; retry with a smaller step, e.g. lr={self.lr / 2.5:g}")
+        _progress.notify(self.desc, i, self.steps)
+
+
+def _torch_loop(recorder, W, a, X, y, lr, loss, activation, optimizer, opt, ckpt_set, steps, stop_tol, check_every,
+                bar, n, batch_size, gen) -> bool:
+    """The torch engine's loop (one `model.loss_and_grad` per step); returns whether it stopped early."""
+    stopped_early = False
+    for i in range(steps + 1):
+        lg = model.loss_and_grad(W, a, X, y, loss, activation) if optimizer != "sgd" else None
+        if i in ckpt_set or i == steps or stopped_early:
+            recorder(W, a, i, lg if lg is not None else model.loss_and_grad(W, a, X, y, loss, activation))
+        if i == steps or stopped_early:
+            break
+        if optimizer == "sgd":
+            idx = torch.randperm(n, generator=gen)[:batch_size].to(X.device)
+            lg = model.loss_and_grad(W, a, X[idx], y[idx], loss, activation)
+        elif i % check_every == 0:
+            recorder.check_finite(lg.loss, i)
+        opt.update([W, a], [lg.grad_W, lg.grad_a])
+        if stop_tol > 0 and optimizer == "gd" and i % check_every == 0 and _converged(W, a, lg, lr, stop_tol):
+            stopped_early = True
+        if i % 256 == 0:
+            bar.update(min(256, steps - bar.n))
+    return stopped_early
+
+
+def _kernel_loop(recorder, W, a, X, y, lr, loss, ckpts, steps, stop_tol, check_every, bar) -> bool:
+    """GD by the compiled kernel between checkpoints, the torch record at each; returns whether it stopped early."""
+    from . import kernel
+
+    i, stopped_early = 0, False
+    for nxt in ckpts.tolist()[1:] + [None]:
+        recorder(W, a, i, model.loss_and_grad(W, a, X, y, loss, "relu"))
+        if nxt is None or stopped_early:
+            break
+        status, reached = kernel.advance(X, y, W, a, lr=lr, start=i, stop=nxt, loss=loss, stop_tol=stop_tol,
+                                         check_every=check_every)
+        if status == kernel.DIVERGED:
+            recorder.check_finite(float("nan"), reached)
+        bar.update(reached - i)
+        i, stopped_early = reached, status == kernel.STOPPED
+    return stopped_early
+
+
+def _kernel_fit(W, a, X, loss, activation, optimizer) -> str:
+    """'' if the compiled kernel does this run, else the reason it does not."""
+    if optimizer != "gd":
+        return f"optimizer={optimizer!r} (the kernel does full-batch 'gd')"
+    if activation != "relu":
+        return f"activation={activation!r} (the kernel does 'relu')"
+    if W.device.type != "cpu" or W.dtype != torch.float64:
+        return f"{W.dtype} on {W.device.type} (the kernel computes float64 on the CPU)"
+    if W.dim() != 2 or X.dim() != 2:
+        return "a seed axis (the kernel trains one network on one data set)"
+    if loss == "logistic" and model.is_vector_output(W, a):
+        return "logistic loss with vector outputs"
+    return ""
+
+
+def _use_kernel(backend, W, a, X, loss, activation, optimizer) -> bool:
+    """The backend choice of `train`: see its `backend` argument."""
+    if backend == "torch":
+        return False
+    from . import kernel
+
+    why = _kernel_fit(W, a, X, loss, activation, optimizer)
+    if backend == "kernel":
+        if why:
+            raise validate.InputError(f"backend='kernel' cannot run {why}; use backend='torch' or 'auto'")
+        kernel.require()  # InputError naming the fix (pip install numba) when numba does not import
+        return True
+    if why:
+        return False
+    lim = _threads.crossover()
+    n, d = X.shape
+    m = W.shape[0]
+    small = n * m * d <= lim["kernel_max_nmd"] or (d <= lim["kernel_small_d"] and n * m <= lim["kernel_small_d_max_nm"])
+    return small and kernel.available()
+
+
+def stable_lr(W, a, X, y, loss: str = "square", activation: str = "relu", iterations: int = 20) -> float:
+    """The largest stable GD step 2/λ estimated from the loss curvature at (W, a); inf if no curvature is found.
+
+    λ is the largest |eigenvalue| of the Hessian of L (summed over seeds), found by power iteration on
+    Hessian-vector products by central differences of the engine's gradient, Hv ≈ (∇L(θ + εv) − ∇L(θ − εv)) / 2ε.
+    GD on a quadratic with curvature λ is stable iff lr < 2/λ; the curvature usually grows along a run, so take
+    about half of it.
+
+    Arguments:
+        W, a, X, y: parameters and data as in `train` (tensors).  loss, activation: as in `train`.
+        iterations: power-iteration steps.
+
+    Returns:
+        2/λ (inf if λ = 0 or not finite).
+    """
+    theta = [W.detach().clone(), a.detach().clone()]
+    size = math.sqrt(sum(float(t.pow(2).sum()) for t in theta))
+    gen = torch.Generator().manual_seed(0)
+    v = [torch.randn(t.shape, generator=gen, dtype=t.dtype).to(t.device) for t in theta]
+    lam = 0.0
+    for _ in range(int(iterations)):
+        norm = math.sqrt(sum(float(u.pow(2).sum()) for u in v))
+        if not math.isfinite(norm) or norm == 0.0:
+            break
+        v = [u / norm for u in v]
+        eps = 1e-5 * max(size, 1e-3)
+        plus = model.loss_and_grad(theta[0] + eps * v[0], theta[1] + eps * v[1], X, y, loss, activation)
+        minus = model.loss_and_grad(theta[0] - eps * v[0], theta[1] - eps * v[1], X, y, loss, activation)
+        hv = [(plus.grad_W - minus.grad_W) / (2 * eps), (plus.grad_a - minus.grad_a) / (2 * eps)]
+        lam = abs(sum(float((h * u).sum()) for h, u in zip(hv, v)))
+        v = hv
+    return 2.0 / lam if lam > 0 and math.isfinite(lam) else math.inf
+
+
+def divergence_message(step: int, lr: float, W0, a0, X, y, loss: str, activation: str, optimizer: str) -> str:
+    """The DivergenceError text: the step, the step size, and a retry step from the curvature at init.
+
+    Arguments:
+        step: the step whose loss was non-finite.  lr: the failing step size.  W0, a0: the initial parameters.
+        X, y, loss, activation, optimizer: the run's problem.
+
+    Returns:
+        the message (it suggests 0.5 · 2/λ at init when that is below lr, else lr/10).
+    """
+    head = f"training diverged: the loss was non-finite by step {step} with step size lr={lr:g}; "
+    try:
+        bound = stable_lr(W0, a0, X, y, loss, activation) if optimizer != "adam" else math.inf
+    except (RuntimeError, ValueError):  # the hint must never hide the divergence itself
+        bound = math.inf
+    if bound / 2 < lr:
+        return (head + f"the loss curvature at init bounds a stable GD step by 2/λ_max ≈ {bound:.3g}; retry with a "
+                f"smaller step, e.g. lr={float(f'{bound / 2:.2g}'):g}")
+    return (head + f"the curvature at init allows this step (2/λ_max ≈ {bound:.3g}), so the instability came later "
+            f"in the run; retry with a smaller step, e.g. lr={lr / 10:g}")

@@ -10,9 +10,21 @@ def test_bench_rows_and_table_on_tiny_sizes():
     assert [r["nm"] for r in rows] == [600, 400]
     for r in rows:
         assert r["ratio"] > 0 and r["step_ratio"] > 0 and 0 < r["roofline_fraction"] and 0 < r["bandwidth_fraction"]
+        assert r["train_sps"] > 0 and r["auto_sps"] > 0 and r["autograd_sps"] > 0 and r["flops_us"] > 0
+        if bench.kernel.available():
+            assert r["kernel_sps"] > 0 and r["kernel_vs_train"] > 0 and r["loop_us"] > 0
     table = bench.format_rows(rows)
-    assert "ratio" in table and "of roofline" in table and len(table.splitlines()) == 3
+    assert "kern/train" in table and "of roofline" in table and len(table.splitlines()) == 3 + 3
+    assert "target auto never slower" in table
+    md = bench.format_rows(rows, markdown=True).splitlines()
+    assert md[0].startswith("| ") and set(md[1]) <= set("|-:")
     assert torch.get_num_threads() == 1
+
+
+def test_bench_thread_rows_compare_default_and_policy():
+    (row,) = bench.thread_rows(sizes=((10, 20, 3),), steps=1)
+    assert row["policy_threads"] == 1 and row["default_threads"] >= 1 and row["default_ms"] > 0 < row["policy_ms"]
+    torch.set_num_threads(1)
 
 
 def test_bench_engine_step_is_the_gradient_step():
@@ -36,4 +48,4 @@ def test_bench_cli_rejects_bad_arguments():
 def test_bench_cli_times_a_given_size(capsys):
     assert bench.main(["--size", "30,20,3", "--steps", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 2 and out[1].split()[:3] == ["30", "20", "3"]
+    assert out[1].split()[:3] == ["30", "20", "3"] and out[-1].startswith("target")

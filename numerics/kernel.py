@@ -1,0 +1,147 @@
+"""A compiled multi-step full-batch GD kernel for small shapes (numba; a second implementation of F1.1).
+
+At small n·m the engine's step spends ~40 µs in Python and torch dispatch while the arithmetic needs < 1 µs. This
+kernel runs K GD steps per call, between two checkpoints of `numerics.train`, in one compiled loop:
+
+    Z = X Wᵀ,  H = relu(Z),  h = H a,
+    square:   L = (1/2n) Σ_k ‖h_k − y_k‖²,        r_k = (h_k − y_k)/n
+    logistic: L = (1/n) Σ_k softplus(−y_k h_k),  r_k = −y_k sigmoid(−y_k h_k)/n
+    ∂L/∂a_j = Σ_k H_kj r_k,   ∂L/∂w_j = Σ_k 1[z_kj > 0] (a_j·r_k) x_k      (relu'(0) = 0, as the engine)
+
+with the same semantics as the torch loop of `numerics.train`: the loss is tested for finiteness and the relative
+update ‖lr·∇θ‖ ≤ stop_tol·‖θ‖ (θ after the update) every `check_every` steps (i % check_every == 0). Scalar
+output (a (m,), y (n,)) and vector output (a (m, k), y (n, k), square loss) are one code path with a (m, k), y (n, k);
+a hidden bias is the appended input column of `model.with_bias`, so it needs nothing here. float64, one thread,
+`fastmath=False` (IEEE semantics: NaN and inf propagate as in torch).
+
+numba is optional: `available()` says whether it imports; `numerics.train(backend="auto")` then falls back to
+torch. The compiled function is cached on disk (`cache=True`); the first call in a fresh environment compiles it
+(about 2 s, see BENCHMARKS.md), later processes load it from the cache.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .validate import InputError
+
+__all__ = ["available", "require", "advance", "loss_and_grad", "REACHED", "STOPPED", "DIVERGED", "LOSS_CODES"]
+
+REACHED, STOPPED, DIVERGED = 0, 1, 2  # status of `advance`
+LOSS_CODES = {"square": 0, "logistic": 1}
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled():
+    """(grad, advance, empty_loop) of `kernel_jit`, compiled or loaded from the cache; None without numba."""
+    try:
+        from . import kernel_jit
+    except ImportError:  # optional dependency: the torch engine does everything without it
+        return None
+    return kernel_jit.grad, kernel_jit.advance, kernel_jit.empty_loop
+
+
+def available() -> bool:
+    """True when numba imports (the kernel can run); False otherwise (use the torch engine)."""
+    return _compiled() is not None
+
+
+def require():
+    """The compiled functions; InputError naming the fix (pip install numba) when numba does not import."""
+    fns = _compiled()
+    if fns is None:
+        raise InputError("backend='kernel' needs numba, which does not import here; install it with "
+                         "`pip install numba` or use backend='torch' (or 'auto', which falls back to torch)")
+    return fns
+
+
+def _as_2d(X, y, W, a):
+    """Contiguous float64 numpy views: X (n, d), Y (n, k), W (m, d), A (m, k); A and W share memory with a, W."""
+    arrs = [np.ascontiguousarray(v.detach().numpy() if hasattr(v, "detach") else v) for v in (X, y, W, a)]
+    if any(v.dtype != np.float64 for v in arrs):
+        raise InputError("the kernel computes in float64; convert X, y, W, a with .double() or use backend='torch'")
+    Xn, yn, Wn, an = arrs
+    if Xn.ndim != 2 or Wn.ndim != 2 or an.ndim not in (1, 2) or yn.ndim != an.ndim:
+        raise InputError(f"the kernel takes one network and one data set, X (n, d), W (m, d), a (m,) with y (n,) or "
+                         f"a (m, k) with y (n, k); got X {Xn.shape}, y {yn.shape}, W {Wn.shape}, a {an.shape}; "
+                         f"use backend='torch' for seed axes")
+    return Xn, yn.reshape(len(yn), -1), Wn, an.reshape(len(an), -1)
+
+
+def advance(X, y, W, a, *, lr: float, start: int, stop: int, loss: str = "square", stop_tol: float = 0.0,
+            check_every: int = 16) -> tuple[int, int]:
+    """Run GD steps start … stop − 1 in place on (W, a), with train's finiteness and convergence tests.
+
+    Arguments:
+        X, y: data, X (n, d) with y (n,) or (n, k); numpy arrays or CPU tensors, float64.
+        W, a: parameters W (m, d), a (m,) or (m, k), C-contiguous float64; updated in place (tensors through their
+            shared numpy view).
+        lr: step size.  start, stop: the step indices (the loop runs i = start … stop − 1).
+        loss: "square" or "logistic" (scalar output only).  stop_tol: relative-update tolerance (0 disables).
+        check_every: the finiteness and convergence tests run when i % check_every == 0.
+
+    Returns:
+        (status, step): REACHED with step = stop; STOPPED with the step after the converged update; DIVERGED with
+        the step whose loss was non-finite (the parameters are then those of that step).
+    """
+    fns = require()
+    if loss not in LOSS_CODES:
+        raise InputError(f"loss={loss!r} is not supported by the kernel; use one of {tuple(LOSS_CODES)}")
+    Xn, Yn, Wn, An = _as_2d(X, y, W, a)
+    if loss == "logistic" and An.shape[1] != 1:
+        raise InputError("loss='logistic' needs a scalar output (a of shape (m,)) and labels y in {±1}")
+    for name, arr, src in (("W", Wn, W), ("a", An, a)):
+        base = src.detach().numpy() if hasattr(src, "detach") else src
+        if not np.shares_memory(arr, base):
+            raise InputError(f"{name} must be a C-contiguous float64 array (it is updated in place); pass "
+                             f"{name}.contiguous()")
+    if int(check_every) < 1 or int(stop) < int(start):
+        raise InputError(f"need check_every ≥ 1 and stop ≥ start, got check_every={check_every}, "
+                         f"start={start}, stop={stop}")
+    status, step = fns[1](Xn, Yn, Wn, An, float(lr), int(start), int(stop), LOSS_CODES[loss] == 1,
+                          float(stop_tol), int(check_every))
+    return int(status), int(step)
+
+
+def loss_and_grad(W, a, X, y, loss: str = "square"):
+    """(L, ∂L/∂W, ∂L/∂a) by the kernel's compiled gradient, for tests against the engine's `model.loss_and_grad`.
+
+    Arguments:
+        W, a, X, y: as in `advance` (not modified).  loss: "square" or "logistic".
+
+    Returns:
+        (loss float, grad_W (m, d), grad_a shaped like a) as numpy arrays.
+    """
+    fns = require()
+    if loss not in LOSS_CODES:
+        raise InputError(f"loss={loss!r} is not supported by the kernel; use one of {tuple(LOSS_CODES)}")
+    Xn, Yn, Wn, An = _as_2d(X, y, W, a)
+    n, d = Xn.shape
+    m, k = An.shape
+    GWT, GAT = np.empty((d, m)), np.empty((k, m))
+    L = fns[0](Xn, Yn, np.ascontiguousarray(Wn.T), np.ascontiguousarray(An.T), LOSS_CODES[loss] == 1,
+               np.empty((n, m)), np.empty((n, k)), np.empty(m), GWT, GAT)
+    shape_a = np.shape(a.detach().numpy() if hasattr(a, "detach") else a)
+    return float(L), np.ascontiguousarray(GWT.T), np.ascontiguousarray(GAT.T).reshape(shape_a)
+
+
+def empty_loop_seconds(steps: int = 1_000_000) -> float:
+    """Seconds per iteration of an empty compiled loop (the per-step floor of any compiled kernel).
+
+    Arguments:
+        steps: iterations timed.
+
+    Returns:
+        seconds per iteration (best of 5).
+    """
+    import time
+
+    fn = require()[2]
+    fn(10)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        fn(int(steps))
+        best = min(best, (time.perf_counter() - t0) / steps)
+    return best

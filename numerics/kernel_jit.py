@@ -1,0 +1,162 @@
+"""The compiled functions of `numerics.kernel` (imports numba at load: import this module only through the kernel).
+
+Kept in its own module so that numba's on-disk cache (`cache=True`) keys on a stable file of top-level functions.
+Layout: the neuron axis j is the contiguous one everywhere (Wᵀ (d, m), aᵀ (k, m), the pre-activation row Z_k (m,)),
+so every inner loop runs over j; the two reductions over j (h_k = Σ_j H_kj a_j and the convergence norms) use
+eight independent partial sums, a fixed summation order (fastmath stays off). Branch-free ReLU gates.
+"""
+import numba
+import numpy as np
+
+SOFTPLUS_THRESHOLD = 20.0  # torch.nn.functional.softplus: x above it returns x (kept for agreement to 1e-12)
+JIT = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
+
+
+@numba.njit(**JIT)
+def dot(u, v):
+    """Σ_j u_j v_j with eight partial sums (a fixed order; the compiler may not reassociate under fastmath=False).
+
+    Arguments:
+        u, v: 1-d float64 arrays of one length.
+    """
+    m = u.shape[0]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    top = m - m % 8
+    for j in range(0, top, 8):
+        s0 += u[j] * v[j]
+        s1 += u[j + 1] * v[j + 1]
+        s2 += u[j + 2] * v[j + 2]
+        s3 += u[j + 3] * v[j + 3]
+        s4 += u[j + 4] * v[j + 4]
+        s5 += u[j + 5] * v[j + 5]
+        s6 += u[j + 6] * v[j + 6]
+        s7 += u[j + 7] * v[j + 7]
+    for j in range(top, m):
+        s0 += u[j] * v[j]
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@numba.njit(**JIT)
+def grad(X, Y, WT, AT, logistic, H, R, S, GWT, GAT):
+    """L(θ) and ∂L/∂Wᵀ, ∂L/∂aᵀ into GWT (d, m), GAT (k, m).
+
+    Arguments:
+        X (n, d), Y (n, k): data.  WT (d, m), AT (k, m): parameters, transposed.  logistic: the loss.
+        H (n, m), R (n, k), S (m,): work buffers (H ends as relu(Z)).  GWT, GAT: outputs.
+    """
+    n, d = X.shape
+    m = WT.shape[1]
+    kout = AT.shape[0]
+    inv_n = 1.0 / n
+    total = 0.0
+    for k in range(n):  # forward: z_k = W x_k, H_k = relu(z_k), h_k = H_k a, residual r_k
+        hk = H[k]
+        x0 = X[k, 0]
+        for j in range(m):
+            hk[j] = x0 * WT[0, j]
+        for t in range(1, d):
+            xt = X[k, t]
+            for j in range(m):
+                hk[j] += xt * WT[t, j]
+        for j in range(m):
+            hk[j] = max(hk[j], 0.0)
+        for c in range(kout):
+            h = dot(hk, AT[c])
+            yk = Y[k, c]
+            if logistic:
+                u = -yk * h  # softplus(u) as torch: u above the threshold returns u
+                total += u if u > SOFTPLUS_THRESHOLD else np.log1p(np.exp(u))
+                R[k, c] = -yk / (1.0 + np.exp(-u)) * inv_n
+            else:
+                res = h - yk
+                total += 0.5 * res * res
+                R[k, c] = res * inv_n
+    GAT[:, :] = 0.0
+    GWT[:, :] = 0.0
+    for k in range(n):  # backward: ∂a_j += relu(z_kj) r_k, ∂w_j += 1[z_kj > 0] (a_j·r_k) x_k
+        hk = H[k]
+        for c in range(kout):
+            rc = R[k, c]
+            gac = GAT[c]
+            for j in range(m):
+                gac[j] += hk[j] * rc
+        r0 = R[k, 0]
+        for j in range(m):
+            S[j] = AT[0, j] * r0
+        for c in range(1, kout):
+            rc = R[k, c]
+            for j in range(m):
+                S[j] += AT[c, j] * rc
+        for j in range(m):
+            S[j] = S[j] if hk[j] > 0.0 else 0.0  # relu'(0) = 0
+        for t in range(d):
+            xt = X[k, t]
+            gwt = GWT[t]
+            for j in range(m):
+                gwt[j] += xt * S[j]
+    return total * inv_n
+
+
+@numba.njit(**JIT)
+def advance(X, Y, W, A, lr, i0, i1, logistic, stop_tol, check_every):
+    """GD steps i0 … i1 − 1 in place on W (m, d), A (m, k); returns (status, step reached).
+
+    Arguments:
+        X (n, d), Y (n, k): data.  W (m, d), A (m, k): parameters (updated).  lr: step size.
+        i0, i1: step range.  logistic: the loss.  stop_tol, check_every: the tests of `numerics.train`.
+    """
+    n, d = X.shape
+    m = W.shape[0]
+    kout = A.shape[1]
+    WT = np.ascontiguousarray(W.T)
+    AT = np.ascontiguousarray(A.T)
+    H = np.empty((n, m))
+    R = np.empty((n, kout))
+    S = np.empty(m)
+    GWT = np.empty((d, m))
+    GAT = np.empty((kout, m))
+    status = 0
+    i = i0
+    while i < i1:
+        L = grad(X, Y, WT, AT, logistic, H, R, S, GWT, GAT)
+        test = i % check_every == 0
+        if test and not np.isfinite(L):
+            status = 2
+            break
+        for t in range(d):
+            wt, gt = WT[t], GWT[t]
+            for j in range(m):
+                wt[j] -= lr * gt[j]
+        for c in range(kout):
+            ac, gc = AT[c], GAT[c]
+            for j in range(m):
+                ac[j] -= lr * gc[j]
+        i += 1
+        if stop_tol > 0.0 and test:
+            upd = 0.0
+            size = 0.0
+            for t in range(d):
+                upd += dot(GWT[t], GWT[t])
+                size += dot(WT[t], WT[t])
+            for c in range(kout):
+                upd += dot(GAT[c], GAT[c])
+                size += dot(AT[c], AT[c])
+            if lr * lr * upd <= stop_tol * stop_tol * size:
+                status = 1
+                break
+    W[:, :] = WT.T
+    A[:, :] = AT.T
+    return status, i
+
+
+@numba.njit(**JIT)
+def empty_loop(steps):
+    """The per-step floor of a compiled loop: `steps` iterations doing (almost) nothing.
+
+    Arguments:
+        steps: iterations.
+    """
+    acc = 0.0
+    for i in range(steps):
+        acc += i * 1e-300
+    return acc
