@@ -1,23 +1,25 @@
 """Run the checks: `python -m checks.all [--quick | --tier T] [--only SEL] [--set K=V …] [--config F] [--out DIR]`.
 
-Prints one verdict table and a tally; writes records, results.csv, summary.json, report.md/html and figures
-under --out. Exits 1 on an ERROR or on a FAIL that `checks/expected-status.toml` does not list, 2 on bad
-arguments, else 0 (known findings, listed with their reasons in that file, keep the exit status 0).
+Prints one verdict table and a tally; writes records, results.csv, summary.json, report.md/html and figures into
+a fresh run folder `results/<YYYYmmdd-HHMMSS>-<tier>/` (`results/latest` points at it), or exactly into --out DIR.
+Each check's records are written when it ends; after Ctrl-C or a kill, `--resume` (same arguments) reuses them
+and runs the rest. Exits 1 on an ERROR or on a FAIL that `checks/expected-status.toml` does not list, 2 on bad
+arguments, 130 when interrupted, else 0 (known findings, listed with their reasons in that file, keep it 0).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 from . import api, expected  # noqa: E402
-from .cli import add_common, fail, overrides_of  # noqa: E402
+from .cli import add_common, add_out, fail, out_of, overrides_of  # noqa: E402
 from .errors import CheckError  # noqa: E402
+from .live import recorded_seconds  # noqa: E402
 from .table import coverage_text, format_table  # noqa: E402
 
 
@@ -26,7 +28,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     add_common(p)
     p.add_argument("--only", metavar="SEL", help="check names, globs (racing.*), suite prefixes (racing) or "
                    "prediction IDs (PIN-7), comma-separated")
-    p.add_argument("--out", default="results", type=Path, help="output folder (default: results/)")
+    add_out(p, "results")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in its folder (--out DIR, "
+                   "else results/latest): reuse the records whose tier, seed, design and commit match, run the rest")
     p.add_argument("--list", action="store_true", help="list the selected checks of the tier and exit")
     p.add_argument("--list-settings", action="store_true", help="list each selected check's settings with the "
                    "tier's values and exit")
@@ -39,11 +43,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    out = None
     try:
         classes = api.discover(args.tier, args.only)
         if args.list:
             for c in classes:
                 print(f"{c.name:36s} {','.join(c.ids()):28s} {c.provenance:14s} tiers={','.join(c.tiers)}")
+                if args.tier == "paper":  # the paper preset's quoted source, and whether it needs a GPU
+                    source, needs = c.paper_info()
+                    print(f"    paper: {source}" + (f" — needs {needs}" if needs else ""))
             return 0
         overrides = overrides_of(args)
         config = api.load_config(args.config) if args.config else None
@@ -52,18 +60,30 @@ def main(argv=None) -> int:
             for c, d in zip(classes, designs):
                 print(f"{c.name}: " + ", ".join(f"{k}={v}" for k, v in d.to_dict().items()))
             return 0
-        verdicts = api.run_all(args.tier, args.only, args.out, overrides, config, progress=not args.json)
+        recorded = recorded_seconds(api.timing_sources(out_of(args, "results"), args.tier), args.tier)
+        out = api.resolve_out(out_of(args, "results"), args.tier, args.resume)
+        verdicts = api.execute(classes, designs, args.tier, out, "plain" if args.json else None, args.resume,
+                               recorded)
     except CheckError as exc:
         return fail(exc)
+    except KeyboardInterrupt:
+        if out is None:
+            print("\ninterrupted before any check ran", file=sys.stderr)
+            return 130
+        done = len(list(out.glob("records/*.json")))
+        print(f"\ninterrupted: {done} records of finished checks are in {out}/; continue with the same arguments "
+              f"and --resume" + ("" if args.out is not None else f" (or --out {out} --resume)"), file=sys.stderr)
+        return 130
     problems, notes = expected.compare(verdicts, args.tier)
     if args.json:
         print(json.dumps([v.to_dict() for v in verdicts], indent=2))
     else:
         print(format_table(verdicts, colour=sys.stdout.isatty(), claims=args.claims))
         print(coverage_text(verdicts, full=args.coverage))
-        seconds = json.loads((args.out / "summary.json").read_text())["seconds"]
-        print(f"{len(classes)} checks in {seconds} s; report: {args.out / 'report.html'}; records, results.csv and "
-              f"figures in {args.out}/")
+        summary = json.loads((out / "summary.json").read_text())
+        reused = f" ({len(summary['resumed'])} reused by --resume)" if summary.get("resumed") else ""
+        print(f"{len(classes)} checks{reused} in {summary['seconds']} s; report: {out / 'report.html'}; records, "
+              f"results.csv and figures in {out}/")
         for n in notes:
             print(f"note: {n}")
         for p in problems:

@@ -1,19 +1,22 @@
 """The Python front door: select checks, build their designs from tier + config + overrides, run, write outputs.
 
     import checks
-    verdicts = checks.run_all(tier="quick", only="conservation.*", out="results")
+    verdicts = checks.run_all(tier="quick", only="conservation.*", out="my-results")
     v = checks.run("racing.race", X, y, m=1000, lam=1e-4)     # own data, one check
 
 Selection (`only`): exact check names, globs (`racing.*`), a suite prefix (`racing`), or prediction IDs
-(`PIN-7`), comma-separated. Settings: tier preset < config file (top-level keys, then the check's own table)
-< overrides (`--set` / keyword arguments). A key that a selected check does not have is an error naming it.
+(`PIN-7`), comma-separated; a pattern matching nothing is an error listing close names.
+Output (`out`): a folder is written exactly there; `RunFolder("results")` makes a fresh
+`results/<stamp>-<tier>/` and points `results/latest` at it; None writes nothing (see `checks.outputs`).
+Settings: tier preset < config file (top-level keys, then the check's own table) < overrides (`--set` / keyword
+arguments). A key that a selected check does not have is an error naming it.
 """
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import importlib
 import pkgutil
-import sys
 import time
 from pathlib import Path
 
@@ -22,9 +25,10 @@ import numpy as np
 from .core import REGISTRY, Check
 from .design import TIERS
 from .errors import CheckError
+from .outputs import RunFolder
 from .verdict import Verdict
 
-__all__ = ["discover", "load_config", "run", "run_all", "designs_for"]
+__all__ = ["discover", "load_config", "run", "run_all", "designs_for", "resolve_out", "execute", "RunFolder"]
 
 
 def _import_suites() -> None:
@@ -46,8 +50,11 @@ def discover(tier: str | None = None, only: str | None = None) -> list[type[Chec
             hit = [n for n in names if n == pat or fnmatch.fnmatchcase(n, pat) or n.startswith(pat.rstrip(".") + ".")
                    or pat in REGISTRY[n].ids()]
             if not hit:
+                ids = sorted({i for n in names for i in REGISTRY[n].ids()})
+                close = difflib.get_close_matches(pat, names + ids, n=5, cutoff=0.5)
                 raise CheckError(f"--only {pat!r} matches no check (exact name, glob, suite prefix or prediction ID); "
-                                 f"known checks: {', '.join(names)}")
+                                 + (f"close names: {', '.join(close)}; " if close else "")
+                                 + "python -m checks.all --list shows them all")
             picked += [n for n in hit if n not in picked]
         names = sorted(picked)
     selected = [REGISTRY[n] for n in names]
@@ -113,58 +120,127 @@ def designs_for(classes, tier: str, overrides: dict | None = None, config: dict 
     return out
 
 
+def resolve_out(out, tier: str, resume: bool = False) -> Path | None:
+    """The run folder: `out` itself (a path, written exactly there), a new one (a `RunFolder`), or the one
+    `latest` points at (a `RunFolder` with `resume`); None writes nothing. Checked before any training.
+
+    Arguments:
+        out: None, a folder, or `checks.outputs.RunFolder(base)`.  tier: the run's tier.  resume: continue a run.
+    """
+    from .outputs import RunFolder, prepare
+
+    if out is None:
+        return None
+    if isinstance(out, RunFolder):
+        if not resume:
+            return out.create(tier)
+        folder = out.latest(tier)
+        if folder is None:
+            raise CheckError(f"--resume: {str(Path(out.base) / 'latest')!r} points at no {tier} run folder; pass "
+                             "the folder of the run to continue with --out DIR (or the same --tier)")
+        return prepare(folder)
+    return prepare(out)
+
+
+def timing_sources(out, tier: str) -> list[Path]:
+    """Earlier run folders whose records give each check's time at `tier` (for the live view's ETA)."""
+    from .outputs import RunFolder
+
+    if out is None:
+        return []
+    return out.runs(tier) if isinstance(out, RunFolder) else [Path(out)]
+
+
+def execute(classes, designs, tier: str, out_path: Path | None, progress=None, resume: bool = False,
+            recorded: dict | None = None) -> list[Verdict]:
+    """Run each (class, design), writing each check's records as soon as it ends; then the summary and report.
+
+    Arguments:
+        classes, designs: from `discover` and `designs_for`.  tier: recorded in the verdicts.
+        out_path: the run folder (from `resolve_out`), or None.
+        progress: True/None (live view: rich on a terminal, else one line per check on stderr), False (silent),
+            or a `checks.live` mode string.
+        resume: reuse the folder's matching records (`checks.resume`) instead of rerunning those checks.
+        recorded: check name → seconds at this tier from an earlier run (the view's ETA).
+    Returns:
+        list[Verdict], in check order.
+    """
+    from . import live, outputs
+    from .resume import reusable
+
+    mode = progress if isinstance(progress, str) else (None if progress in (None, True) else "off")
+    if out_path is not None:
+        outputs.clean(out_path, keep_records=resume)
+    verdicts, reused, start = [], [], time.perf_counter()
+    with live.Live([c.name for c in classes], recorded, mode=mode) as view:
+        for i, (cls, d) in enumerate(zip(classes, designs), 1):
+            view.begin(i, cls.name)
+            vs = reusable(cls, d, tier, out_path) if (resume and out_path is not None) else None
+            if vs is not None:
+                reused.append(cls.name)
+                view.end(vs, 0.0, reused=True)
+            else:
+                t0 = time.perf_counter()
+                vs = cls().run(d, tier, out_path)
+                if out_path is not None:
+                    outputs.write_records(vs, out_path)     # a kill from here on keeps this check's work
+                view.end(vs, time.perf_counter() - t0)
+            verdicts += vs
+    if out_path is not None:
+        outputs.write_all(verdicts, out_path, tier, round(time.perf_counter() - start, 1), resumed=reused)
+    return verdicts
+
+
 def run_all(tier: str = "standard", only: str | None = None, out=None, overrides: dict | None = None,
-            config=None, progress: bool | None = None, dataset=None) -> list[Verdict]:
+            config=None, progress: bool | None = None, dataset=None, resume: bool = False) -> list[Verdict]:
     """Run the selected checks and return their verdicts (one per prediction ID); write outputs under `out`.
 
     Arguments:
         tier: quick, standard (default), full or paper.
         only: selection (names, globs, suite prefixes, prediction IDs; comma-separated).
-        out: output folder for records, results.csv, summary.json, report.md/html and figures (None: nothing written).
+        out: the folder for records, results.csv, summary.json, report.md/html and figures, written exactly there;
+            `checks.outputs.RunFolder("results")` for a fresh `results/<stamp>-<tier>/` (and `results/latest`);
+            None: nothing written.
         overrides: settings that replace the tier's (seed=, device=, m=, …), applied to every selected check.
         config: a TOML path or an already loaded config dict (see `load_config`).
-        progress: print one line per check with elapsed time and ETA on stderr (default: when stderr is a tty).
+        progress: live view (default: rich on a terminal, else one plain line per check on stderr); False: silent.
         dataset: a user's numerics.Dataset (own-data checks only).
+        resume: reuse the records of `out` that match this run (tier, seed, design, commit); run the rest.
     Returns:
         list[Verdict], in check order.
     """
-    from . import outputs
+    from .live import recorded_seconds
 
     classes = discover(tier, only)
     if isinstance(config, (str, Path)):
         config = load_config(config)
     designs = designs_for(classes, tier, overrides, config, dataset)
-    out_path = None if out is None else outputs.prepare(out)
-    progress = sys.stderr.isatty() if progress is None else progress
-    verdicts, start = [], time.perf_counter()
-    for i, (cls, d) in enumerate(zip(classes, designs), 1):
-        if progress:
-            elapsed = time.perf_counter() - start
-            eta = f", ETA {elapsed / (i - 1) * (len(classes) - i + 1):.0f} s" if i > 1 else ""
-            print(f"[{i}/{len(classes)}] {cls.name} (elapsed {elapsed:.0f} s{eta}) ...", file=sys.stderr, flush=True)
-        verdicts += cls().run(d, tier, out_path)
-    if out_path is not None:
-        outputs.write_all(verdicts, out_path, tier, round(time.perf_counter() - start, 1))
-    return verdicts
+    recorded = recorded_seconds(timing_sources(out, tier), tier)
+    out_path = resolve_out(out, tier, resume)
+    return execute(classes, designs, tier, out_path, progress, resume, recorded)
 
 
-def run(check_name: str, X=None, y=None, *, tier: str = "standard", out="results-own", config=None,
-        **overrides) -> Verdict | list[Verdict]:
+def run(check_name: str, X=None, y=None, *, tier: str = "standard", out=RunFolder("results-own"), config=None,
+        progress: bool = False, **overrides) -> Verdict | list[Verdict]:
     """Run one check, on your own data (X (n, d), y (n,)) if given, with design overrides; returns its verdict.
 
     Arguments:
         check_name: a registered check (see `python -m checks.all --list`).
         X, y: your data (own-data checks only; both or neither).
         tier: the preset the overrides start from (default standard).
-        out: output folder (record, figures, report); None writes nothing.
+        out: output folder (record, figures, report), written exactly there; the default is a fresh
+            `results-own/<stamp>-<tier>/` (and `results-own/latest`); None writes nothing.
         config: a TOML path or loaded config.
+        progress: the live view (see `run_all`); off by default.
         **overrides: design settings (m=1000, lam=1e-4, seed=1, …); unknown keys raise CheckError.
     Returns:
         the Verdict (a list when the check judges several prediction IDs).
     """
     _import_suites()
     if check_name not in REGISTRY:
-        raise CheckError(f"check_name={check_name!r} is unknown; known checks: {', '.join(sorted(REGISTRY))}")
+        close = difflib.get_close_matches(str(check_name), sorted(REGISTRY), n=5, cutoff=0.5)
+        raise CheckError(f"check_name={check_name!r} is unknown; "
+                         + (f"close names: {', '.join(close)}" if close else f"known checks: {', '.join(sorted(REGISTRY))}"))
     cls = REGISTRY[check_name]
     dataset = None
     if X is not None or y is not None:
@@ -173,7 +249,7 @@ def run(check_name: str, X=None, y=None, *, tier: str = "standard", out="results
             raise CheckError(f"check {check_name!r} runs on its paper's data only; checks that accept your data: "
                              f"{', '.join(own)}")
         dataset = user_dataset(X, y)
-    vs = run_all(tier, check_name, out, overrides, config, progress=False, dataset=dataset)
+    vs = run_all(tier, check_name, out, overrides, config, progress=progress, dataset=dataset)
     return vs[0] if len(vs) == 1 else vs
 
 

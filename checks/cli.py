@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .design import TIERS, parse_assignments
 from .errors import CheckError
@@ -19,6 +20,19 @@ def add_common(p: argparse.ArgumentParser, default_tier: str = "standard") -> No
                    "selected check, [check.name] tables for one")
     p.add_argument("--seed", type=int, help="base seed of every random draw (default 0)")
     p.add_argument("--device", help="cpu (default), cuda or cuda:N: where the heavy training runs")
+
+
+def add_out(p: argparse.ArgumentParser, base: str) -> None:
+    """--out DIR: written exactly there; without it, a fresh run folder `<base>/<stamp>-<tier>/` (+ `<base>/latest`)."""
+    p.add_argument("--out", type=Path, metavar="DIR", help=f"output folder, written exactly there (default: a new "
+                   f"{base}/<YYYYmmdd-HHMMSS>-<tier>/ run folder, with {base}/latest pointing at it)")
+
+
+def out_of(args, base: str):
+    """The `out` argument of `checks.api` for --out (a path) or its absence (a `RunFolder` under `base`)."""
+    from .outputs import RunFolder
+
+    return RunFolder(base) if args.out is None else args.out
 
 
 def overrides_of(args) -> dict:

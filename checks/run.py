@@ -4,57 +4,108 @@
     v = checks.run("racing.race", X, y, m=300, lam=1e-3, out="my-results")
 
     python -m checks.run racing.race --data mydata.npz [--set m=300 lam=1e-3] [--quick] [--out DIR]
+    python -m checks.run racing.race --data X.npy --labels y.npy
+    python -m checks.run racing.race --data mydata.csv          # last column y, header row optional
 
-X is (n, d), y is (n,) with real (e.g. ±1) targets; the file is an .npz with arrays `X` and `y`, or a .csv whose
-last column is y. Every design setting of the check can be overridden (`--set`, `--config`, keyword arguments).
+X is (n, d), y is (n,) with real (e.g. ±1) targets: an .npz with arrays `X` and `y`, a pair of .npy files
+(`--data X.npy --labels y.npy`), or a .csv whose last column is y. Anything else (an empty file, a lone .npy, a
+missing array, a pickled or non-numeric array, a CSV with empty cells) stops with one CheckError naming the file
+and the fix, as does a bad --out or --seed, before any training. Every design setting of the check can be
+overridden (`--set`, `--config`, keyword arguments); one the check does not have is rejected. Without --out the
+run goes to a fresh `results-own/<YYYYmmdd-HHMMSS>-<tier>/` (`results-own/latest` points at it).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from . import api
 from .api import run
-from .cli import add_common, fail, overrides_of
+from .cli import add_common, add_out, fail, out_of, overrides_of
 from .errors import CheckError
 from .table import format_table
 
 __all__ = ["load_data", "main", "run"]
 
+_SAVE = "save it with np.savez(path, X=X, y=y)"
 
-def load_data(path) -> tuple[np.ndarray, np.ndarray]:
-    """(X, y) from an .npz (arrays X, y) or a .csv (last column y, optional header); clear errors otherwise."""
+
+def _numeric(arr, path: Path, what: str) -> np.ndarray:
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in "biuf":
+        raise CheckError(f"--data {str(path)!r}: {what} has dtype {arr.dtype}, not numbers; store X and y as "
+                         "numeric arrays (e.g. X.astype(float))")
+    return arr
+
+
+def _load_npy(path: Path, flag: str) -> np.ndarray:
+    try:
+        return _numeric(np.load(path, allow_pickle=False), path, "the array")
+    except ValueError as exc:
+        why = "holds pickled objects" if "pickle" in str(exc) else f"is not a readable .npy file ({exc})"
+        raise CheckError(f"{flag} {str(path)!r} {why}; save a numeric array with np.save(path, arr)") from None
+
+
+def _load_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        arr = np.genfromtxt(path, delimiter=",", ndmin=2, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CheckError(f"--data {str(path)!r} is not a numeric CSV ({exc}); write one row per sample, "
+                         "features then y, comma-separated") from None
+    if arr.size and np.isnan(arr[0]).all():
+        arr = arr[1:]                                               # a header row
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] < 2:
+        raise CheckError(f"--data {str(path)!r}: a CSV needs ≥ 1 row and ≥ 2 numeric columns (features…, y), "
+                         f"got shape {arr.shape}")
+    bad = np.argwhere(np.isnan(arr))
+    if bad.size:
+        r, c = bad[0]
+        raise CheckError(f"--data {str(path)!r}: row {r + 1} column {c + 1} is empty or not a number; "
+                         "fill or drop that sample (a header is allowed only as the first row)")
+    return arr[:, :-1], arr[:, -1]
+
+
+def load_data(path, labels=None) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) from an .npz (arrays X, y), an .npy pair (`path` = X, `labels` = y) or a .csv (last column y).
+
+    Arguments:
+        path: the data file.  labels: the .npy file of y when `path` is an .npy file of X (else None).
+    Returns:
+        (X, y) as numeric arrays; anything else raises CheckError naming the file and the fix.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise CheckError(f"--data {str(path)!r} is not a file; pass an .npz with arrays X and y, or a .csv")
-    if path.stat().st_size == 0:
-        raise CheckError(f"--data {str(path)!r} is empty; save it with np.savez(path, X=X, y=y)")
-    if path.suffix.lower() == ".csv":
-        try:
-            arr = np.genfromtxt(path, delimiter=",", skip_header=0)
-            if arr.ndim == 2 and np.isnan(arr[0]).all():
-                arr = arr[1:]
-        except ValueError as exc:
-            raise CheckError(f"--data {str(path)!r} is not a numeric CSV: {exc}") from None
-        if arr.ndim != 2 or arr.shape[1] < 2:
-            raise CheckError(f"--data {str(path)!r}: a CSV needs ≥ 2 numeric columns (features…, y)")
-        return arr[:, :-1], arr[:, -1]
-    if path.suffix.lower() != ".npz":
-        raise CheckError(f"--data {str(path)!r}: use an .npz file with arrays X and y (np.savez(path, X=X, y=y)) "
-                         "or a .csv whose last column is y")
+    for p, flag in ((path, "--data"), *(((Path(labels), "--labels"),) if labels is not None else ())):
+        if not p.is_file():
+            raise CheckError(f"{flag} {str(p)!r} is not a file; pass an .npz with arrays X and y, an .npy pair "
+                             "(--data X.npy --labels y.npy) or a .csv whose last column is y")
+        if p.stat().st_size == 0:
+            raise CheckError(f"{flag} {str(p)!r} is empty; {_SAVE}")
+    kind = path.suffix.lower()
+    if labels is not None and kind != ".npy":
+        raise CheckError(f"--labels goes with an .npy file of X; --data {str(path)!r} already holds y (drop --labels)")
+    if kind == ".csv":
+        return _load_csv(path)
+    if kind == ".npy":
+        if labels is None:
+            raise CheckError(f"--data {str(path)!r} is one .npy array; pass y too with --labels y.npy, or {_SAVE}")
+        return _load_npy(path, "--data"), _load_npy(Path(labels), "--labels")
+    if kind != ".npz":
+        raise CheckError(f"--data {str(path)!r}: use an .npz file with arrays X and y ({_SAVE}), an .npy pair "
+                         "(--data X.npy --labels y.npy) or a .csv whose last column is y")
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in ("X", "y") if k not in f.files]
             if missing:
                 raise CheckError(f"--data {str(path)!r} lacks array {', '.join(missing)} (it has "
-                                 f"{', '.join(f.files) or 'none'}); save it with np.savez(path, X=X, y=y)")
-            return f["X"], f["y"]
-    except (ValueError, OSError) as exc:
-        raise CheckError(f"--data {str(path)!r} is not a readable .npz file ({exc}); "
-                         "save it with np.savez(path, X=X, y=y)") from None
+                                 f"{', '.join(f.files) or 'no arrays'}); {_SAVE}")
+            return _numeric(f["X"], path, "array X"), _numeric(f["y"], path, "array y")
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        why = "holds pickled objects" if "pickle" in str(exc) else f"is not a readable .npz file ({exc})"
+        raise CheckError(f"--data {str(path)!r} {why}; {_SAVE} with numeric arrays") from None
 
 
 def main(argv=None) -> int:
@@ -62,13 +113,19 @@ def main(argv=None) -> int:
     own = sorted(n for n, c in api.REGISTRY.items() if c.design.accepts_data)
     p = argparse.ArgumentParser(prog="python -m checks.run", description="Run one check on your own data.")
     p.add_argument("name", help=f"check name, one of {', '.join(own)}")
-    p.add_argument("--data", required=True, type=Path, help=".npz with arrays X (n, d) and y (n,), or a .csv")
-    p.add_argument("--out", default="results-own", type=Path, help="output folder (default results-own/)")
+    p.add_argument("--data", required=True, type=Path, help=".npz with arrays X (n, d) and y (n,), a .csv (last "
+                   "column y, header optional), or an .npy of X with --labels")
+    p.add_argument("--labels", type=Path, metavar="Y.npy", help="the .npy file of y when --data is an .npy of X")
+    add_out(p, "results-own")
     add_common(p)
     args = p.parse_args(argv)
     try:
-        X, y = load_data(args.data)
-        v = run(args.name, X, y, tier=args.tier, out=args.out, config=args.config, **overrides_of(args))
+        out = out_of(args, "results-own")
+        if args.out is not None:
+            api.resolve_out(out, args.tier)          # --out checked before any work
+        overrides = overrides_of(args)               # --seed, --device checked before the data are read
+        X, y = load_data(args.data, args.labels)
+        v = run(args.name, X, y, tier=args.tier, out=out, config=args.config, progress=None, **overrides)
     except CheckError as exc:
         return fail(exc)
     vs = v if isinstance(v, list) else [v]

@@ -1,11 +1,15 @@
 """The terminal verdict table: one line per verdict (check, ID, provenance, status, the deciding criterion), a tally.
 
-It fits the terminal width (default 100 columns); long cells are cut with '…' rather than wrapped mid-word.
+It fits the terminal width (default 100 columns): the deciding criterion wraps on word boundaries onto at most
+`MAX_LINES` lines under its column (then it is cut with '…'); the other cells are short.
 """
 from __future__ import annotations
 
+import re
 import shutil
+import textwrap
 
+MAX_LINES = 4
 ANSI = {"PASS": "\033[32m", "FAIL": "\033[31m", "INCONCLUSIVE": "\033[33m", "ERROR": "\033[35m"}
 
 
@@ -14,27 +18,49 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
+def _wrap(text: str, width: int, lines: int = MAX_LINES) -> list[str]:
+    """`text` wrapped on word boundaries to `width`, at most `lines` lines (the last cut with '…')."""
+    out = textwrap.wrap(" ".join(str(text).split()), width, break_on_hyphens=False) or [""]
+    if len(out) > lines:
+        out = out[:lines - 1] + [_cut(" ".join(out[lines - 1:]), width)]
+    return out
+
+
 def tally(verdicts) -> str:
     counts = {s: sum(v.status == s for v in verdicts) for s in ANSI}
     return f"{len(verdicts)} verdicts: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
 
 
+def _tag(provenance: str) -> str:
+    """The provenance tag alone ([V], [R], [C]; '…' marks a qualified tag, which the report spells out)."""
+    m = re.match(r"\[([A-Z])\]?", provenance.strip())
+    return provenance if m is None else f"[{m.group(1)}]" + ("" if provenance.strip() == f"[{m.group(1)}]" else "…")
+
+
 def format_table(verdicts, colour: bool = False, width: int | None = None, claims: bool = False) -> str:
-    """The table as text; `colour` paints the status (terminal), `claims` adds each claim on its own line."""
+    """The table as text: check, ID, provenance tag, status, the deciding criterion (wrapped), then the tally.
+
+    Arguments:
+        verdicts: the verdicts to show, in order.
+        colour: paint the status with ANSI colours (for a terminal).
+        width: columns to fit (default: the terminal's, 80–160; 100 when unknown).
+        claims: add each claim on its own line under its row.
+    """
     width = width or max(80, min(160, shutil.get_terminal_size((100, 20)).columns))
     cw = max([len(v.check) for v in verdicts] + [5])
     iw = max([len(v.prediction_id) for v in verdicts] + [2])
-    pw = max([len(v.provenance) for v in verdicts] + [4])
-    pw = min(pw, 14)
-    rest = max(20, width - cw - iw - pw - 12 - 5)
-    head = f"{'check':{cw}} {'id':{iw}} {'prov':{pw}} {'status':12} deciding criterion"
-    lines = [head, "-" * min(width, len(head) + rest - 18)]
+    pw = max([len(_tag(v.provenance)) for v in verdicts] + [4])
+    sw = max([len(v.status) for v in verdicts] + [6])
+    rest = max(20, width - cw - iw - pw - sw - 5)
+    head = f"{'check':{cw}} {'id':{iw}} {'prov':{pw}} {'status':{sw}} deciding criterion"
+    lines = [head, "-" * (cw + iw + pw + sw + 4 + rest)]
     for v in verdicts:
-        status = v.status.ljust(12)
+        status = v.status.ljust(sw)
         if colour:
             status = f"{ANSI.get(v.status, '')}{status}\033[0m"
-        lines.append(f"{v.check:{cw}} {v.prediction_id:{iw}} {_cut(v.provenance, pw):{pw}} {status} "
-                     f"{_cut(v.headline(), rest)}")
+        first, *more = _wrap(v.headline(), rest)
+        lines.append(f"{v.check:{cw}} {v.prediction_id:{iw}} {_tag(v.provenance):{pw}} {status} {first}")
+        lines += [" " * (cw + iw + pw + sw + 4) + m for m in more]
         if claims:
             lines.append(f"    claim: {_cut(v.claim, width - 11)}")
     lines += ["", tally(verdicts)]

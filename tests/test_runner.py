@@ -71,7 +71,7 @@ def test_cli_run_writes_records_csv_report_and_removes_stale_records(tmp_path, c
     assert not stale.exists() and not list(tmp_path.rglob("*.tmp"))
     assert (tmp_path / "results.csv").read_text().count("conservation.") >= 2
     md = (tmp_path / "report.md").read_text()
-    assert "| MPG-P3 |" in md and "not run" in md and "![conservation.drift_order](figures/" in md
+    assert re.search(r"\| \[?MPG-P3\b", md) and "not run" in md and "![conservation.drift_order](figures/" in md
     assert 'src="data:image/png;base64,' in (tmp_path / "report.html").read_text()   # the page travels alone
 
 
@@ -106,7 +106,7 @@ def test_own_data_api_and_cli(tmp_path, capsys):
     assert v.status in ("PASS", "FAIL", "INCONCLUSIVE") and v.design["dataset"]["name"] == "user"
     assert own.main(["racing.fixed_gating", "--quick", "--data", str(path), "--out", str(tmp_path / "cli")]) in (0, 1)
     capsys.readouterr()
-    for bad, msg in [("missing.npz", "is not a file"), ("empty.npz", "is empty"), ("x.npy", "use an .npz"),
+    for bad, msg in [("missing.npz", "is not a file"), ("empty.npz", "is empty"), ("x.npy", "--labels y.npy"),
                      ("bad.npz", "lacks array y")]:
         p = tmp_path / bad
         if bad == "empty.npz":
