@@ -219,6 +219,18 @@ class Check:
                         message=msg, numbers={"traceback": traceback.format_exc(limit=6)}, versions=versions(),
                         commit=commit()) for pid in self.ids()]
 
+    @classmethod
+    def paper_info(cls) -> tuple[str, str | None]:
+        """(source of the paper preset, "cuda" when it needs a GPU, else None): see `Design.paper_info`."""
+        return cls.design.paper_info()
+
+    def not_run_verdicts(self, d: Design, tier: str, reason: str) -> list[Verdict]:
+        """INCONCLUSIVE verdicts without criteria, saying why the design was not run."""
+        return [Verdict(check=self.name, prediction_id=pid, paper=self.paper, claim=self.claims.get(pid, self.claim),
+                        provenance=self.provenances.get(pid, self.provenance), status=INCONCLUSIVE, tier=tier,
+                        seed=d.seed, design=d.to_dict(), message=reason, versions=versions(), commit=commit())
+                for pid in self.ids()]
+
     def run(self, d: Design | None = None, tier: str = "standard", out: Path | None = None) -> list[Verdict]:
         """Run the check on design `d` (default: the tier's); figures go under `out/figures` when `out` is given.
 
@@ -234,6 +246,9 @@ class Check:
             d = self.design.build(tier) if d is None else d
             if not isinstance(d, self.design):
                 raise CheckError(f"{self.name} needs a {self.design.__name__}, got {type(d).__name__}")
+            reason = d.not_run_reason(tier)
+            if reason:  # e.g. a GPU-sized paper preset on device=cpu: INCONCLUSIVE, nothing trained
+                return self.not_run_verdicts(d, tier, reason)
             result = self.outcome(d)
         except Exception as exc:
             return self.error_verdicts(d if isinstance(d, Design) else None, tier, exc,

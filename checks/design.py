@@ -2,7 +2,10 @@
 
 A check's design class lists each setting once, with its standard-tier default; `presets` maps a tier to the
 settings it changes (`quick`, `full`, and `paper` where the paper's scale is known; a missing `full` means the
-standard values, a missing `paper` means the `full` values), and `sources` says where a paper value comes from.
+standard values, a missing `paper` means the `full` values), and `sources` says where a value comes from.
+`paper_source` quotes the paper or code setting the `paper` preset reproduces, and `paper_needs` is "cuda" when
+that preset is impractical on a CPU: on device=cpu such a preset is not run (see `Design.not_run_reason`). A preset
+value may be a zero-argument callable, called when the tier's design is built (e.g. a data set found at run time).
 
     @dataclass(frozen=True)
     class RaceDesign(Design):
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import types
 import typing
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
@@ -48,6 +52,9 @@ class Design:
 
     presets: ClassVar[dict[str, dict]] = {}
     sources: ClassVar[dict[str, str]] = {}
+    paper_source: ClassVar[str] = ""           # the paper/code setting the paper preset quotes
+    paper_needs: ClassVar = None               # "cuda": the paper preset is impractical on a CPU (or a
+    #                                            zero-argument callable giving it, e.g. only when a data set is found)
     accepts_data: ClassVar[bool] = False
 
     def __post_init__(self):
@@ -76,7 +83,33 @@ class Design:
         values: dict = {}
         for t in (*reversed(_FALLBACK[tier]), tier):
             values.update(cls.presets.get(t, {}))
-        return values
+        return {k: v() if callable(v) else v for k, v in values.items()}
+
+    @classmethod
+    def paper_info(cls) -> tuple[str, str | None]:
+        """(source, needs) of the paper tier: the quoted setting, or which design it falls back to; "cuda" or None."""
+        needs = cls.paper_needs() if callable(cls.paper_needs) else cls.paper_needs
+        if cls.paper_source:
+            return cls.paper_source, needs
+        fallback = "full" if "full" in cls.presets else "standard"
+        return f"no paper setting; {fallback} design", needs
+
+    def not_run_reason(self, tier: str) -> str:
+        """Why this design is not run here ("" = run it): the paper preset needs a GPU and device is cpu.
+
+        A user who changed a value of the paper preset (`--set m=…`) chose their own scale, and it runs.
+
+        Arguments:
+            tier: the tier the design was built for.
+        """
+        if tier != "paper" or type(self).paper_info()[1] != "cuda" or str(self.device).startswith("cuda"):
+            return ""
+        preset = type(self).presets.get("paper", {})
+        values = type(self).tier_values("paper")
+        if any(k != "dataset" and getattr(self, k) != values[k] for k in preset):
+            return ""
+        return ("paper preset needs a GPU (--device cuda); not run (no training attempted; --set a smaller "
+                f"{', '.join(k for k in preset if k != 'dataset') or 'setting'} to run a reduced version on the CPU)")
 
     @classmethod
     def build(cls, tier: str = "standard", **overrides) -> "Design":
@@ -140,7 +173,7 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 def coerce(key: str, value, hint, owner: str = "design"):
     """`value` as the declared type `hint` (int, float, str, bool, tuple[...]); strings are parsed."""
     origin = typing.get_origin(hint)
-    if origin is typing.Union or str(origin) == "types.UnionType":  # Optional[...]
+    if origin is typing.Union or origin is types.UnionType:  # Optional[...] and X | None
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None or (isinstance(value, str) and value.lower() == "none"):
             return None

@@ -183,6 +183,11 @@ class DriftOrder(Check):
         ax.loglog(lr, obs["sgd_drift"], "s--", alpha=0.7, label="SGD drift (batch 5)")
         ref = dr[-1] * (lr / lr[-1]) ** pred["order"]
         ax.loglog(lr, ref, "k:", label=f"predicted slope {pred['order']}")
+        ax.fill_between(lr, dr[-1] * (lr / lr[-1]) ** (pred["order"] - 0.1),
+                        dr[-1] * (lr / lr[-1]) ** (pred["order"] + 0.1), color="grey", alpha=0.2,
+                        label="tolerance: slope ± 0.1")
+        ax.set_xticks(lr, [f"{x:g}" for x in lr])  # the step sizes themselves; no crowded minor labels
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.set(xlabel="step size η", ylabel=r"max$_j$ |Δ$_j$(T) − Δ$_j$(0)|",
                title="Drift of a²−‖w‖² over T (MPG-P3)")
         ax.legend(fontsize=8)

@@ -52,9 +52,10 @@ class AlignmentDesign(Design):
     family_lam_factors: tuple[float, ...] = (1.0, 1e-6, 1e-14, 1e-30)
     presets: ClassVar = {"quick": dict(lam_factors=(1.0, 1e-2, 1e-6), m=500, instances=4),
                          "full": dict(instances=50),
-                         "paper": dict(m=2000, lam_factors=(1.0, 1e-2, 1e-6, 1e-14), instances=50)}
-    sources: ClassVar = {"m": "experiments.md BF-P1 [C] table: E2 with m = 2000, balanced init",
-                         "lam_factors": "experiments.md BF-P1 [C] table: λ ∈ {1e-2, 1e-4, 1e-8, 1e-16}"}
+                         "paper": dict(m=20000, lr=2e-3, steps=2_000_000, instances=50)}
+    paper_source: ClassVar = ("BF-EA code defaults (E4, eboursier/early_alignment) on the code's 3-point set (E2): "
+                              "m = 20000, ≤ 2·10⁶ iterations, step 2e-3 on L (1e-3 on MSE-mean), balanced init; the "
+                              "BF-P1 table's λ grid 1e-2 … 1e-16 (E4's λ = 1e-3 lies inside); runs stop at ε_max·T_λ")
     accepts_data: ClassVar[bool] = True
 
     def validate(self):
@@ -319,15 +320,23 @@ class Alignment(Check):
             return figs
         run = obs["runs"][-1]  # smallest λ: neurons in polar coordinates (angle atan2(b, w)), as in BF-EA
         frames = run["frames"]
-        fig, axes = plt.subplots(1, len(frames), subplot_kw={"projection": "polar"}, figsize=(3.4 * len(frames), 3.4))
-        for ax, (t, W, a0) in zip(np.atleast_1d(axes), frames):
+        fig, axes = plt.subplots(1, len(frames), subplot_kw={"projection": "polar"}, figsize=(3.6 * len(frames), 3.9),
+                                 layout="constrained")
+        for k, (ax, (t, W, a0)) in enumerate(zip(np.atleast_1d(axes), frames)):
             rad = np.linalg.norm(W, axis=1)
-            ax.scatter(np.arctan2(W[:, 1], W[:, 0]), rad / rad.max(), s=4, c=np.where(a0 > 0, "tab:red", "tab:blue"))
-            for u in pred["positive_extremals"]:
-                ax.plot([np.arctan2(u[1], u[0])] * 2, [0, 1], "k--", lw=1)
+            ang = np.arctan2(W[:, 1], W[:, 0])
+            ax.scatter(ang[a0 > 0], rad[a0 > 0] / rad.max(), s=4, c="tab:red", label="neuron, a > 0")
+            ax.scatter(ang[a0 <= 0], rad[a0 <= 0] / rad.max(), s=4, c="tab:blue", label="neuron, a < 0")
+            for sign, key, style in (("positive", "positive_extremals", "k--"), ("negative", "negative_extremals",
+                                                                                  "k:")):
+                for i, u in enumerate(pred[key]):
+                    ax.plot([np.arctan2(u[1], u[0])] * 2, [0, 1], style, lw=1.2,
+                            label=f"{sign} extremal vector (predicted)" if i == 0 else None)
             ax.set_title(f"t = {t:.1f} (ε = {t / run['T']:.1f})", fontsize=9)
+            ax.set_xticks(np.deg2rad([0, 90, 180]), ["0°", "90°", "180°"], fontsize=7)  # 270° would meet the legend
             ax.set_yticklabels([])
-        fig.suptitle(f"Neuron directions (w, b), λ = {run['lam']:.0e}: red a > 0, blue a < 0, dashed: extremal vector;"
-                     " radius ‖(w, b)‖ / max", fontsize=9, y=1.06)
+        fig.legend(*np.atleast_1d(axes)[-1].get_legend_handles_labels(), loc="outside lower center", ncol=4,
+                   fontsize=8, title=f"Neuron directions (w, b), λ = {run['lam']:.0e}; radius ‖(w, b)‖ / max",
+                   title_fontsize=9)
         figs[".directions"] = fig
         return figs

@@ -37,7 +37,10 @@ class FailureRateDesign(Design):
     lr: float = 0.05
     horizon: float = 2000.0
     presets: ClassVar = {"quick": dict(lams=(1e-2, 1e-32), widths=(100,)),
-                         "paper": dict(widths=(500, 1000, 2000))}
+                         "paper": dict(widths=(20000,), lr=2e-3, horizon=4000.0)}
+    paper_source: ClassVar = ("BF-EA code defaults (E4) on E1's Assumption-3 instance: m = 20000, step 2e-3 on L, "
+                              "2·10⁶ iterations (flow time 4000), balanced init; the design's λ grid and 3 seeds (E1)")
+    paper_needs: ClassVar = "cuda"
     sources: ClassVar = {"widths": "experiments.md E1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, horizon ≥ 2000"}
 
     def validate(self):

@@ -66,7 +66,10 @@ class FixedPointsDesign(Design):
     lr: float = 0.05
     eps_max: float = 0.5
     widths: tuple[int, ...] = (100, 1000, 5000)
-    presets: ClassVar = {"quick": dict(widths=(100, 1000)), "full": dict(widths=(100, 1000, 10000))}
+    presets: ClassVar = {"quick": dict(widths=(100, 1000)), "full": dict(widths=(100, 1000, 10000)),
+                         "paper": dict(widths=(100, 1000, 20000), lr=2e-3)}
+    paper_source: ClassVar = ("BF-EA code defaults (E4): width m = 20000 beside BF-P5's 100 and 1000, step 2e-3 on L, "
+                              "balanced init; on the design's ring data (E4's Stewart data has one extremal vector)")
     sources: ClassVar = {"widths": "experiments.md BF-P5: m ∈ {100, 1000, 10000} (full tier; standard stops at 5000)"}
 
     def validate(self):

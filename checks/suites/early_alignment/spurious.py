@@ -44,7 +44,10 @@ class SpuriousDesign(Design):
     lr: float = 0.05
     horizon: float = 3000.0
     presets: ClassVar = {"quick": dict(seeds=3, widths=(200,)),
-                         "paper": dict(seeds=3, widths=(500, 1000, 2000))}
+                         "paper": dict(seeds=3, widths=(20000,), small_lams=(1e-3,), lr=2e-3, horizon=4000.0)}
+    paper_source: ClassVar = ("BF-EA code defaults (E4) on the code's 3-point set (E2): m = 20000, λ = 1e-3, step "
+                              "2e-3 on L, 2·10⁶ iterations (flow time 4000), balanced init; 3 seeds per λ (E2)")
+    paper_needs: ClassVar = "cuda"
     sources: ClassVar = {"widths": "experiments.md E2/BF-P7: m = 500–2000 for the failure checks",
                          "seeds": "experiments.md E2: 3 seeds per λ", "horizon": "experiments.md E2: 3000 time units"}
 
@@ -165,7 +168,11 @@ class NotAMinimumDesign(Design):
     stuck_horizon: float = 3000.0
     eps: float = 1e-3
     horizon: float = 3000.0
-    presets: ClassVar = {"quick": dict(horizon=1500.0)}
+    presets: ClassVar = {"quick": dict(horizon=1500.0),
+                         "paper": dict(m=20000, lam=1e-3, lr=2e-3, stuck_horizon=4000.0, horizon=4000.0)}
+    paper_source: ClassVar = ("BF-EA code defaults (E4) on the code's 3-point set (E2): m = 20000, λ = 1e-3, step "
+                              "2e-3 on L, 2·10⁶ iterations (flow time 4000) to the spurious point and as many after")
+    paper_needs: ClassVar = "cuda"
 
     def validate(self):
         positive(self, "m", "lam", "lr", "stuck_horizon", "eps", "horizon")

@@ -159,10 +159,13 @@ class TwoTrajectories(Check):
         fig, axes = plt.subplots(1, len(rows), figsize=(3.3 * len(rows), 3.2), sharey=False, squeeze=False)
         for ax, row in zip(axes[0], rows):
             for i in range(min(3, row["z1"].shape[1] * row["z1"].shape[2])):
-                ax.plot(row["t"], row["z1"].reshape(len(row["t"]), -1)[:, i], "-", color=f"C{i}")
-                ax.plot(row["t"], row["z2"].reshape(len(row["t"]), -1)[:, i], "--", color=f"C{i}")
+                ax.plot(row["t"], row["z1"].reshape(len(row["t"]), -1)[:, i], "-", color=f"C{i}",
+                        label="z(t) from θ" if i == 0 else None)
+                ax.plot(row["t"], row["z2"].reshape(len(row["t"]), -1)[:, i], "--", color=f"C{i}",
+                        label="z(t) from θ′" if i == 0 else None)
             ax.set_title(f"{row['case']}\nmax |z − z′| = {row['gap']:.1e}", fontsize=8)
             ax.set_xlabel("t")
-        axes[0][0].set_ylabel("entries of z(t) (solid θ, dashed θ′)")
+        axes[0][0].set_ylabel("entries of z(t)")
+        axes[0][0].legend(fontsize=7, loc="best")
         fig.suptitle("Same z(0) and same laws, different metric (MPG-P10)", fontsize=9, y=1.04)
         return {"": fig}

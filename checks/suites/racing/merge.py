@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from numerics.data import cifar10_dir, cifar10_from_env
 from theory import racing
 
 from ... import neurons
@@ -64,6 +65,8 @@ class MergeDesign(Design):
     presets: ClassVar = {"quick": dict(lams=(1e-6, 1e-3, 1e-1)), "paper": dict(m=1000)}
     sources: ClassVar = {"m": "paper value: m = 1000 hidden neurons of Pinson's XOR-like figures (experiments.md E6)",
                          "cluster_cos": "the paper's v2 criterion cos_sim > 0.99 (experiments.md §0)"}
+    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; experiments.md E6): m = 1000 on the XOR-like 4-norm "
+                              "clusters, Fig. 4's init-scale scan; d = 10 and a scalar output kept (no such settings)")
 
     def validate(self):
         positive(self, "lams", "small_lam", "large_lam", "m", "lr", "steps", "prune_mass", "prune_rel")
@@ -82,6 +85,14 @@ class MergeDigitsDesign(MergeDesign):
     data: str = "digits"
     lr: float = RACE_DATA["digits"]["lr"]
     steps: int = RACE_DATA["digits"]["steps"]
+    presets: ClassVar = {"quick": dict(lams=(1e-6, 1e-3, 1e-1)),  # paper: CIFAR-10 (step, steps scaled) or digits
+                         "paper": dict(m=300, dataset=cifar10_from_env,
+                                       lr=lambda: RACE_DATA["digits"]["lr"] * (64 / 3072 if cifar10_dir() else 1),
+                                       steps=lambda: RACE_DATA["digits"]["steps"] * (48 if cifar10_dir() else 1))}
+    paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; experiments.md E7): N = 200 CIFAR-10 samples (3 vs 5 "
+                              "from $CIFAR10_DIR), 300 neurons, clusters at cos_sim > 0.99; the digits 3 vs 8 "
+                              "stand-in when $CIFAR10_DIR is unset")
+    paper_needs: ClassVar = staticmethod(lambda: "cuda" if cifar10_dir() else None)
 
 
 @register

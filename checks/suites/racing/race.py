@@ -9,6 +9,7 @@ import numpy as np
 import sympy as sp
 from scipy.stats import spearmanr
 
+from numerics.data import cifar10_dir, cifar10_from_env
 from theory import racing
 
 from ... import neurons
@@ -55,6 +56,8 @@ class RaceDesign(Design):
     accepts_data: ClassVar[bool] = True
     presets: ClassVar = {"quick": dict(seeds=1), "paper": dict(m=1000)}
     sources: ClassVar = {"m": "paper value: m = 1000 hidden neurons of Pinson's XOR-like figures (experiments.md E6)"}
+    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; experiments.md E6): m = 1000 on the XOR-like 4-norm "
+                              "clusters; d = 10 and a scalar output kept (the design has no d or output setting)")
 
     def validate(self):
         positive(self, "lam", "m", "lr", "steps", "seeds", "min_cluster", "judge_angle_deg", "pre_drop_fraction")
@@ -71,6 +74,14 @@ class RaceDigitsDesign(RaceDesign):
     data: str = "digits"
     lr: float = RACE_DATA["digits"]["lr"]
     steps: int = RACE_DATA["digits"]["steps"]
+    presets: ClassVar = {"quick": dict(seeds=1),  # paper: CIFAR-10 (step and steps scaled by 64/3072) or digits
+                         "paper": dict(m=300, dataset=cifar10_from_env,
+                                       lr=lambda: RACE_DATA["digits"]["lr"] * (64 / 3072 if cifar10_dir() else 1),
+                                       steps=lambda: RACE_DATA["digits"]["steps"] * (48 if cifar10_dir() else 1))}
+    paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; experiments.md E7): N = 200 CIFAR-10 samples (classes "
+                              "3 vs 5 from $CIFAR10_DIR), 300 neurons, small init; the digits 3 vs 8 stand-in "
+                              "when $CIFAR10_DIR is unset")
+    paper_needs: ClassVar = staticmethod(lambda: "cuda" if cifar10_dir() else None)
 
 
 def _spearman(x, y) -> float:
@@ -207,7 +218,7 @@ class RaceXor(Check):
         big = max(r["clusters"], key=lambda c: c["sel"].sum())
         sel = big["sel"]
         i_j = r["i_judge"]
-        fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
         for ax, i in zip(axes[:2], (0, i_j)):
             sc = ax.scatter(np.cos(big["delta"][i]), r["p"][i][sel], c=np.log10(p_end[sel]), cmap="Greys", s=14,
                             edgecolors="k", linewidths=0.2)
@@ -220,12 +231,13 @@ class RaceXor(Check):
         axes[2].set(xlabel="flow time t", ylabel="training loss", title=f"{r['name']}: loss")
         axes[2].legend(fontsize=8)
         order = np.argsort(r["labels"], kind="stable")
-        fig2, axes2 = plt.subplots(1, 4, figsize=(14, 3.6))
+        fig2, axes2 = plt.subplots(1, 4, figsize=(14, 3.6), layout="constrained")
         for ax, i in zip(axes2, (0, i_j, r["i_drop"], len(r["time"]) - 1)):
             th = np.concatenate([r["W"][i], r["a"][i][:, None]], 1)[order]
             th = th / np.linalg.norm(th, axis=1, keepdims=True)
-            ax.imshow(th @ th.T, vmin=-1, vmax=1, cmap="RdBu_r")
+            im = ax.imshow(th @ th.T, vmin=-1, vmax=1, cmap="RdBu_r")
             ax.set(title=f"t = {r['time'][i]:.1f}", xticks=[], yticks=[])
+        fig2.colorbar(im, ax=axes2, label="cosine similarity", shrink=0.9)
         fig2.suptitle("cosine similarity of (w_j; a_j), neurons ordered by final cluster", fontsize=10)
         return {"": fig, ".cosine": fig2}
 

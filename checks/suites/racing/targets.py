@@ -58,6 +58,9 @@ class TargetDesign(Design):
     min_mass: float = 0.01
     gate_share: float = 0.5
     sources: ClassVar = {"lam": "E6 race run (experiments.md §2.1): λ = 1e-3, m = 300, η = 0.1, 600 steps"}
+    presets: ClassVar = {"paper": dict(m=1000)}
+    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; experiments.md E6): m = 1000 on the XOR-like clusters "
+                              "(d = 10, scalar output kept: no such settings)")
 
     def validate(self):
         positive(self, "noise", "m", "lam", "lr", "steps", "min_mass", "gate_share")

@@ -67,7 +67,9 @@ class UnlockDesign(Design):
     every: int = 5
     lams: tuple[float, ...] = (1e-8, 1e-6, 1e-4, 1e-2)
     control_lam: float = 1e-4
-    presets: ClassVar = {"quick": dict(lams=(1e-6, 1e-4, 1e-2))}
+    presets: ClassVar = {"quick": dict(lams=(1e-6, 1e-4, 1e-2)), "paper": dict(d=2, m=1000)}
+    paper_source: ClassVar = ("Pinson Figs. 2 and 4 (captions; experiments.md E6): 4 norms → 4 drops, init scale "
+                              "varied; paper-like XOR construction d = 2, m = 1000 (scalar output: no such setting)")
 
     def validate(self):
         positive(self, "norms", "equal_norms", "n_per", "d", "m", "lr", "steps", "every", "lams", "control_lam")

@@ -52,6 +52,7 @@ class ExtremalDesign(Design):
     instances: int = 8
     presets: ClassVar = {"quick": dict(ns=(20, 80, 320, 640, 1280), seeds=3, instances=3),
                          "full": dict(seeds=9, instances=50)}
+    paper_source: ClassVar = "BF-ST Fig. 1's data (E5: d = 5, σ = 0.5); no training, so the full design's seeds"
     sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5", "cos_n": "experiments.md BF-P12 [C]: cos ≈ 0.95 at n = 640"}
 
     def validate(self):
