@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import html
+import os
+import re
 from pathlib import Path
 
 from .criteria import fmt
@@ -17,6 +19,48 @@ from .spec import PREDICTIONS
 from .verdict import PAPERS, Verdict
 
 COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#8250df"}
+THEORY = Path(__file__).resolve().parent.parent / "docs" / "theory"
+
+
+def _theory_base(out: Path) -> str:
+    """The relative path from the report's folder to docs/theory (links work from a checkout)."""
+    try:
+        return Path(os.path.relpath(THEORY, Path(out).resolve())).as_posix() + "/"
+    except ValueError:  # another drive (Windows)
+        return THEORY.as_uri() + "/"
+
+
+def theory_refs(text) -> str:
+    """The specification's file names in rationales and claims replaced by the shipped digest (docs/theory)."""
+    return re.sub(r"\b(?:formulas|experiments)\.md\b", "docs/theory", str(text))
+
+
+def _id_link(pid: str, base: str) -> str:
+    from .docs import theory_link
+
+    return theory_link(pid, base)
+
+
+def run_metadata(verdicts) -> dict:
+    """Commit, date, versions, tiers, seeds and machine of a run, for the top of the report."""
+    import datetime
+    import platform
+
+    from .verdict import commit, versions
+
+    return dict(commit=commit(), date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                versions=versions(), seeds=sorted({int(v.seed) for v in verdicts}),
+                devices=sorted({str(v.design.get("device", "cpu")) for v in verdicts}),
+                machine=f"{platform.system()} {platform.release()} {platform.machine()}, "
+                        f"{os.cpu_count()} CPUs, Python {platform.python_version()}")
+
+
+def _meta_lines(meta: dict, tier: str) -> list[tuple[str, str]]:
+    vers = ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items() if v)
+    return [("commit", meta.get("commit") or "unknown"), ("date", meta.get("date", "")), ("tier", tier),
+            ("seeds", ", ".join(str(s) for s in meta.get("seeds", [])) or "—"),
+            ("devices", ", ".join(meta.get("devices", [])) or "cpu"), ("machine", meta.get("machine", "")),
+            ("versions", vers)]
 
 
 def _cell(text) -> str:
@@ -57,39 +101,44 @@ def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta
              f"{len(verdicts)} verdicts in {seconds:.0f} s: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
              + f". {judged}/{len(PREDICTIONS)} prediction IDs judged.", ""]
     if meta:
-        lines += [f"Commit `{meta.get('commit') or 'unknown'}`; " + ", ".join(
-            f"{k} {v}" for k, v in meta.get("versions", {}).items() if v), ""]
+        lines += ["| run | |", "|---|---|"] + [f"| {k} | {_cell(v)} |" for k, v in _meta_lines(meta, tier)] + [""]
+    base = _theory_base(out)
+    lines += [f"Prediction IDs link to the theory digest ({base}index.md); papers:", ""]
+    lines += [f"- **{key}**: {PAPERS[key]}" for key in sorted({v.paper for v in verdicts}) if key in PAPERS] + [""]
     lines += ["## Coverage by prediction ID", "", "| ID | prediction | check | status | score | best alternative |",
               "|---|---|---|---|---|---|"]
     for r in cov:
-        lines.append(f"| {r['id']} | {_cell(r['claim'])} | {r['check']} | **{r['status']}** | {_cell(r['score'])} "
+        rid = f"[{r['id']}]({_id_link(r['id'], base)})" if r["id"] in PREDICTIONS else r["id"]
+        lines.append(f"| {rid} | {_cell(r['claim'])} | {r['check']} | **{r['status']}** | {_cell(r['score'])} "
                      f"| {_cell(r['best_alternative'])} |")
     lines += ["", "## Verdicts", "", "| check | ID | provenance | status | deciding criterion |", "|---|---|---|---|---|"]
     for v in verdicts:
-        lines.append(f"| [{v.check}](#{_anchor(v)}) | {v.prediction_id} | {_cell(v.provenance)} | **{v.status}** "
+        lines.append(f"| [{v.check}](#{_anchor(v)}) | [{v.prediction_id}]({_id_link(v.prediction_id, base)}) "
+                     f"| {_cell(v.provenance)} | **{v.status}** "
                      f"| {_cell(v.headline())} |")
     for v in verdicts:
         lines += ["", f"### {v.check} · {v.prediction_id}", "",
-                  f"**{v.status}** · {v.provenance} · {v.seconds:.1f} s · {PAPERS.get(v.paper, v.paper)}", "",
-                  f"*Claim.* {v.claim}", "", "| criterion | observed | predicted | tolerance | passed | rationale |",
-                  "|---|---|---|---|---|---|"]
+                  f"**{v.status}** · [{v.prediction_id}]({_id_link(v.prediction_id, base)}) · {v.provenance} · "
+                  f"{v.seconds:.1f} s · {PAPERS.get(v.paper, v.paper)}", "",
+                  f"*Claim.* {theory_refs(v.claim)}", "",
+                  "| criterion | observed | predicted | tolerance | passed | rationale |", "|---|---|---|---|---|---|"]
         for c in v.criteria:
             lines.append(f"| {_cell(c['name'])} | {_cell(fmt(c['value']))} | "
                          f"{'' if c.get('predicted') is None else _cell(fmt(c['predicted']))} | {_cell(c['tolerance'])} "
-                         f"| {c['passed']} | {_cell(c['rationale'])} |")
+                         f"| {c['passed']} | {_cell(theory_refs(c['rationale']))} |")
         if v.alternatives:
             lines += ["", "*Alternatives (judged on the same run; each must be rejected):*", ""]
             for a in v.alternatives:
                 lines.append(f"- {a['name']}: **{a['status']}**" + (f" — fails {', '.join(a['failed'])}"
                                                                    if a["failed"] else "") +
-                             (f" ({a['why']})" if a.get("why") else ""))
+                             (f" ({theory_refs(a['why'])})" if a.get("why") else ""))
         if v.family:
             f = v.family
             lines += ["", f"*Family:* {f['passed']}/{f['instances']} instances pass"
                       + (f"; shrunk counterexample `{f['counterexample']}`" if f.get("counterexample") else "")]
         lines += ["", "*Design:* `" + ", ".join(f"{k}={v2}" for k, v2 in v.design.items()) + "`"]
         if v.message:
-            lines += ["", f"*Message.* `{v.message}`"]
+            lines += ["", f"*Message.* `{theory_refs(v.message)}`"]
         for f in v.figures:
             lines += ["", f"![{v.check}]({f})"]
     return "\n".join(lines) + "\n"
@@ -120,6 +169,9 @@ window.addEventListener("load", () => {{
 <body>
 <h1>Verification report ({tier} tier)</h1>
 <p>{summary}</p>
+<table>{meta}</table>
+<p>Prediction IDs link to the theory digest (<a href="{base}index.md">docs/theory</a>). Papers:</p>
+<ul>{papers}</ul>
 <h2>Coverage by prediction ID</h2>
 <table><tr><th>ID</th><th>prediction</th><th>check</th><th>status</th><th>score</th><th>best alternative</th></tr>
 {coverage}
@@ -147,17 +199,23 @@ def _img(path: Path, alt: str) -> str:
 
 def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta: dict | None = None) -> str:
     e = html.escape
-    cov = "\n".join(f"<tr><td>{e(r['id'])}</td><td>{e(r['claim'])}</td><td>{e(r['check'])}</td>"
+    base = _theory_base(out)
+
+    def link(pid):
+        return f'<a href="{e(_id_link(pid, base))}">{e(pid)}</a>' if pid in PREDICTIONS else e(pid)
+
+    cov = "\n".join(f"<tr><td>{link(r['id'])}</td><td>{e(r['claim'])}</td><td>{e(r['check'])}</td>"
                     f"<td>{_badge(r['status']) if r['status'] in COLOURS else e(r['status'])}</td>"
                     f"<td>{e(r['score'])}</td><td>{e(r['best_alternative'])}</td></tr>" for r in coverage(verdicts))
-    rows = "\n".join(f'<tr><td><a href="#{_anchor(v)}">{e(v.check)}</a></td><td>{e(v.prediction_id)}</td>'
+    rows = "\n".join(f'<tr><td><a href="#{_anchor(v)}">{e(v.check)}</a></td><td>{link(v.prediction_id)}</td>'
                      f"<td>{e(v.provenance)}</td><td>{_badge(v.status)}</td><td>{e(v.headline())}</td></tr>"
                      for v in verdicts)
     sections = []
     for v in verdicts:
         crit = "".join(f"<tr><td>{e(c['name'])}</td><td>{e(fmt(c['value']))}</td>"
                        f"<td>{'' if c.get('predicted') is None else e(fmt(c['predicted']))}</td>"
-                       f"<td>{e(c['tolerance'])}</td><td>{e(str(c['passed']))}</td><td>{e(c['rationale'])}</td></tr>"
+                       f"<td>{e(c['tolerance'])}</td><td>{e(str(c['passed']))}</td>"
+                       f"<td>{e(theory_refs(c['rationale']))}</td></tr>"
                        for c in v.criteria)
         alts = "".join(f"<li>{e(a['name'])}: {_badge(a['status'])} {e(', '.join(a['failed']))}</li>"
                        for a in v.alternatives)
@@ -168,27 +226,30 @@ def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, met
                    + (f"; shrunk counterexample <code>{e(str(f['counterexample']))}</code>" if f.get("counterexample")
                       else "") + "</p>")
         figs = "".join(_img(Path(out) / f, v.check) for f in v.figures)
-        msg = f"<p><b>Message.</b> <code>{e(v.message)}</code></p>" if v.message else ""
+        msg = f"<p><b>Message.</b> <code>{e(theory_refs(v.message))}</code></p>" if v.message else ""
         sections.append(
             f'<section id="{_anchor(v)}"><h3>{e(v.check)} · {e(v.prediction_id)} {_badge(v.status)}</h3>'
-            f"<p>{e(PAPERS.get(v.paper, v.paper))} · {e(v.provenance)} · {v.seconds:.1f} s</p>"
-            f"<p><b>Claim.</b> {e(v.claim)}</p><table><tr><th>criterion</th><th>observed</th><th>predicted</th>"
+            f"<p>{link(v.prediction_id)} · {e(PAPERS.get(v.paper, v.paper))} · {e(v.provenance)} · "
+            f"{v.seconds:.1f} s</p><p><b>Claim.</b> {e(theory_refs(v.claim))}</p>"
+            "<table><tr><th>criterion</th><th>observed</th><th>predicted</th>"
             f"<th>tolerance</th><th>passed</th><th>rationale</th></tr>{crit}</table>"
             + (f"<p><b>Alternatives</b> (each must be rejected):</p><ul>{alts}</ul>" if alts else "")
             + fam + f"<p><b>Design.</b> <code>{e(str(v.design))}</code></p>{msg}{figs}</section>")
     counts = ", ".join(f"{sum(v.status == s for v in verdicts)} {s}" for s in COLOURS
                        if any(v.status == s for v in verdicts))
     meta = meta or {}
-    summary = f"{len(verdicts)} verdicts in {seconds:.0f} s: {counts}. Commit {e(meta.get('commit') or 'unknown')}."
-    return _PAGE.format(tier=e(tier), summary=summary, coverage=cov, rows=rows, sections="\n".join(sections))
+    summary = f"{len(verdicts)} verdicts in {seconds:.0f} s: {counts}."
+    meta_rows = "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in _meta_lines(meta, tier))
+    papers = "".join(f"<li><b>{e(k)}</b>: {e(PAPERS[k])}</li>" for k in sorted({v.paper for v in verdicts})
+                     if k in PAPERS)
+    return _PAGE.format(tier=e(tier), summary=summary, meta=meta_rows, base=e(base), papers=papers, coverage=cov,
+                        rows=rows, sections="\n".join(sections))
 
 
 def write_report(verdicts: list[Verdict], out: Path, tier: str, seconds: float) -> tuple[Path, Path]:
     """Write report.md and report.html under `out` (atomically); return their paths."""
-    from .verdict import commit, versions
-
     out = Path(out)
-    meta = dict(commit=commit(), versions=versions())
+    meta = run_metadata(verdicts)
     md, page = out / "report.md", out / "report.html"
     write_text(md, markdown(verdicts, out, tier, seconds, meta))
     write_text(page, html_page(verdicts, out, tier, seconds, meta))

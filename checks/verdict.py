@@ -16,17 +16,37 @@ from pathlib import Path
 from .criteria import fmt, plain
 
 SCHEMA_VERSION = 2
-PAPERS = {
-    "Pinson": "Pinson 2026, It's not a Lottery, it's a Race (arXiv 2602.04832)",
-    "BF-EA": "Boursier & Flammarion 2024, Early alignment in two-layer networks training is a two-edged sword "
-             "(arXiv 2401.10791)",
-    "BF-ST": "Boursier & Flammarion 2025, Simplicity bias and optimization threshold in two-layer ReLU networks "
-             "(arXiv 2410.02348)",
-    "ABIDE": "Marcotte, Gribonval & Peyré 2023, Abide by the law and follow the flow: conservation laws for "
-             "gradient flows (arXiv 2307.00144)",
-    "INTR": "Marcotte, Peyré & Gribonval 2025, Intrinsic training dynamics of deep neural networks (arXiv 2508.07370)",
-    "GF": "Gradient flow as the limit of full-batch GD (the toolkit's own proxy, validated by step halving)",
+# The one table of the source papers (verified against the project's theory reference and the seeds):
+# key → (authors, year, title, arXiv id, venue). `PAPERS` derives the full citation of each key from it.
+REFERENCES = {
+    "Pinson": ("Hannah Pinson", 2026, "It's not a Lottery, it's a Race: Understanding How Gradient Descent Adapts "
+               "the Network's Capacity to the Task", "2602.04832", "arXiv preprint"),
+    "BF-EA": ("Etienne Boursier, Nicolas Flammarion", 2024, "Early alignment in two-layer networks training is a "
+              "two-edged sword", "2401.10791", "JMLR 26 (2025)"),
+    "BF-ST": ("Etienne Boursier, Nicolas Flammarion", 2025, "Simplicity bias and optimization threshold in two-layer "
+              "ReLU networks", "2410.02348", "ICML 2025"),
+    "ABIDE": ("Sibylle Marcotte, Rémi Gribonval, Gabriel Peyré", 2023, "Abide by the law and follow the flow: "
+              "conservation laws for gradient flows", "2307.00144", "NeurIPS 2023"),
+    "INTR": ("Sibylle Marcotte, Gabriel Peyré, Rémi Gribonval", 2025, "Intrinsic training dynamics of deep neural "
+             "networks", "2508.07370", "ICLR 2026"),
 }
+
+
+def cite(key: str) -> str:
+    """The full citation of a paper key ("Authors (year). Title. Venue. arXiv:id"); an unknown key is returned as is.
+
+    Arguments:
+        key: a key of REFERENCES (a check's `paper`), or "GF" (the toolkit's own gradient-flow proxy).
+    """
+    if key == "GF":
+        return "Gradient flow as the limit of full-batch GD (the toolkit's own proxy, validated by step halving)"
+    if key not in REFERENCES:
+        return str(key)
+    authors, year, title, arxiv, venue = REFERENCES[key]
+    return f"{authors} ({year}). {title}. {venue}. arXiv:{arxiv}"
+
+
+PAPERS = {key: cite(key) for key in (*REFERENCES, "GF")}
 
 
 @dataclass(frozen=True)

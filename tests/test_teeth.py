@@ -3,6 +3,7 @@ declared mutant on that same observation. The prediction gets its expected statu
 checks/expected-status.toml lists a finding); every mutant — a wrong formula a bug could introduce — FAILs a
 criterion that the prediction itself passes."""
 import pytest
+from quick_outcomes import quick_outcome
 
 from checks import api, expected
 from checks.criteria import status_of
@@ -29,9 +30,7 @@ def test_every_theory_mutant_is_read_by_some_check():
 
 @pytest.mark.parametrize("cls", CHECKS, ids=[c.name for c in CHECKS])
 def test_prediction_holds_and_every_mutant_fails(cls):
-    check = cls()
-    d = cls.design.build("quick", **({"instances": 0} if "instances" in cls.design.keys() else {}))
-    out = check.outcome(d)
+    check, d, out = quick_outcome(cls.name)  # shared with the figure test (computed once per session)
     for v in check.verdicts(out, "quick"):
         want = expected.expected_status(EXPECTED.get((v.check, v.prediction_id)), "quick")
         assert v.status == want or (want == "FAIL" and v.status == "INCONCLUSIVE"), (
