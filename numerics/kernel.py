@@ -11,7 +11,9 @@ kernel runs K GD steps per call, between two checkpoints of `numerics.train`, in
 with the same semantics as the torch loop of `numerics.train`: the loss is tested for finiteness and the relative
 update ‖lr·∇θ‖ ≤ stop_tol·‖θ‖ (θ after the update) every `check_every` steps (i % check_every == 0). Scalar
 output (a (m,), y (n,)) and vector output (a (m, k), y (n, k), square loss) are one code path with a (m, k), y (n, k);
-a hidden bias is the appended input column of `model.with_bias`, so it needs nothing here. float64, one thread,
+a hidden bias is the appended input column of `model.with_bias`, so it needs nothing here. A seed axis
+(W (S, m, d) on shared data X (n, d) or per-seed data X (S, n, d)) runs the S networks in lock-step, with the
+divergence and convergence tests across seeds as in the torch loop. float64, one thread,
 `fastmath=False` (IEEE semantics: NaN and inf propagate as in torch).
 
 numba is optional: `available()` says whether it imports; `numerics.train(backend="auto")` then falls back to
@@ -56,27 +58,39 @@ def require():
     return fns
 
 
-def _as_2d(X, y, W, a):
-    """Contiguous float64 numpy views: X (n, d), Y (n, k), W (m, d), A (m, k); A and W share memory with a, W."""
+def _as_3d(X, y, W, a):
+    """Contiguous float64 numpy views with a seed axis: X (SX, n, d), Y (SX, n, k), W (S, m, d), A (S, m, k), SX = S
+    (per-seed data) or 1 (shared data); A and W share memory with a and W."""
     arrs = [np.ascontiguousarray(v.detach().numpy() if hasattr(v, "detach") else v) for v in (X, y, W, a)]
     if any(v.dtype != np.float64 for v in arrs):
         raise InputError("the kernel computes in float64; convert X, y, W, a with .double() or use backend='torch'")
     Xn, yn, Wn, an = arrs
-    if Xn.ndim != 2 or Wn.ndim != 2 or an.ndim not in (1, 2) or yn.ndim != an.ndim:
-        raise InputError(f"the kernel takes one network and one data set, X (n, d), W (m, d), a (m,) with y (n,) or "
-                         f"a (m, k) with y (n, k); got X {Xn.shape}, y {yn.shape}, W {Wn.shape}, a {an.shape}; "
-                         f"use backend='torch' for seed axes")
-    return Xn, yn.reshape(len(yn), -1), Wn, an.reshape(len(an), -1)
+    S = Wn.shape[0] if Wn.ndim == 3 else 1
+    SX = Xn.shape[0] if Xn.ndim == 3 else 1
+    vector = an.ndim == Wn.ndim
+    ok = (Xn.ndim in (2, 3) and Wn.ndim in (2, 3) and an.ndim - Wn.ndim in (-1, 0)
+          and yn.ndim - Xn.ndim == (0 if vector else -1) and SX in (1, S) and (Xn.ndim == 2 or Wn.ndim == 3))
+    if not ok:
+        raise InputError(f"the kernel takes X (n, d) or (S, n, d), W (m, d) or (S, m, d), a (..., m) with y (..., n) "
+                         f"or a (..., m, k) with y (..., n, k), one data set per seed or one shared; got X {Xn.shape}, "
+                         f"y {yn.shape}, W {Wn.shape}, a {an.shape}")
+    n, d = Xn.shape[-2:]
+    m = Wn.shape[-2]
+    return (Xn.reshape(SX, n, d), yn.reshape(SX, n, -1), Wn.reshape(S, m, Wn.shape[-1]), an.reshape(S, m, -1))
 
 
 def advance(X, y, W, a, *, lr: float, start: int, stop: int, loss: str = "square", stop_tol: float = 0.0,
             check_every: int = 16) -> tuple[int, int]:
     """Run GD steps start … stop − 1 in place on (W, a), with train's finiteness and convergence tests.
 
+    With a seed axis the S networks step in lock-step, as in the torch loop of `numerics.train`: the run diverges
+    when any seed's loss is non-finite at a test step and stops once every seed has converged.
+
     Arguments:
-        X, y: data, X (n, d) with y (n,) or (n, k); numpy arrays or CPU tensors, float64.
-        W, a: parameters W (m, d), a (m,) or (m, k), C-contiguous float64; updated in place (tensors through their
-            shared numpy view).
+        X, y: data, X (n, d) with y (n,) or (n, k), shared by all seeds, or X (S, n, d) with y (S, n) or (S, n, k),
+            one data set per seed; numpy arrays or CPU tensors, float64.
+        W, a: parameters W ([S,] m, d), a ([S,] m) or ([S,] m, k), C-contiguous float64; updated in place (tensors
+            through their shared numpy view).
         lr: step size.  start, stop: the step indices (the loop runs i = start … stop − 1).
         loss: "square" or "logistic" (scalar output only).  stop_tol: relative-update tolerance (0 disables).
         check_every: the finiteness and convergence tests run when i % check_every == 0.
@@ -88,8 +102,8 @@ def advance(X, y, W, a, *, lr: float, start: int, stop: int, loss: str = "square
     fns = require()
     if loss not in LOSS_CODES:
         raise InputError(f"loss={loss!r} is not supported by the kernel; use one of {tuple(LOSS_CODES)}")
-    Xn, Yn, Wn, An = _as_2d(X, y, W, a)
-    if loss == "logistic" and An.shape[1] != 1:
+    Xn, Yn, Wn, An = _as_3d(X, y, W, a)
+    if loss == "logistic" and An.shape[2] != 1:
         raise InputError("loss='logistic' needs a scalar output (a of shape (m,)) and labels y in {±1}")
     for name, arr, src in (("W", Wn, W), ("a", An, a)):
         base = src.detach().numpy() if hasattr(src, "detach") else src
@@ -108,7 +122,7 @@ def loss_and_grad(W, a, X, y, loss: str = "square"):
     """(L, ∂L/∂W, ∂L/∂a) by the kernel's compiled gradient, for tests against the engine's `model.loss_and_grad`.
 
     Arguments:
-        W, a, X, y: as in `advance` (not modified).  loss: "square" or "logistic".
+        W, a, X, y: one network and one data set as in `advance` (not modified).  loss: "square" or "logistic".
 
     Returns:
         (loss float, grad_W (m, d), grad_a shaped like a) as numpy arrays.
@@ -116,7 +130,11 @@ def loss_and_grad(W, a, X, y, loss: str = "square"):
     fns = require()
     if loss not in LOSS_CODES:
         raise InputError(f"loss={loss!r} is not supported by the kernel; use one of {tuple(LOSS_CODES)}")
-    Xn, Yn, Wn, An = _as_2d(X, y, W, a)
+    Xn, Yn, Wn, An = _as_3d(X, y, W, a)
+    if Wn.shape[0] != 1 or Xn.shape[0] != 1:
+        raise InputError(f"kernel.loss_and_grad takes one network on one data set, got W {np.shape(Wn)} and "
+                         f"X {np.shape(Xn)}; call it per seed")
+    Xn, Yn, Wn, An = Xn[0], Yn[0], Wn[0], An[0]
     n, d = Xn.shape
     m, k = An.shape
     GWT, GAT = np.empty((d, m)), np.empty((k, m))

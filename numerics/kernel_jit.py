@@ -99,53 +99,75 @@ def grad(X, Y, WT, AT, logistic, H, R, S, GWT, GAT):
 
 @numba.njit(**JIT)
 def advance(X, Y, W, A, lr, i0, i1, logistic, stop_tol, check_every):
-    """GD steps i0 … i1 − 1 in place on W (m, d), A (m, k); returns (status, step reached).
+    """GD steps i0 … i1 − 1 in place on the S networks W (S, m, d), A (S, m, k), in lock-step; returns
+    (status, step reached).
+
+    The seeds step together as in the torch loop of `numerics.train`: at a test step (i % check_every == 0) every
+    seed's loss must be finite (else status 2, no seed updated at that step), and the run stops (status 1) once every
+    seed's relative update is within stop_tol.
 
     Arguments:
-        X (n, d), Y (n, k): data.  W (m, d), A (m, k): parameters (updated).  lr: step size.
-        i0, i1: step range.  logistic: the loss.  stop_tol, check_every: the tests of `numerics.train`.
+        X (SX, n, d), Y (SX, n, k): data, SX = S (one data set per seed) or 1 (shared).  W (S, m, d), A (S, m, k):
+        parameters (updated).  lr: step size.  i0, i1: step range.  logistic: the loss.
+        stop_tol, check_every: the tests of `numerics.train`.
     """
-    n, d = X.shape
-    m = W.shape[0]
-    kout = A.shape[1]
-    WT = np.ascontiguousarray(W.T)
-    AT = np.ascontiguousarray(A.T)
+    S, m, d = W.shape
+    SX, n = X.shape[0], X.shape[1]
+    kout = A.shape[2]
+    WT = np.empty((S, d, m))
+    AT = np.empty((S, kout, m))
+    for s in range(S):
+        WT[s] = W[s].T
+        AT[s] = A[s].T
     H = np.empty((n, m))
     R = np.empty((n, kout))
-    S = np.empty(m)
-    GWT = np.empty((d, m))
-    GAT = np.empty((kout, m))
+    Sj = np.empty(m)
+    GWT = np.empty((S, d, m))
+    GAT = np.empty((S, kout, m))
     status = 0
     i = i0
     while i < i1:
-        L = grad(X, Y, WT, AT, logistic, H, R, S, GWT, GAT)
         test = i % check_every == 0
-        if test and not np.isfinite(L):
+        finite = True
+        for s in range(S):
+            xs = s if SX > 1 else 0
+            L = grad(X[xs], Y[xs], WT[s], AT[s], logistic, H, R, Sj, GWT[s], GAT[s])
+            if test and not np.isfinite(L):
+                finite = False
+                break
+        if not finite:
             status = 2
             break
-        for t in range(d):
-            wt, gt = WT[t], GWT[t]
-            for j in range(m):
-                wt[j] -= lr * gt[j]
-        for c in range(kout):
-            ac, gc = AT[c], GAT[c]
-            for j in range(m):
-                ac[j] -= lr * gc[j]
+        for s in range(S):
+            for t in range(d):
+                wt, gt = WT[s, t], GWT[s, t]
+                for j in range(m):
+                    wt[j] -= lr * gt[j]
+            for c in range(kout):
+                ac, gc = AT[s, c], GAT[s, c]
+                for j in range(m):
+                    ac[j] -= lr * gc[j]
         i += 1
         if stop_tol > 0.0 and test:
-            upd = 0.0
-            size = 0.0
-            for t in range(d):
-                upd += dot(GWT[t], GWT[t])
-                size += dot(WT[t], WT[t])
-            for c in range(kout):
-                upd += dot(GAT[c], GAT[c])
-                size += dot(AT[c], AT[c])
-            if lr * lr * upd <= stop_tol * stop_tol * size:
+            done = True
+            for s in range(S):
+                upd = 0.0
+                size = 0.0
+                for t in range(d):
+                    upd += dot(GWT[s, t], GWT[s, t])
+                    size += dot(WT[s, t], WT[s, t])
+                for c in range(kout):
+                    upd += dot(GAT[s, c], GAT[s, c])
+                    size += dot(AT[s, c], AT[s, c])
+                if not lr * lr * upd <= stop_tol * stop_tol * size:
+                    done = False
+                    break
+            if done:
                 status = 1
                 break
-    W[:, :] = WT.T
-    A[:, :] = AT.T
+    for s in range(S):
+        W[s] = WT[s].T
+        A[s] = AT[s].T
     return status, i
 
 

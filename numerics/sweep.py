@@ -6,6 +6,8 @@
   deterministic given its config (seeds are part of the config).
 - Each finished point is written atomically to `<cache>/<hash>.json` (temp file + rename), so a killed sweep
   resumes where it stopped and a rerun skips finished points.
+- `point_bytes` (bytes, or a callable config → bytes) declares a point's peak memory: a local sweep refuses before
+  starting when min(workers, points to run) × the largest of them exceeds MemAvailable of /proc/meminfo.
 - `workers > 1` runs points in a local process pool (one torch thread each); `scheduler="tcp://host:port"` (or a
   `dask.distributed.Client`) sends them to a Dask cluster instead: the same code from a laptop to many machines.
 """
@@ -59,14 +61,44 @@ def _run_point(fn: Callable, config: dict) -> dict:
     return fn(**config)
 
 
+def available_memory() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes (None where it cannot be read, e.g. off Linux)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _check_memory(point_bytes, todo, workers: int) -> None:
+    """InputError when the concurrent points' declared memory exceeds what the machine has available now."""
+    if point_bytes is None or not todo:
+        return
+    sizes = [point_bytes(c) if callable(point_bytes) else point_bytes for _, c in todo]
+    for b in sizes:
+        if isinstance(b, bool) or not isinstance(b, (int, float)) or not b >= 0 or b == float("inf"):
+            raise InputError(f"point_bytes must give a finite number of bytes ≥ 0 per point, got {b!r}")
+    need = min(workers, len(todo)) * max(sizes)
+    avail = available_memory()
+    if avail is not None and need > avail:
+        raise InputError(f"{min(workers, len(todo))} concurrent point(s) × {max(sizes) / 2 ** 30:.3g} GiB = "
+                         f"{need / 2 ** 30:.3g} GiB > {avail / 2 ** 30:.3g} GiB available (MemAvailable); lower "
+                         "workers or the points' size before starting")
+
+
 def run_sweep(fn: Callable, configs: Iterable[dict], cache=None, workers: int = 1, scheduler=None,
-              progress: bool | None = None, desc: str = "sweep") -> list[dict]:
+              progress: bool | None = None, desc: str = "sweep", point_bytes=None) -> list[dict]:
     """Run `fn(**config)` for every config, in parallel and cached; see the module docstring.
 
     Arguments:
         fn: module-level point function returning a dict.  configs: iterable of keyword dicts.
         cache: folder of the per-point JSON cache (None: no cache).  workers: local processes.
         scheduler: a Dask scheduler address or Client (overrides workers).  progress, desc: progress bar.
+        point_bytes: peak bytes of one point, or a callable config → bytes (None: not checked); checked against
+        MemAvailable for local runs before any point starts (InputError when too much).
 
     Returns:
         rows {"config": …, "result": …, "cached": bool} in the order of `configs`.
@@ -86,6 +118,8 @@ def run_sweep(fn: Callable, configs: Iterable[dict], cache=None, workers: int = 
                 cached.add(k)
     todo = [(k, c) for k, c in zip(keys, configs) if k not in results]
     todo = list({k: c for k, c in todo}.items())  # a repeated config runs once
+    if scheduler is None:
+        _check_memory(point_bytes, todo, int(workers))
 
     from tqdm.auto import tqdm
 

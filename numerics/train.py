@@ -93,10 +93,11 @@ def train(
             checkpoint also calls `numerics.progress.notify(desc, step, steps)` for listeners.
         strict_signs: raise SignFlipError at the first checkpoint where a protected sign(a_j) (a_j² ≥ ‖w_j‖² at
             init) has flipped; otherwise such flips only produce a warning at the end of a GD run.
-        backend: "auto" (the compiled kernel `numerics.kernel` for GD on CPU in float64 with ReLU, one network and
-            one data set, below the measured crossover in `numerics/crossover.json`; else torch), "torch", or
-            "kernel" (InputError if numba is missing or the run is not one the kernel does). Both give the same
-            trajectory up to round-off (≤ 1e-12 per step).
+        backend: "auto" (the compiled kernel `numerics.kernel` for GD on CPU in float64 with ReLU, with or without
+            a seed axis, below the measured crossover of n·(S·m)·d in `numerics/crossover.json`; else torch; the
+            environment variable NUMERICS_BACKEND replaces "auto"), "torch", or "kernel" (InputError if numba is
+            missing or the run is not one the kernel does). Both give the same trajectory up to round-off
+            (≤ 1e-12 per step).
         threads: "auto" (the policy `numerics.threads.threads_for` for this shape, restored afterwards), an int,
             or None (keep the caller's torch thread count).
 
@@ -104,7 +105,9 @@ def train(
         a `Trajectory` (numpy, checkpoints first), with `grad_W`, `grad_a`, `outputs` filled as `record` asks.
 
     Raises:
-        InputError on bad arguments; DivergenceError naming the step size if the loss becomes non-finite;
+        InputError on bad arguments, or before allocating when the record would exceed the memory limit
+        (`numerics.memory`: 80% of available memory, or NUMERICS_MEMORY_LIMIT); DivergenceError naming the step
+        size if the loss becomes non-finite;
         SignFlipError (with `strict_signs`).
     """
     lr = validate.positive("lr", lr)
@@ -138,6 +141,9 @@ def train(
     gen = torch.Generator().manual_seed(int(seed_batch))
     progress = _default_progress() if progress is None else progress
     validate.choice("backend", backend, BACKENDS)
+    if backend == "auto" and os.environ.get("NUMERICS_BACKEND", "").strip():
+        backend = validate.choice("NUMERICS_BACKEND", os.environ["NUMERICS_BACKEND"].strip(), BACKENDS)
+    _memory_guard(W, a, X, len(ckpts), record, record_patterns)
 
     check_every = 16 if W.device.type == "cpu" else 64  # finiteness and convergence tests: cheap, but not free
     use_kernel = _use_kernel(backend, W, a, X, loss, activation, optimizer)
@@ -174,6 +180,21 @@ def train(
                       f"forbids this, so the GD step lr={lr:g} is too large to act as its proxy here",
                       RuntimeWarning, stacklevel=2)
     return traj
+
+
+def _memory_guard(W, a, X, checkpoints: int, record, record_patterns: bool) -> None:
+    """InputError before allocating when the record and the step's working set would exceed the memory limit."""
+    from . import memory
+
+    seeds = W.shape[0] if W.dim() == 3 else 1
+    k = a.shape[-1] if model.is_vector_output(W, a) else 1
+    est = memory.train_bytes(checkpoints=checkpoints, seeds=seeds, n=X.shape[-2], m=W.shape[-2], d=W.shape[-1], k=k,
+                             patterns=record_patterns, grads="grads" in record, outputs="outputs" in record,
+                             data_seeds=X.shape[0] if X.dim() == 3 else 1)
+    memory.check(est, f"numerics.train with {checkpoints} checkpoints × {seeds} seed(s) at (n, m, d) = "
+                      f"({X.shape[-2]}, {W.shape[-2]}, {W.shape[-1]})",
+                 "record fewer checkpoints (n_checkpoints, linear_every), pass record_patterns=False or drop "
+                 "record=('grads', 'outputs'), or train fewer seeds per call")
 
 
 def _record_names(record) -> tuple[str, ...]:
@@ -291,8 +312,6 @@ def _kernel_fit(W, a, X, loss, activation, optimizer) -> str:
         return f"activation={activation!r} (the kernel does 'relu')"
     if W.device.type != "cpu" or W.dtype != torch.float64:
         return f"{W.dtype} on {W.device.type} (the kernel computes float64 on the CPU)"
-    if W.dim() != 2 or X.dim() != 2:
-        return "a seed axis (the kernel trains one network on one data set)"
     if loss == "logistic" and model.is_vector_output(W, a):
         return "logistic loss with vector outputs"
     return ""
@@ -313,8 +332,8 @@ def _use_kernel(backend, W, a, X, loss, activation, optimizer) -> bool:
     if why:
         return False
     lim = _threads.crossover()
-    n, d = X.shape
-    m = W.shape[0]
+    n, d = X.shape[-2:]
+    m = W.shape[-2] * (W.shape[0] if W.dim() == 3 else 1)  # the seed axis counts as width (S networks of m)
     small = n * m * d <= lim["kernel_max_nmd"] or (d <= lim["kernel_small_d"] and n * m <= lim["kernel_small_d_max_nm"])
     return small and kernel.available()
 

@@ -192,3 +192,107 @@ def test_train_notifies_progress_at_each_checkpoint():
             tr = numerics.train(X, y, W, a, lr=0.01, steps=50, n_checkpoints=5, stop_tol=0, desc="fit",
                                 backend=backend)
         assert seen == [("fit", int(s), 50) for s in tr.step]
+
+
+def _seeded_problem(S, n, m, d, k, loss, bias, shared, seed):
+    """S networks on one shared data set (X (n, d)) or on S data sets (X (S, n, d))."""
+    rng = np.random.default_rng(seed)
+    lead = () if shared else (S,)
+    X = rng.standard_normal(lead + (n, d))
+    if bias:
+        X = model.with_bias(torch.tensor(X)).numpy()
+    y = rng.standard_normal(lead + ((n, k) if k else (n,)))
+    if loss == "logistic":
+        y = np.where(y >= 0, 1.0, -1.0)
+    W = rng.standard_normal((S, m, X.shape[-1])) * 0.5
+    a = rng.standard_normal((S, m, k) if k else (S, m)) * 0.5
+    return X, y, W, a
+
+
+seeded = st.tuples(st.integers(1, 5), st.integers(1, 12), st.integers(1, 12), st.integers(1, 4))
+
+
+@settings(max_examples=12)
+@given(seeded, variants, st.booleans(), st.booleans(), st.integers(1, 40), st.integers(0, 10_000))
+def test_seeded_kernel_k_steps_equal_torch_steps(shape, variant, bias, shared, K, seed):
+    """Per step: K lock-step kernel steps on S seeds equal K batched torch steps to ≤ 1e-12."""
+    S, n, m, d = shape
+    k, loss = variant
+    X, y, W, a = _seeded_problem(S, n, m, d, k, loss, bias, shared, seed)
+    Wk, ak = W.copy(), a.copy()
+    assert kernel.advance(X, y, Wk, ak, lr=0.05, start=0, stop=K, loss=loss) == (kernel.REACHED, K)
+    Wt, at, Xt, yt = (torch.tensor(v) for v in (W, a, X, y))
+    for _ in range(K):
+        lg = model.loss_and_grad(Wt, at, Xt, yt, loss)
+        Wt.add_(lg.grad_W, alpha=-0.05)
+        at.add_(lg.grad_a, alpha=-0.05)
+    scale = 1.0 + np.max(np.abs(W)) + np.max(np.abs(a))
+    assert np.max(np.abs(Wk - Wt.numpy())) <= 1e-12 * scale and np.max(np.abs(ak - at.numpy())) <= 1e-12 * scale
+
+
+@settings(max_examples=10)
+@given(seeded, variants, st.booleans(), st.booleans(), st.sampled_from([0.0, 1e-3, 1e-5]), st.integers(0, 10_000))
+def test_seeded_train_backends_give_the_same_run(shape, variant, bias, shared, stop_tol, seed):
+    """Whole run: steps, stopped_early, W (≤ 1e-11), loss and patterns agree between the torch and kernel backends
+    with a seed axis, shared or per-seed data, the convergence test across seeds included."""
+    S, n, m, d = shape
+    k, loss = variant
+    X, y, W, a = _seeded_problem(S, n, m, d, k, loss, bias, shared, seed)
+    runs = [numerics.train(X, y, torch.tensor(W), torch.tensor(a), lr=0.05, steps=400, loss=loss, n_checkpoints=8,
+                           stop_tol=stop_tol, progress=False, backend=b, record=("grads",))
+            for b in ("torch", "kernel")]
+    t, kr = runs
+    assert np.array_equal(t.step, kr.step) and t.stopped_early == kr.stopped_early
+    np.testing.assert_allclose(kr.W, t.W, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(kr.a, t.a, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(kr.loss, t.loss, rtol=1e-11, atol=1e-15)
+    np.testing.assert_allclose(kr.grad_W, t.grad_W, rtol=0, atol=1e-11)
+    assert np.array_equal(kr.patterns, t.patterns)
+
+
+def test_seeded_convergence_and_divergence_are_across_seeds():
+    """A seed at a saddle does not stop the run while another still moves; one diverging seed fails the run at the
+    torch step with the torch message."""
+    rng = np.random.default_rng(0)
+    X, y = torch.tensor(rng.standard_normal((20, 3))), torch.tensor(rng.standard_normal(20))
+    W, a = torch.tensor(rng.standard_normal((2, 4, 3))) * 0.5, torch.tensor(rng.standard_normal((2, 4))) * 0.5
+    W[0], a[0] = 0.0, 0.0  # seed 0 converged from step 0
+    runs = [numerics.train(X, y, W, a, lr=0.05, steps=3000, stop_tol=1e-3, progress=False, backend=b)
+            for b in ("torch", "kernel")]
+    assert runs[0].stopped_early and runs[1].stopped_early and runs[0].step[-1] == runs[1].step[-1] > 16
+    Xs = torch.stack([X, X * 10])  # per-seed data: seed 1 diverges at lr = 50
+    W, a = numerics.init_params(6, 3, scale=3.0, scheme="gaussian", seed=1, n_seeds=2)
+    msgs = []
+    for backend in ("torch", "kernel"):
+        with pytest.raises(DivergenceError, match=r"lr=50") as err:
+            numerics.train(Xs, torch.stack([y, y]), W, a, lr=50.0, steps=200, progress=False, backend=backend)
+        msgs.append(str(err.value))
+    assert msgs[0] == msgs[1]
+
+
+def test_auto_backend_takes_the_kernel_for_small_seeded_runs(monkeypatch):
+    import importlib
+
+    train_mod = importlib.import_module("numerics.train")
+
+    W, a = numerics.init_params(100, 2, scale=0.01, scheme="balanced", seed=0, n_seeds=3)
+    X = torch.randn(3, 2, dtype=torch.float64)
+    assert train_mod._use_kernel("auto", W, a, X, "square", "relu", "gd")  # failure_rate's shape
+    big_W, big_a = numerics.init_params(2000, 64, scale=0.1, seed=0, n_seeds=8)
+    assert not train_mod._use_kernel("auto", big_W, big_a, torch.randn(200, 64, dtype=torch.float64), "square",
+                                     "relu", "gd")  # n·(S·m)·d above the crossover
+    y = torch.randn(3, dtype=torch.float64)
+    calls = []
+    real = kernel.advance
+    monkeypatch.setattr(kernel, "advance", lambda *args, **kw: calls.append(1) or real(*args, **kw))
+    numerics.train(X, y, W, a, lr=0.05, steps=20, progress=False)
+    assert calls
+    calls.clear()
+    monkeypatch.setenv("NUMERICS_BACKEND", "torch")  # the override of "auto"
+    numerics.train(X, y, W, a, lr=0.05, steps=20, progress=False)
+    assert not calls
+    monkeypatch.setenv("NUMERICS_BACKEND", "jax")
+    with pytest.raises(InputError, match="NUMERICS_BACKEND='jax'"):
+        numerics.train(X, y, W, a, lr=0.05, steps=20, progress=False)
+    with pytest.raises(InputError, match="one network on one data set"):
+        kernel.loss_and_grad(W.numpy(), a.numpy(), X.numpy(), y.numpy())

@@ -219,3 +219,46 @@ def test_submodules_load_on_attribute_access():
             "numerics.flow.event_flow; numerics.fidelity.step_halving; numerics.sweep.run_sweep; numerics.data.stewart; "
             "assert not any(m == 'sympy' or m.startswith(('theory', 'checks')) for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_memory_guard_refuses_before_allocating(monkeypatch):
+    """#17 item 3: the estimate, the available memory and the fix, before any step (fast: a tiny limit)."""
+    from numerics import memory
+
+    X, y = _problem()
+    W, a = numerics.init_params(50, 5, scale=0.5, seed=1, n_seeds=4)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10**6)
+    monkeypatch.setattr(numerics.model, "loss_and_grad", None)  # a step taken would fail with another error
+    with pytest.raises(InputError, match=r"155 checkpoints × 4 seed\(s\) .* about 4\.13 MiB \(4329920 bytes\), "
+                                         r"above the memory limit of 781 KiB \(977 KiB available; NUMERICS_MEMORY_LIMIT .*"
+                                         r"record_patterns=False .* fewer seeds"):
+        numerics.train(X, y, W, a, lr=0.01, steps=10_000, n_checkpoints=200, progress=False)
+    monkeypatch.setenv("NUMERICS_MEMORY_LIMIT", "0.001")  # a fraction of the available memory: 1000 bytes
+    assert memory.limit_bytes() == 1000
+    monkeypatch.setenv("NUMERICS_MEMORY_LIMIT", "5e5")  # bytes
+    assert memory.limit_bytes() == 500_000
+    for bad in ("lots", "-1", "0", "inf"):
+        monkeypatch.setenv("NUMERICS_MEMORY_LIMIT", bad)
+        with pytest.raises(InputError, match="NUMERICS_MEMORY_LIMIT must be"):
+            memory.limit_bytes()
+    monkeypatch.delenv("NUMERICS_MEMORY_LIMIT")
+    monkeypatch.setattr(memory, "available_bytes", lambda: None)  # unknown: no check
+    assert memory.limit_bytes() is None
+    memory.check(10**15, "x", "y")
+
+
+def test_memory_estimate_covers_the_record():
+    """The estimate is twice the stored record (lists + stacked copy) plus a working set, and scales with what is
+    recorded."""
+    from numerics import memory
+
+    X, y = _problem()
+    W, a = numerics.init_params(7, 5, scale=0.5, seed=1, n_seeds=3)
+    tr = numerics.train(X, y, W, a, lr=0.01, steps=100, n_checkpoints=20, record=("grads", "outputs"),
+                        stop_tol=0, progress=False)
+    held = sum(getattr(tr, f).nbytes for f in ("loss", "W", "a", "patterns", "grad_W", "grad_a", "outputs"))
+    kw = dict(checkpoints=len(tr), seeds=3, n=20, m=7, d=5, k=1)
+    est = memory.train_bytes(patterns=True, grads=True, outputs=True, **kw)
+    assert 2 * held <= est <= 2 * held + 3 * 8 * (4 * 42 + 2 * 20 * 7 + 20) + 8 * 20 * 6  # params m·d + m·k = 42
+    assert memory.train_bytes(patterns=False, grads=False, outputs=False, **kw) < est
+    assert memory.available_bytes() is None or memory.available_bytes() > 0
