@@ -62,3 +62,22 @@ def test_dask_local_cluster(tmp_path):
                                progress=False)
     assert [r["result"]["x2"] for r in rows] == [0, 1, 4, 9, 16]
     assert len(list(tmp_path.glob("*.json"))) == 5
+
+
+def test_sweep_refuses_when_declared_memory_exceeds_available(monkeypatch, tmp_path):
+    monkeypatch.setattr(sweep, "available_memory", lambda: 10 * 2 ** 20)  # a 10 MiB machine
+    CALLS.clear()
+    with pytest.raises(InputError, match="MemAvailable"):
+        sweep.run_sweep(square, [{"x": i} for i in range(4)], workers=2, point_bytes=6 * 2 ** 20, progress=False)
+    with pytest.raises(InputError, match="MemAvailable"):
+        sweep.run_sweep(square, [{"x": 1}], point_bytes=lambda c: 2 ** 30, progress=False)
+    assert CALLS == []  # refused before any point ran
+    rows = sweep.run_sweep(square, [{"x": 3}], workers=2, point_bytes=6 * 2 ** 20, progress=False)  # 1 × 6 MiB fits
+    assert rows[0]["result"] == {"x2": 9}
+    with pytest.raises(InputError, match="point_bytes"):
+        sweep.run_sweep(square, [{"x": 1}], point_bytes=float("nan"), progress=False)
+
+
+def test_available_memory_reads_meminfo():
+    avail = sweep.available_memory()
+    assert avail is None or avail > 0

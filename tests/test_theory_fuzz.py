@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 import theory
 from theory.errors import TheoryError
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(theory.__path__) if m.name != "__main__")
+MODULES = sorted(m.name for m in pkgutil.iter_modules(theory.__path__)
+                 if m.name != "__main__" and not m.name.startswith("_"))  # _private helpers are not public
 JUNK = st.sampled_from([None, "x", [], {}, object()])
 FIN = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
 BAD = st.sampled_from([np.nan, np.inf, -np.inf])
@@ -183,6 +184,7 @@ def _registry() -> dict:
         "lie.count_laws": (call(FACTS, n_points=ints(), seed=ints()), 8),
         "lie.count_laws_fields": (st.tuples(fields(), ints(), ints()).map(lambda t: ((*t[0], t[1], t[2]), {})), 8),
         "lie.quadratic_laws": (call(FACTS), 8),
+        "lie.quadratic_law_forms": (call(FACTS), 8),
         "lie.gradient_fields": (call(st.sampled_from([[SYM[0] * SYM[1]], [], "x", [SYM[2]]]),
                                      st.sampled_from([SYM[:2], (), "x"])), 8),
         **{f"lie.{k}": (st.tuples(st.sampled_from(["relu", "linear", "foo"]),

@@ -25,7 +25,7 @@ import sympy as sp
 
 from math import comb
 
-from . import validate as vd
+from . import _budget, validate as vd
 from .errors import TheoryError
 from .formula import Formula
 from .mutants import mutant
@@ -58,6 +58,22 @@ def monomials(D: int, degree: int) -> list[tuple]:
                 e[i] += 1
             out.append(tuple(e))
     return out
+
+
+def _system_cost(fields, theta, degree: int, op_s: float, bytes_per: float, exact: bool, budget_s, max_bytes):
+    """Refuse (TheoryError with the estimate) a law system whose solve would exceed the budgets.
+
+    rows ≤ #fields × #monomials of degree ≤ degree − 1 + the fields' degree; columns = #monomials; the solve costs
+    rows·cols·min(rows, cols) operations at `op_s` each, the matrix `bytes_per` bytes an entry (kept twice).
+    """
+    D = len(theta)
+    fdeg = max(sp.Poly(sp.expand(e), *theta).total_degree() for F in fields for e in F if sp.expand(e) != 0) \
+        if any(sp.expand(e) != 0 for F in fields for e in F) else 0
+    cols = comb(D + degree, degree) - 1
+    rows = len(fields) * comb(D + degree - 1 + fdeg, D)
+    _budget.require(f"the degree-{degree} law search on D = {D} ({'exact' if exact else 'mod p'}, ≤ {rows} × {cols})",
+                    nbytes=2.0 * bytes_per * rows * cols, seconds=op_s * rows * cols * min(rows, cols),
+                    budget_s=budget_s, max_bytes=max_bytes, fix="lower the degree or the number of variables")
 
 
 def law_system(fields, theta, degree: int):
@@ -99,24 +115,34 @@ def _as_poly(coeffs, mons, theta) -> sp.Expr:
     return sp.expand(sum(c * sp.Mul(*[v ** k for v, k in zip(theta, e)]) for c, e in zip(coeffs, mons) if c != 0))
 
 
-def polynomial_laws(fields, theta, degree: int) -> list[sp.Expr]:
+def polynomial_laws(fields, theta, degree: int, budget_s: float | None = None, max_bytes: float | None = None
+                    ) -> list[sp.Expr]:
     """An exact basis (over ℚ) of the polynomial laws of degree ≤ `degree` of the fields (no constants).
 
     Arguments:
-        fields, theta, degree: as in `law_system`.
+        fields, theta, degree: as in `law_system`.  budget_s, max_bytes: refuse above these (TheoryError with the
+        estimate; None: `theory._budget` defaults), estimated at `_budget.SYMPY_OP_S` per exact operation.
     """
+    th = list(vd.symbols("theta", theta))
+    _system_cost(_fields(fields, th), th, vd.integer("degree", degree, minimum=1), _budget.SYMPY_OP_S, 64.0, True,
+                 budget_s, max_bytes)
     rows, mons = law_system(fields, theta, degree)
     M = sp.Matrix(rows) if rows else sp.zeros(0, len(mons))
     basis = M.nullspace() if rows else [sp.eye(len(mons))[:, j] for j in range(len(mons))]
     return [_as_poly(list(b), mons, theta) for b in basis]
 
 
-def law_count_mod_p(fields, theta, degree: int, p: int = PRIME) -> int:
+def law_count_mod_p(fields, theta, degree: int, p: int = PRIME, budget_s: float | None = None,
+                    max_bytes: float | None = None) -> int:
     """dim of the kernel of the law system over GF(p) (an upper bound of the number of laws over ℚ).
 
     Arguments:
         fields, theta, degree: as in `law_system`.  p: a prime < 2³¹ (so that residue products fit in int64).
+        budget_s, max_bytes: as in `polynomial_laws` (rate `_budget.INT_OP_S` per int64 operation).
     """
+    th = list(vd.symbols("theta", theta))
+    _system_cost(_fields(fields, th), th, vd.integer("degree", degree, minimum=1), _budget.INT_OP_S, 72.0, False,
+                 budget_s, max_bytes)
     p = vd.integer("p", p, minimum=2, maximum=2 ** 31 - 1)
     if not sp.isprime(p):
         raise TheoryError(f"p={p} is not prime; GF(p) needs a prime (default PRIME = {PRIME})")

@@ -88,11 +88,11 @@ class LawCount(Check):
     paper = "ABIDE"
     prediction_id = "MPG-P6"
     also_judges = ("MPG-P7",)
-    claim = ("The Lie-algebra count N = D - dim Lie(W_phi) equals the number of conserved quadratics found by the "
+    claim = ("The Lie-algebra count N = D − dim Lie(W_φ) equals the number of functionally independent conserved quadratics found by the "
              "degree-2 law search and the rule (one law per ReLU neuron, r(r+1)/2 for full-rank linear nets), "
-             "on every small two-layer architecture (linear U V^T and ReLU path-lifting, with/without bias)")
-    claims = {"MPG-P7": ("The Frobenius gap dim Lie(W_phi) - rank dphi is 0 for ReLU path-lifting and r(r-1)/2 for "
-                         "linear nets with r <= min(n, m)")}
+             "on every small two-layer architecture (linear U Vᵀ and ReLU path-lifting, with/without bias)")
+    claims = {"MPG-P7": ("The Frobenius gap dim Lie(W_φ) − rank dφ is 0 for ReLU path-lifting and r(r-1)/2 for "
+                         "linear nets with r ≤ min(n, m)")}
     provenance = "[V]"
     provenances = {"MPG-P7": "[V for ReLU; R for linear]"}
     design = LawCountDesign
@@ -119,18 +119,25 @@ class LawCount(Check):
                     gap_rule=th.gap_rule(d.kind, **arch) if lie.gap_rule_applies(d.kind, **arch) else None)
 
     def observe(self, d):
-        """Degree-2 law search (no brackets) and rank ∂φ of the sympy Jacobian at random θ*."""
+        """Degree-2 law search (no brackets): its functionally independent laws (rank of the gradients 2Qθ* at
+        random θ*, since linearly independent quadratics can be dependent functions: z = u·v with r = 2 has four,
+        u₁v₂ − u₂v₁ being ±√(−det S)); and rank ∂φ of the sympy Jacobian at random θ*."""
         f = lie.factorisation(d.kind, **d.arch())
         jac = sp.lambdify(f.theta, sp.Matrix(f.phi).jacobian(f.theta), "numpy")
         rng = np.random.default_rng(d.seed)
-        ranks = [lie.rank(np.asarray(jac(*rng.uniform(0.5, 1.5, f.D)), float)) for _ in range(d.points)]
-        return dict(found=lie.quadratic_laws(f), D=f.D, rank_dphi=ranks)
+        forms = lie.quadratic_law_forms(f)
+        points = [rng.uniform(0.5, 1.5, f.D) for _ in range(d.points)]
+        ranks = [lie.rank(np.asarray(jac(*th), float)) for th in points]
+        independent = [lie.rank(np.array([Q @ th for Q in forms])) if forms else 0 for th in points]
+        return dict(found=min(independent), independent=independent, quadratics=len(forms), D=f.D, rank_dphi=ranks)
 
     def criteria(self, d, pred, obs):
         exact = ("Integer counts, no tolerance: ranks by SVD with rtol 1e-9 (theory.lie.RTOL) on O(1) entries, each "
                  "Lie count accepted only if identical at 3 random points; any wrong rule is off by ≥ 1.")
-        crit = [within("Lie-algebra count N = degree-2 law search", obs["found"], pred["N"], 0, exact),
-                within("degree-2 law search = the rule", obs["found"], pred["rule"], 0, exact),
+        crit = [within("Lie-algebra count N = independent laws of the degree-2 search", obs["found"], pred["N"], 0,
+                       exact + " Independent = rank of the laws' gradients at random θ* (functional, not linear).",
+                       details=dict(linearly_independent_quadratics=obs["quadratics"], per_point=obs["independent"])),
+                within("independent laws of the degree-2 search = the rule", obs["found"], pred["rule"], 0, exact),
                 holds("Lie count stable over the random points", pred["stable"], exact)]
         if pred["gap_rule"] is not None:
             ranks = obs["rank_dphi"]
@@ -149,7 +156,7 @@ class LawCount(Check):
 
     def numbers(self, d, pred, obs):
         return dict(architecture=dict(kind=d.kind, **d.arch()), D=obs["D"], lie_count=pred["N"],
-                    laws_found=obs["found"], rule=pred["rule"], lie_gap=pred["gap"], gap_rule=pred["gap_rule"],
+                    laws_found=obs["found"], quadratics_found=obs["quadratics"], rule=pred["rule"], lie_gap=pred["gap"], gap_rule=pred["gap_rule"],
                     rank_dphi=obs["rank_dphi"])
 
 
@@ -185,8 +192,8 @@ class SignFreezing(Check):
     name = "conservation.sign_freezing"
     paper = "ABIDE"
     prediction_id = "BF-P3"
-    claim = ("Under balanced or dominated init (Delta_j(0) = a_j^2 - |w_j|^2 >= 0) sign(a_j) never changes along "
-             "GD training; neurons with Delta_j(0) < 0 are not constrained")
+    claim = ("Under balanced or dominated init (Δ_j(0) = a_j² − ‖w_j‖² ≥ 0) sign(a_j) never changes along "
+             "GD training; neurons with Δ_j(0) < 0 are not constrained")
     provenance = "[R]"
     design = SignFreezingDesign
     uses = {"frozen": lambda: sign_frozen}
