@@ -6,6 +6,7 @@
     summary.json                tier, seconds, versions, commit, the checks reused by --resume, every verdict
     report.md, report.html      coverage by prediction ID, then one section per verdict (HTML embeds its figures)
     figures/<check><suffix>.png
+    theory/<page>.md            copies of the theory digest pages (docs/theory) the report links to
 
 Run folders: without --out, each run gets a fresh `results/<YYYYmmdd-HHMMSS>-<tier>/` (`…-<tier>-2` when that
 second is taken) and `results/latest` points at it (a symlink; a text file naming the folder where the platform
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from .errors import CheckError
 from .io import write_json, write_text
+from .report import DIGEST
 from .verdict import Verdict, commit, versions
 
 __all__ = ["RunFolder", "prepare", "clean", "write_records", "write_all", "record_name", "results_csv"]
@@ -135,14 +137,17 @@ def prepare(out, flag: str = "--out") -> Path:
 
 
 def clean(out: Path, keep_records: bool = False) -> None:
-    """Remove what an earlier run left in `out`: temporary files always; records, figures, report, CSV and
-    summary unless `keep_records` (--resume: records are reused or replaced, the rest is rewritten at the end)."""
+    """Remove what an earlier run left in `out`: temporary files, report, CSV, summary and the report's theory/
+    copies always; records and figures unless `keep_records` (--resume: records are reused or replaced, the rest
+    is rewritten at the end)."""
     out = Path(out)
-    for sub, pattern in (("records", ".*.tmp"), ("figures", ".*.png"), (".", ".*.tmp")):
+    for sub, pattern in (("records", ".*.tmp"), ("figures", ".*.png"), (".", ".*.tmp"), (DIGEST, ".*.tmp")):
         for tmp in (out / sub).glob(pattern):
             tmp.unlink(missing_ok=True)
     for name in _OWN_FILES:
         (out / name).unlink(missing_ok=True)
+    for old in (out / DIGEST).glob("*.md"):     # the report's digest copies: rewritten with the report
+        old.unlink(missing_ok=True)
     if not keep_records:
         for old in [*(out / "records").glob("*.json"), *(out / "figures").glob("*.png")]:
             old.unlink(missing_ok=True)
@@ -170,7 +175,8 @@ def results_csv(verdicts) -> str:
 
 
 def write_all(verdicts: list[Verdict], out: Path, tier: str, seconds: float, resumed=()) -> dict:
-    """Write records, results.csv, summary.json and the report; remove stale records and figures.
+    """Write records, results.csv, summary.json, the report and its theory/ copies; remove stale records, figures
+    and digest copies.
 
     Arguments:
         verdicts: every verdict of the run (reused ones included).  out: the run folder.  tier: the tier.

@@ -2,8 +2,9 @@
 
 Each section gives the claim with its citation, provenance and design, every criterion (value, prediction,
 tolerance, rationale), every alternative's score, the family's instance count and counterexample, and the figures.
-The HTML embeds its figures (data URIs), so the page travels alone; the Markdown links them relatively.
-Both files are written atomically.
+The HTML embeds its figures (data URIs), so the page travels alone; the Markdown links them relatively
+(figures/…). Prediction IDs link to copies of the theory digest pages (docs/theory) written next to the report
+(theory/…), so a run folder keeps every link when it is moved or shared. Every file is written atomically.
 """
 from __future__ import annotations
 
@@ -19,26 +20,78 @@ from .spec import PREDICTIONS
 from .verdict import PAPERS, Verdict
 
 COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#8250df"}
-THEORY = Path(__file__).resolve().parent.parent / "docs" / "theory"
+ROOT = Path(__file__).resolve().parent.parent
+THEORY = ROOT / "docs" / "theory"
+DIGEST = "theory"              # the run folder's copy of docs/theory, next to report.md
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
 
 
-def _theory_base(out: Path) -> str:
-    """The relative path from the report's folder to docs/theory (links work from a checkout)."""
-    try:
-        return Path(os.path.relpath(THEORY, Path(out).resolve())).as_posix() + "/"
-    except ValueError:  # another drive (Windows)
-        return THEORY.as_uri() + "/"
+def _theory_base() -> str | None:
+    """The prefix of digest links in a report ("theory/", the run folder's copy), or None without docs/theory."""
+    return f"{DIGEST}/" if (THEORY / "index.md").is_file() else None
 
 
 def theory_refs(text) -> str:
-    """The specification's file names in rationales and claims replaced by the shipped digest (docs/theory)."""
-    return re.sub(r"\b(?:formulas|experiments)\.md\b", "docs/theory", str(text))
+    """The specification's file names in rationales and claims replaced by the shipped theory digest."""
+    return re.sub(r"\b(?:formulas|experiments)\.md\b", "the theory digest", str(text))
 
 
-def _id_link(pid: str, base: str) -> str:
+def _id_link(pid: str, base: str | None) -> str | None:
     from .docs import theory_link
 
-    return theory_link(pid, base)
+    return None if base is None else theory_link(pid, base)
+
+
+def _local_page(target: str) -> str | None:
+    """The digest page a relative link inside docs/theory names ("x.md#a" → "x.md"), or None for anything else."""
+    page = target.split("#", 1)[0]
+    return page if page and "/" not in page and ":" not in page and (THEORY / page).is_file() else None
+
+
+def _digest_pages(texts) -> list[str]:
+    """The digest pages the report texts link to, and every page those link to (so the copies link among
+    themselves)."""
+    todo = {m for t in texts for m in re.findall(rf"\b{DIGEST}/([\w.-]+\.md)\b", t) if (THEORY / m).is_file()}
+    done: set[str] = set()
+    while todo:
+        page = todo.pop()
+        done.add(page)
+        for _, target in _LINK.findall((THEORY / page).read_text(encoding="utf-8")):
+            if (p := _local_page(target)) and p not in done:
+                todo.add(p)
+    return sorted(done)
+
+
+def _digest_copy(page: str) -> str:
+    """docs/theory/<page> for the run folder: links that would leave the copied digest become plain text naming
+    the file in the toolkit's repository, so no link in a moved run folder points nowhere."""
+    def fix(m):
+        label, target = m.groups()
+        if target.startswith("#") or re.match(r"[a-z][a-z0-9+.-]*:", target) or _local_page(target):
+            return m.group(0)
+        rel = os.path.normpath(os.path.join("docs", "theory", target.split("#", 1)[0])).replace(os.sep, "/")
+        return f"`{rel}` in the toolkit's repository" if label.strip("`") == rel else \
+            f"{label} (`{rel}` in the toolkit's repository)"
+
+    text = (THEORY / page).read_text(encoding="utf-8")
+    return f"<!-- A copy of docs/theory/{page}, written with this report. -->\n" + _LINK.sub(fix, text)
+
+
+def write_digest(out: Path, texts) -> list[Path]:
+    """Copy the digest pages `texts` link to into `out/theory/` (atomically each); remove stale copies.
+
+    Arguments:
+        out: the run folder.  texts: the report texts (report.md, report.html) whose `theory/…` links count.
+    Returns:
+        the paths written.
+    """
+    folder = Path(out) / DIGEST
+    pages = _digest_pages(texts)
+    written = [write_text(folder / page, _digest_copy(page)) for page in pages]
+    for old in [*folder.glob("*.md"), *folder.glob(".*.tmp")]:
+        if old.name not in pages:
+            old.unlink(missing_ok=True)
+    return written
 
 
 def run_metadata(verdicts) -> dict:
@@ -102,23 +155,24 @@ def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta
              + f". {judged}/{len(PREDICTIONS)} prediction IDs judged.", ""]
     if meta:
         lines += ["| run | |", "|---|---|"] + [f"| {k} | {_cell(v)} |" for k, v in _meta_lines(meta, tier)] + [""]
-    base = _theory_base(out)
-    lines += [f"Prediction IDs link to the theory digest ({base}index.md); papers:", ""]
+    base = _theory_base()
+    lines += [(f"Prediction IDs link to the theory digest ([{base}index.md]({base}index.md), copied next to "
+               "this report); papers:") if base else "Papers:", ""]
     lines += [f"- **{key}**: {PAPERS[key]}" for key in sorted({v.paper for v in verdicts}) if key in PAPERS] + [""]
     lines += ["## Coverage by prediction ID", "", "| ID | prediction | check | status | score | best alternative |",
               "|---|---|---|---|---|---|"]
     for r in cov:
-        rid = f"[{r['id']}]({_id_link(r['id'], base)})" if r["id"] in PREDICTIONS else r["id"]
+        rid = _md_link(r["id"], base) if r["id"] in PREDICTIONS else r["id"]
         lines.append(f"| {rid} | {_cell(r['claim'])} | {r['check']} | **{r['status']}** | {_cell(r['score'])} "
                      f"| {_cell(r['best_alternative'])} |")
     lines += ["", "## Verdicts", "", "| check | ID | provenance | status | deciding criterion |", "|---|---|---|---|---|"]
     for v in verdicts:
-        lines.append(f"| [{v.check}](#{_anchor(v)}) | [{v.prediction_id}]({_id_link(v.prediction_id, base)}) "
+        lines.append(f"| [{v.check}](#{_anchor(v)}) | {_md_link(v.prediction_id, base)} "
                      f"| {_cell(v.provenance)} | **{v.status}** "
                      f"| {_cell(v.headline())} |")
     for v in verdicts:
-        lines += ["", f"### {v.check} · {v.prediction_id}", "",
-                  f"**{v.status}** · [{v.prediction_id}]({_id_link(v.prediction_id, base)}) · {v.provenance} · "
+        lines += ["", f'<a id="{_anchor(v)}"></a>', "", f"### {v.check} · {v.prediction_id}", "",
+                  f"**{v.status}** · {_md_link(v.prediction_id, base)} · {v.provenance} · "
                   f"{v.seconds:.1f} s · {PAPERS.get(v.paper, v.paper)}", "",
                   f"*Claim.* {theory_refs(v.claim)}", "",
                   "| criterion | observed | predicted | tolerance | passed | rationale |", "|---|---|---|---|---|---|"]
@@ -142,6 +196,11 @@ def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta
         for f in v.figures:
             lines += ["", f"![{v.check}]({f})"]
     return "\n".join(lines) + "\n"
+
+
+def _md_link(pid: str, base: str | None) -> str:
+    target = _id_link(pid, base)
+    return f"[{pid}]({target})" if target else pid
 
 
 def _anchor(v) -> str:
@@ -170,7 +229,7 @@ window.addEventListener("load", () => {{
 <h1>Verification report ({tier} tier)</h1>
 <p>{summary}</p>
 <table>{meta}</table>
-<p>Prediction IDs link to the theory digest (<a href="{base}index.md">docs/theory</a>). Papers:</p>
+<p>{digest}Papers:</p>
 <ul>{papers}</ul>
 <h2>Coverage by prediction ID</h2>
 <table><tr><th>ID</th><th>prediction</th><th>check</th><th>status</th><th>score</th><th>best alternative</th></tr>
@@ -189,20 +248,22 @@ def _badge(status: str) -> str:
     return f'<span class="status" style="background:{COLOURS.get(status, "#555")}">{html.escape(status)}</span>'
 
 
-def _img(path: Path, alt: str) -> str:
+def _img(out: Path, rel: str, alt: str) -> str:
+    """The figure `rel` (relative to the run folder `out`) embedded as a data URI; a relative link if unreadable."""
     try:
-        data = base64.b64encode(path.read_bytes()).decode()
+        data = base64.b64encode((Path(out) / rel).read_bytes()).decode()
         return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
     except OSError:
-        return f'<img src="{html.escape(path.name)}" alt="{html.escape(alt)} (missing)">'
+        return f'<img src="{html.escape(Path(rel).as_posix())}" alt="{html.escape(alt)} (missing)">'
 
 
 def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta: dict | None = None) -> str:
     e = html.escape
-    base = _theory_base(out)
+    base = _theory_base()
 
     def link(pid):
-        return f'<a href="{e(_id_link(pid, base))}">{e(pid)}</a>' if pid in PREDICTIONS else e(pid)
+        target = _id_link(pid, base) if pid in PREDICTIONS else None
+        return f'<a href="{e(target)}">{e(pid)}</a>' if target else e(pid)
 
     cov = "\n".join(f"<tr><td>{link(r['id'])}</td><td>{e(r['claim'])}</td><td>{e(r['check'])}</td>"
                     f"<td>{_badge(r['status']) if r['status'] in COLOURS else e(r['status'])}</td>"
@@ -225,7 +286,7 @@ def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, met
             fam = (f"<p><b>Family.</b> {f['passed']}/{f['instances']} instances pass"
                    + (f"; shrunk counterexample <code>{e(str(f['counterexample']))}</code>" if f.get("counterexample")
                       else "") + "</p>")
-        figs = "".join(_img(Path(out) / f, v.check) for f in v.figures)
+        figs = "".join(_img(out, f, v.check) for f in v.figures)
         msg = f"<p><b>Message.</b> <code>{e(theory_refs(v.message))}</code></p>" if v.message else ""
         sections.append(
             f'<section id="{_anchor(v)}"><h3>{e(v.check)} · {e(v.prediction_id)} {_badge(v.status)}</h3>'
@@ -242,15 +303,26 @@ def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, met
     meta_rows = "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in _meta_lines(meta, tier))
     papers = "".join(f"<li><b>{e(k)}</b>: {e(PAPERS[k])}</li>" for k in sorted({v.paper for v in verdicts})
                      if k in PAPERS)
-    return _PAGE.format(tier=e(tier), summary=summary, meta=meta_rows, base=e(base), papers=papers, coverage=cov,
+    digest = (f'Prediction IDs link to the theory digest (<a href="{e(base)}index.md">{e(base)}index.md</a>, '
+              "copied next to this report). " if base else "")
+    return _PAGE.format(tier=e(tier), summary=summary, meta=meta_rows, digest=digest, papers=papers, coverage=cov,
                         rows=rows, sections="\n".join(sections))
 
 
 def write_report(verdicts: list[Verdict], out: Path, tier: str, seconds: float) -> tuple[Path, Path]:
-    """Write report.md and report.html under `out` (atomically); return their paths."""
+    """Write report.md, report.html and the digest pages they link to (`theory/`) under `out`, atomically.
+
+    Arguments:
+        verdicts: the run's verdicts.  out: the run folder.  tier: the run's tier.  seconds: the run's wall time.
+    Returns:
+        the paths of report.md and report.html.
+    """
     out = Path(out)
     meta = run_metadata(verdicts)
+    md_text = markdown(verdicts, out, tier, seconds, meta)
+    page_text = html_page(verdicts, out, tier, seconds, meta)
+    write_digest(out, [md_text, page_text])        # first, so the reports never link to a page not yet there
     md, page = out / "report.md", out / "report.html"
-    write_text(md, markdown(verdicts, out, tier, seconds, meta))
-    write_text(page, html_page(verdicts, out, tier, seconds, meta))
+    write_text(md, md_text)
+    write_text(page, page_text)
     return md, page

@@ -1,8 +1,12 @@
 """The runner: selection, --set/--config/keyword overrides for every check, outputs, report, own data, bad input."""
+import html
 import json
 import re
 import shutil
 import subprocess
+import urllib.parse
+import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +20,7 @@ from checks import run as own
 from numerics import data
 
 ALL = api.discover()
+ROOT = Path(checks.__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("cls", ALL, ids=[c.name for c in ALL])
@@ -87,14 +92,87 @@ def test_config_file_errors(tmp_path):
         api.load_config(tmp_path / "missing.toml")
 
 
+@pytest.fixture(scope="module")
+def moved_run(tmp_path_factory):
+    """One quick run written over an earlier run's leftovers, then moved (as a results folder is shared)."""
+    base = tmp_path_factory.mktemp("run")
+    stale = base / "orig" / "theory" / "stale-page.md"        # a digest copy an earlier run left
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old")
+    assert checks_all.main(["--quick", "--only", "conservation.drift_order", "--set", "seed=2",
+                            "--out", str(base / "orig")]) == 0
+    (base / "elsewhere").mkdir()
+    return Path(shutil.move(base / "orig", base / "elsewhere" / "shared run")), base / "orig"
+
+
+def _targets(text: str) -> list[str]:
+    """The link and image targets of a report (Markdown and HTML), data URIs and web addresses left out."""
+    found = re.findall(r"\]\(([^)\s]+)\)", text)
+    found += [html.unescape(t) for t in re.findall(r'(?:href|src)="([^"]*)"', text)]
+    return [t for t in found if not re.match(r"(data|https?|mailto):", t)]
+
+
+def _resolves(folder: Path, doc: Path, target: str) -> bool:
+    """Whether `target` (relative to `doc`) names a file inside `folder`, and its anchor exists there."""
+    path, _, anchor = target.partition("#")
+    file = (doc.parent / path).resolve() if path else doc
+    if not file.is_file() or folder.resolve() not in (file.parents if path else [folder.resolve()]):
+        return False
+    return not anchor or f'id="{anchor}"' in file.read_text(encoding="utf-8")
+
+
+def test_moved_run_folder_keeps_every_link(moved_run):
+    """After a move, every relative link of report.md, report.html and the digest copies resolves inside the run
+    folder (anchors included), the figures are relative, and an earlier run's digest copy is gone."""
+    folder, old = moved_run
+    assert not old.exists() and not (folder / "theory" / "stale-page.md").exists()
+    md, page = folder / "report.md", folder / "report.html"
+    docs = [md, page, *sorted((folder / "theory").glob("*.md"))]
+    assert {p.name for p in docs[2:]} >= {"index.md", "mpg-conservation.md"}
+    for doc in docs:
+        text = doc.read_text(encoding="utf-8")
+        assert str(old) not in text and str(ROOT) not in text, doc              # no absolute path
+        assert not re.search(r'(\]\(|href="|src=")(\.\./|/|file:)', text), doc     # nothing outside the folder
+        broken = [t for t in _targets(text) if not _resolves(folder, doc, t)]
+        assert not broken, f"{doc.name}: {broken}"
+    md_text = md.read_text(encoding="utf-8")
+    assert "](theory/mpg-conservation.md#mpg-p3)" in md_text and "](theory/index.md)" in md_text
+    assert re.search(r"!\[conservation\.drift_order\]\(figures/[\w.-]+\.png\)", md_text)
+    assert 'href="theory/mpg-conservation.md#mpg-p3"' in page.read_text(encoding="utf-8")
+
+
+def test_report_header_and_citations_in_both_formats(moved_run):
+    """commit, date, versions, tier, seeds and machine, and the full citation, are in report.md and report.html."""
+    from checks.verdict import REFERENCES, commit
+
+    folder, _ = moved_run
+    authors, year, title, arxiv, venue = REFERENCES["ABIDE"]
+    for name in ("report.md", "report.html"):
+        text = html.unescape((folder / name).read_text(encoding="utf-8"))
+        for key in ("commit", "date", "versions", "tier", "seeds", "machine"):
+            assert re.search(rf"(\| {key} \||<th>{key}</th>)", text), (name, key)
+        assert (commit() or "unknown") in text and "quick" in text and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", text)
+        assert re.search(r"(\| seeds \| 2 \||<th>seeds</th><td>2</td>)", text), name
+        assert "numpy " in text and "torch " in text and "Python " in text
+        assert title in text and str(arxiv) in text and str(year) in text, name
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed (.ci/run installs it)")
-def test_report_renders_in_headless_chromium_without_broken_images(tmp_path):
-    assert checks_all.main(["--quick", "--only", "conservation.drift_order", "--out", str(tmp_path)]) == 0
+def test_moved_report_renders_in_headless_chromium(moved_run):
+    """The moved report.html shows every figure (naturalWidth > 0) and every digest link it has names a file."""
+    folder, _ = moved_run
+    page = folder / "report.html"
     dom = subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
-                          "--dump-dom", (tmp_path / "report.html").as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+                          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
     body = re.search(r"<body[^>]*>", dom).group(0)
-    assert 'data-images="1"' in body and 'data-broken-images="0"' in body, body
+    n_figs = len(json.loads(next((folder / "records").glob("*.json")).read_text())["figures"])
+    assert n_figs >= 1 and f'data-images="{n_figs}"' in body and 'data-broken-images="0"' in body, body
+    links = {html.unescape(h) for h in re.findall(r'<a href="([^"#][^"]*)"', dom)}
+    digest = {h for h in links if h.startswith("theory/")}
+    assert digest and all(_resolves(folder, page, h) for h in digest), sorted(digest)
+    for h in digest:                        # resolved as the browser does, against the moved page's address
+        path = Path(urllib.request.url2pathname(urllib.parse.urlparse(urllib.parse.urljoin(page.as_uri(), h)).path))
+        assert path.is_file() and folder in path.parents, h
 
 
 def test_own_data_api_and_cli(tmp_path, capsys):
