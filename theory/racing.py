@@ -395,7 +395,7 @@ def target_direction(m, sign_a, *, on_zero: str = "raise") -> tuple[np.ndarray, 
     sg = np.sign(vd.broadcast("sign_a", sign_a, m.shape[:-1], "one output weight per row of m"))
     s_ = np.linalg.norm(m, axis=-1)
     zero = (s_ == 0) | (sg == 0)
-    vd.zero_rows("target_direction", zero, on_zero, "have m = 0 or sign(a) = 0")
+    vd.zero_rows("target_direction", zero, on_zero, "m = 0 or sign(a) = 0")
     t_ = sg[..., None] * m / np.where(s_ > 0, s_, 1.0)[..., None]
     return np.where(zero[..., None], 0.0 if on_zero == "zero" else np.nan, t_), s_
 
@@ -444,6 +444,6 @@ def angle_to(w, direction, *, on_zero: str = "raise") -> np.ndarray:
     dots = np.sum(w * u, -1)
     norms = np.linalg.norm(w, axis=-1) * np.linalg.norm(u, axis=-1)
     zero = norms == 0
-    vd.zero_rows("angle_to", zero, on_zero, "have w = 0 or direction = 0")
+    vd.zero_rows("angle_to", zero, on_zero, "w = 0 or direction = 0")
     c = dots / np.where(norms > 0, norms, 1.0)
     return np.where(zero, np.nan, np.arccos(np.clip(c, -1.0, 1.0)))

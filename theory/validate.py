@@ -315,8 +315,8 @@ def zero_rows(where: str, zero: np.ndarray, on_zero: str, why: str) -> None:
     choice("on_zero", on_zero, ON_ZERO)
     zero = np.asarray(zero, bool)
     if zero.any() and on_zero == "raise":
-        at = f"{int(zero.sum())} row(s) {np.argwhere(zero)[:5].tolist()}" if zero.ndim else "the input"
-        raise TheoryError(f"{where}: {at} {why}, so there is no direction; drop those "
+        at = f"{int(zero.sum())} row(s) {np.argwhere(zero)[:5].tolist()}" if zero.ndim else "the input (one row)"
+        raise TheoryError(f"{where}: {at} with {why}, so there is no direction; drop those "
                           "rows, or pass on_zero='nan' (or 'zero') to get that sentinel there")
 
 
