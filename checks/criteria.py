@@ -8,15 +8,21 @@ The frame derives the verdict's status from the criteria:
     INCONCLUSIVE  else if any criterion could not decide, or a declared alternative also fits,
     PASS          otherwise.
 
-Constructors: `within` (|obs − pred| ≤ tol), `at_most`, `at_least`, `holds` (a boolean fact), `undecided`.
+Constructors: `within` (|obs − pred| ≤ tol), `at_most`, `at_least`, `holds` (a boolean fact), `undecided`,
+`regime` (whether the run reached the regime its claim is about) and `gated` (a regime criterion first; when it
+does not hold, the criteria it guards are reported but judge nothing, so the verdict is INCONCLUSIVE with why).
+SymPy expressions are shown one way, as `theory.formula.to_text` writes them (η²⋅(g_a² − ‖g_w‖²)), never `str()`.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import sympy as sp
+
+from theory.formula import to_text
 
 PASS, FAIL, INCONCLUSIVE, ERROR = "PASS", "FAIL", "INCONCLUSIVE", "ERROR"
 STATUSES = (PASS, FAIL, INCONCLUSIVE, ERROR)
@@ -105,8 +111,49 @@ def undecided(name, why, value=None, **kw) -> Criterion:
     return Criterion(name, why if value is None else value, "cannot decide", None, why, **kw)
 
 
+def regime(name, reached, why_not, rationale="", *, value=None, tolerance="holds", **kw) -> Criterion:
+    """Whether the run reached the regime its claim is about (e.g. "the loss dropped by ≥ 10 %").
+
+    Arguments:
+        name: the regime condition, in words, ending with "(regime reached)" by convention.
+        reached: True when the run is in the claim's regime.
+        why_not: what happened instead and the fix (e.g. "the loss never dropped below 0.9 L(0); raise steps"),
+            the undecided criterion's value when the regime is not reached.
+        rationale: why the claim needs this regime.
+        value: the observed number (default: `reached` when reached, `why_not` otherwise).
+        tolerance: the rule in words.
+        **kw: prediction_id=, details= of `Criterion`.
+    """
+    details = {"why": why_not, **kw.pop("details", {})}
+    if reached:
+        return Criterion(name, True if value is None else value, tolerance, True, rationale, details=details, **kw)
+    return Criterion(name, why_not if value is None else value, tolerance, None, f"{why_not}. {rationale}".strip(),
+                     details=details, **kw)
+
+
+def gated(regimes, criteria) -> list[Criterion]:
+    """`[*regimes, *criteria]`; when a regime is not reached, the criteria judge nothing (passed = None, their
+    numbers kept, the rationale saying why), so the verdict is INCONCLUSIVE rather than PASS or FAIL.
+
+    Arguments:
+        regimes: one `regime(...)` criterion or a list of them (passed True means reached).
+        criteria: the criteria that only mean something in that regime.
+    """
+    regimes = [regimes] if isinstance(regimes, Criterion) else list(regimes)
+    criteria = list(criteria)
+    missed = [r for r in regimes if r.passed is not True]
+    if not missed:
+        return [*regimes, *criteria]
+    note = "not judged: " + "; ".join(f"'{r.name}' does not hold ({fmt(r.value)})" for r in missed) + ". "
+    return [*regimes, *(replace(c, passed=None, rationale=note + c.rationale, details={**c.details,
+                                                                                      "would_pass": c.passed})
+                        for c in criteria)]
+
+
 def fmt(x) -> str:
-    """Short human form of a number, bool, list or text."""
+    """Short human form of a number, bool, list, SymPy expression (`theory.formula.to_text`) or text."""
+    if isinstance(x, sp.Basic):
+        return to_text(x)
     if isinstance(x, (bool, np.bool_)):
         return str(bool(x))
     if isinstance(x, (int, np.integer)):
@@ -122,7 +169,10 @@ def fmt(x) -> str:
 
 
 def plain(obj):
-    """JSON-safe copy: numpy scalars/arrays → Python numbers/lists, non-finite floats → strings."""
+    """JSON-safe copy: numpy scalars/arrays → Python numbers/lists, non-finite floats → strings, SymPy expressions
+    → their `theory.formula.to_text` Unicode line."""
+    if isinstance(obj, sp.Basic):
+        return to_text(obj)
     if isinstance(obj, dict):
         return {str(k): plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -1,4 +1,4 @@
-"""The 45 numbered predictions of the specification (experiments.md of the project's theory reference).
+"""The 45 numbered predictions of the specification (the prediction list of the theory digest, docs/theory/).
 
 The coverage table of the report lists every ID, whether a check judges it, and how it fared.
 """

@@ -66,7 +66,7 @@ class GDStepExact(Check):
     name = "conservation.gd_step_exact"
     paper = "ABIDE"
     prediction_id = "MPG-P1"
-    claim = ("One GD step changes a_j^2 - |w_j|^2 by exactly eta^2 (g_a^2 - |g_w|^2), for any loss, "
+    claim = ("One GD step changes a_j² − ‖w_j‖² by exactly η² (g_a² − ‖g_w‖²), for any loss, "
              "with/without bias, vector output, across gating changes")
     provenance = "[R]"
     design = GDStepDesign
@@ -138,7 +138,7 @@ class DriftOrder(Check):
     name = "conservation.drift_order"
     paper = "ABIDE"
     prediction_id = "MPG-P3"
-    claim = "Over a fixed horizon T, the GD drift of a_j^2 - |w_j|^2 scales as eta^p with p from the per-step defect"
+    claim = "Over a fixed horizon T, the GD drift of a_j² − ‖w_j‖² scales as ηᵖ with p from the per-step defect"
     provenance = "[R]"
     design = DriftDesign
     uses = {"defect": gd_defect_formula}
@@ -237,8 +237,8 @@ class LinearGDStepExact(Check):
     name = "conservation.linear_gd_step_exact"
     paper = "ABIDE"
     prediction_id = "MPG-P2"
-    claim = ("One GD step changes S = U^T U - V^T V of a linear net z = U V^T of any shape by exactly "
-             "eta^2 (V^T G^T G V - U^T G G^T U)")
+    claim = ("One GD step changes S = Uᵀ U − Vᵀ V of a linear net z = U Vᵀ of any shape by exactly "
+             "η² (Vᵀ Gᵀ G V − Uᵀ G Gᵀ U)")
     provenance = "[R]"
     design = LinearStepDesign
     uses = {"defect": linear_gd_defect}

@@ -67,8 +67,8 @@ class WeightDecay(Check):
     name = "conservation.weight_decay"
     paper = "ABIDE"
     prediction_id = "MPG-P5"
-    claim = ("Under weight decay theta' = -grad L - nu theta every quadratic law decays as "
-             "h(theta(t)) = exp(-2 nu t) h(theta(0)): U^T U - V^T V of a linear net and a_j^2 - |w_j|^2 of a ReLU net")
+    claim = ("Under weight decay θ' = -∇L − ν θ every quadratic law decays as "
+             "h(θ(t)) = exp(-2 ν t) h(θ(0)): Uᵀ U − Vᵀ V of a linear net and a_j² − ‖w_j‖² of a ReLU net")
     provenance = "[V: arXiv 2506.06194, Thm 2.1; R]"
     design = WeightDecayDesign
     uses = {"law": decay.decayed_law}
@@ -204,8 +204,8 @@ class Momentum(Check):
     name = "conservation.momentum"
     paper = "ABIDE"
     prediction_id = "MPG-P12"
-    claim = ("Heavy ball tau theta'' + theta' = -grad L on a linear net z = U V^T conserves "
-             "exp(t/tau) Asym(U^T U' + V^T V'), while U^T U - V^T V is no longer conserved")
+    claim = ("Heavy ball τ θ'' + θ' = -∇L on a linear net z = U Vᵀ conserves "
+             "exp(t/τ) Asym(Uᵀ U' + Vᵀ V'), while Uᵀ U − Vᵀ V is no longer conserved")
     provenance = "[V: abstract of arXiv 2405.12888; R]"
     design = MomentumDesign
     uses = {"law": momentum.momentum_law, "plain": momentum.plain_law}
@@ -260,7 +260,7 @@ class Momentum(Check):
                      self._drift(pred["plain"], d.tau, obs), 1e-2,
                      "Non-vacuity: under heavy ball S is not conserved (theory.momentum.verify), and its drift must be "
                      "≥ 1e-2 relative — 1e5× the solver-level tolerance of the law criterion — so that the run "
-                     "separates the momentum law from the gradient-flow one ([C] drift 2.9 in experiments.md).")]
+                     "separates the momentum law from the gradient-flow one ([C] drift 2.9, docs/theory/mpg-conservation.md#mpg-p12).")]
 
     def numbers(self, d, pred, obs):
         return dict(nfev=obs["nfev"], law_drift=self._drift(pred["law"], d.tau, obs),

@@ -116,8 +116,8 @@ class FlowFidelity(Check):
     name = "engine.flow_fidelity"
     paper = "GF"
     prediction_id = "GF-proxy"
-    claim = ("GD with step eta is explicit Euler on the gradient flow, so theta_eta(T) is off by O(eta^p), p = order of "
-             "its tableau, and the eta/2 rerun estimates that error (Richardson); an RK method that stops at every "
+    claim = ("GD with step η is explicit Euler on the gradient flow, so θ_η(T) is off by O(ηᵖ), p = order of "
+             "its tableau, and the η/2 rerun estimates that error (Richardson); an RK method that stops at every "
              "gating flip keeps its smooth order across the ReLU kinks")
     provenance = "[R]"
     design = FidelityDesign

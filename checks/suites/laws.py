@@ -48,7 +48,7 @@ class LawCountDesign(Design):
     presets: ClassVar = {"quick": dict(instances=6), "full": dict(instances=100),
                          "paper": dict(n=6, m=6, r=5, instances=100)}
     paper_source: ClassVar = ("E8 Counting / F3.6 linear rule r(r+1)/2 at the largest net the Lie counter handles in "
-                              "minutes on 2 cores (n = m = 6, r = 5: 61–86 s; n = m = 7, r = 6 ran out of memory), plus "
+                              "minutes on 2 cores (n = m = 6, r = 5: 61–86 s; n = m = 7, r = 6 is refused by the law search's memory estimate, 5.8 GiB), plus "
                               "the reference code's 100 random architectures")
     sources: ClassVar = {"instances": "E8 Counting: ≥ 10 Hypothesis-generated architectures; the reference code "
                                       "asserted 50 random linear and 50 random ReLU ones (the full/paper tier)"}

@@ -87,8 +87,8 @@ class IntrinsicDimension(Check):
     name = "conservation.intrinsic_dimension"
     paper = "INTR"
     prediction_id = "MPG-P13"
-    claim = ("rank dphi = D - H for the ReLU path-lifting (H hidden neurons) and r(n + m - r) for z = U V^T with "
-             "r <= min(n, m), on every small architecture")
+    claim = ("rank dφ = D − H for the ReLU path-lifting (H hidden neurons) and r(n + m − r) for z = U Vᵀ with "
+             "r ≤ min(n, m), on every small architecture")
     provenance = "[R]"
     design = IntrinsicDimDesign
     uses = {"relu": intrinsic_dim.relu_rank, "linear": intrinsic_dim.linear_rank}
@@ -191,8 +191,8 @@ class SymbolicSanity(Check):
     name = "conservation.symbolic_sanity"
     paper = "ABIDE"
     prediction_id = "MPG-P14"
-    claim = ("phi = x1 x2 x3 has the conserved quadratics x3^2 - x1^2 and x2^2 - x1^2 (N = 2); one generic polynomial "
-             "field on R^D has N = D - 1 laws, none polynomial of degree <= 4; the degree-2 search recovers exactly "
+    claim = ("φ = x1 x2 x3 has the conserved quadratics x3² − x1² and x2² − x1² (N = 2); one generic polynomial "
+             "field on R^D has N = D − 1 laws, none polynomial of degree ≤ 4; the degree-2 search recovers exactly "
              "the known laws of two-layer linear and ReLU nets")
     provenance = "[V: code]"
     design = SanityDesign

@@ -12,11 +12,11 @@ from numerics import data
 from theory import extremal
 
 from ...core import Check, Variant, register
-from ...criteria import at_least, at_most, holds, undecided, within
+from ...criteria import at_least, at_most, gated, holds, regime, undecided, within
 from ...design import Design, positive
 from ...errors import CheckError
 from ...strategies.early_alignment import small_datasets
-from .common import _kinds_swapped, _labels_negated, _mirrored, early_run
+from .common import _kinds_swapped, _labels_negated, _mirrored, early_run, refinement_summary
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,8 @@ def _aligned(W, E, cos):
     return float(np.mean((U @ E.T).max(axis=1) > cos))
 
 
-COS_ALIGNED = 0.99  # "within a small angle" of BF-P1 (experiments.md §0: the paper's 0.99)
-H_BOUND_EPS = 0.5  # BF-P2 [C]: the ε of the prior computed bounds below (experiments.md §2.2)
+COS_ALIGNED = 0.99  # "within a small angle" of BF-P1 (docs/theory/index.md#protocol: the paper's 0.99)
+H_BOUND_EPS = 0.5  # BF-P2 [C]: the ε of the prior computed bounds below (docs/theory/bf-early-alignment.md#bf-p2)
 H_BOUNDS = {1e-4: 4e-2, 1e-8: 4e-6}  # BF-P2 [C] on E2: max_k |h(x_k)| at ε = 0.5 is ≤ 4e-2 at λ = 1e-4, ≤ 4e-6 at 1e-8
 
 
@@ -127,6 +127,22 @@ def _loglog_fit(x, y):
     return float(slope), float(np.sqrt(rss / (len(lx) - 2) / np.sum((lx - lx.mean()) ** 2)))
 
 
+SMALL_OUTPUT = 0.1  # the early phase: max|h| ≤ this · max|y| at ε_judged·T_λ, smallest λ (regime test)
+RATE_SLACK = 1.01  # an ascent rate above this × the listed one means the extremal list misses a direction
+
+
+def _completeness(X, y, seed):
+    """Best rate per kind of `theory.extremal.extremal_vectors` against the projected ascent's (d ≤ 3, where the
+    list comes from the exact enumeration): {kind: (listed, ascent, ascent direction)}."""
+    listed = extremal.extremal_vectors(X, y, seed=seed)
+    out = {}
+    for sign, kind in ((1.0, "min"), (-1.0, "max")):
+        found = extremal.ascent_extremal(X, y, sign, seed=seed)
+        best = max((e.rate for e in listed if e.kind == kind), default=0.0)
+        out[kind] = (best, found[0][1] if found else 0.0, found[0][0].tolist() if found else None)
+    return out
+
+
 def _output_scale_free(f):
     """Alternative: max|h| at ε·T_λ independent of λ (c = 0): the constant C·m in place of C·m·λ_eff²e^{2g*t}."""
     return f.with_rhs(f.args[4] * f.args[3])
@@ -138,12 +154,12 @@ class Alignment(Check):
     paper = "BF-EA"
     prediction_id = "BF-P1"
     also_judges = ("BF-P2", "BF-P4")
-    claim = ("At t = eps*T_lambda the fraction of alive positive neurons within cos > 0.99 of a positive extremal vector "
-             "of G_n rises to 1 as lambda -> 0 (E2 data, or yours: checks.run)")
-    claims = {"BF-P2": "max_k |h(x_k)| at t = eps*T_lambda is O(lambda^c), c = 2(1 - eps) (F2.3/F2.5): it decreases "
-                       "as lambda -> 0 with that log-log slope, and on E2 stays below the [C] bounds at eps = 0.5",
+    claim = ("At t = ε·T_λ the fraction of alive positive neurons within cos > 0.99 of a positive extremal vector "
+             "of G_n rises to 1 as λ → 0 (E2 data, or yours: checks.run)")
+    claims = {"BF-P2": "max_k |h(x_k)| at t = ε·T_λ is O(λᶜ), c = 2(1 − ε) (F2.3/F2.5): it decreases "
+                       "as λ → 0 with that log-log slope, and on E2 stays below the [C] bounds at ε = 0.5",
               "BF-P4": "On all-positive-label data the fraction of negative neurons with an active point goes to 0 by "
-                       "eps*T_lambda as lambda -> 0"}
+                       "ε·T_λ as λ → 0"}
     provenance = "[R]"
     design = AlignmentDesign
     uses = {"extremals": lambda: extremal.extremal_vectors, "output": extremal.early_output_bound}
@@ -178,7 +194,8 @@ class Alignment(Check):
         ds = self._data(d)
         runs = []
         for lam in (d.lam * f for f in d.lam_factors):
-            tr, T, horizon = early_run(ds, d.m, lam, d.seed, d.eps, d.eps_max, d.lr, steps=d.steps)
+            tr, T, horizon = early_run(ds, d.m, lam, d.seed, d.eps, d.eps_max, d.lr, steps=d.steps,
+                                           device=d.device)
             alive = tr.patterns[0].any(axis=0)
             alive_pos, alive_neg = (tr.a[0] > 0) & alive, (tr.a[0] < 0) & alive
             per_eps = {}
@@ -191,9 +208,46 @@ class Alignment(Check):
                                     neg_active=float(tr.patterns[i][:, tr.a[0] < 0].any(axis=0).mean()))
             frames = [(float(tr.time[tr.at_time(e * T)]), tr.W[tr.at_time(e * T)], tr.a[0])
                       for e in (0.0, *d.eps) if e * T <= horizon]
-            runs.append(dict(lam=lam, T=T, per_eps=per_eps, frames=frames))
+            runs.append(dict(lam=lam, T=T, per_eps=per_eps, frames=frames, tr=tr))
+        X = np.asarray(ds.inputs, float)
         return {"runs": runs, "labels_nonnegative": bool(np.all(ds.y >= 0)), "dim": ds.inputs.shape[1],
-                "name": ds.name}
+                "name": ds.name, "max_y": float(np.max(np.abs(ds.y))), "refinement": refinement_summary(
+                    [r["tr"] for r in runs]), "complete": _completeness(X, np.asarray(ds.y, float), d.seed)
+                if X.shape[1] <= 3 else None}
+
+    def _regimes(self, d, obs, rows, pid):
+        """The regime BF-P1/P2/P4 are about: the early phase (output still small at ε·T_λ), GD tracking the flow,
+        and (d ≤ 3) a horizon T_λ from a complete list of extremal vectors."""
+        e, ref = d.eps_judged, obs["refinement"]
+        h = rows[-1]["max_h"]
+        out = [regime(f"max|h| at ε = {e}·T_λ, smallest λ, ≤ {SMALL_OUTPUT:g}·max|y| (regime reached: early phase)",
+                      h <= SMALL_OUTPUT * obs["max_y"],
+                      f"max|h| = {h:.3g} against max|y| = {obs['max_y']:.3g}: the network has already fitted by "
+                      f"ε·T_λ, so the run is past the early phase (T_λ from g* is too long, or λ too large)",
+                      "BF-P1/P2/P4 describe the early phase, while the output is still ≪ the labels (F2.3); a run "
+                      "past it says nothing about them.", value=h,
+                      tolerance=f"≤ {SMALL_OUTPUT * obs['max_y']:.3g}", prediction_id=pid),
+               regime("no protected sign(a_j) flips after the step refinement (regime reached)",
+                      ref["flips_left"] == 0,
+                      f"{ref['flips_left']} protected signs still flip at lr = {ref['lr_used']} after trying "
+                      f"{ref['tried']}; lower lr",
+                      f"BF-P3: gradient flow keeps sign(a_j) of every balanced neuron; GD is refined ÷2.5 at the same "
+                      f"flow time until none flips (steps used {ref['lr_used']}, tried {ref['tried']}).",
+                      value=ref["flips_left"], tolerance="0 flips", details=ref, prediction_id=pid)]
+        if obs["complete"] is not None:
+            miss = {k: v for k, v in obs["complete"].items() if v[1] > RATE_SLACK * v[0]}
+            out.append(regime(
+                "the listed extremal vectors include the fastest direction the ascent finds (prediction complete)",
+                not miss, "; ".join(
+                    f"theory.extremal.extremal_vectors lists {'positive' if k == 'min' else 'negative'} extremal "
+                    f"vectors of rate ≤ {v[0]:.3g}, but the projected ascent finds u = {np.round(v[2], 4).tolist()} "
+                    f"of rate {v[1]:.3g} (an extremal vector on a kink, which the enumeration misses)"
+                    for k, v in miss.items()) + "; the predicted directions and T_λ = ln(1/λ_eff)/g* are then wrong",
+                "The prediction and the horizon T_λ use the list of extremal vectors; a list that misses the fastest "
+                "one judges the wrong directions at the wrong times, which is not evidence about BF-P1.",
+                value={k: [v[0], v[1]] for k, v in obs["complete"].items()}, tolerance=f"ascent rate ≤ "
+                f"{RATE_SLACK:g} × listed rate", prediction_id=pid))
+        return out
 
     def _rows(self, d, pred, obs):
         P, N = pred["positive_extremals"], pred["negative_extremals"]
@@ -218,6 +272,12 @@ class Alignment(Check):
                     undecided("negative neurons", why, prediction_id="BF-P4")]
         f = [r["fraction"][e] for r in rows]
         hs = [r["max_h"] for r in rows]
+        out = self._judge(d, pred, obs, rows, f, hs)
+        return [c for pid in self.ids() for c in gated(self._regimes(d, obs, rows, pid),
+                                                       [c for c in out if (c.prediction_id or "BF-P1") == pid])]
+
+    def _judge(self, d, pred, obs, rows, f, hs):
+        e = d.eps_judged
         out = [
             holds(f"aligned fraction at ε = {e} non-decreasing as λ decreases (slack 0.02)",
                   all(b >= a - 0.02 for a, b in zip(f, f[1:])), value=f,
@@ -248,6 +308,12 @@ class Alignment(Check):
                                0.05, prediction_id="BF-P4",
                                rationale="BF-P4: the fraction goes to 0 as λ → 0; [C] 0.001 at λ = 1e-8, 0.04 at 1e-4; "
                                          "≤ 0.05 at the smallest λ allows finite-m stragglers."))
+        elif not len(pred["negative_extremals"]):
+            out.append(undecided("alive negative neurons align to a negative extremal vector",
+                                 "G_n has no negative extremal vector (no direction on which the negative labels "
+                                 "dominate its active points), so the negative neurons have nothing to align to"))
+            out.append(undecided("negative neurons die", "BF-P4 assumes all labels ≥ 0; these data have labels of both "
+                                 "signs, so it does not apply", prediction_id="BF-P4"))
         else:
             out.append(at_least(f"fraction of alive negative neurons within cos > 0.99 of a negative extremal vector, "
                                 f"ε = {e}, smallest λ", rows[-1]["fraction_negative"], 0.9,
@@ -290,7 +356,7 @@ class Alignment(Check):
                                            f"(eps = {d.eps}); BF-P2's [C] bound is stated there", prediction_id="BF-P2"))
                 continue
             out.append(at_most(name, at["max_h"], bound, prediction_id="BF-P2",
-                               rationale="BF-P2 [C] (experiments.md §2.2): at ε = 0.5 max|h| ≤ 4e-2 for λ = 1e-4 and "
+                               rationale="BF-P2 [C] (docs/theory/bf-early-alignment.md#bf-p2): at ε = 0.5 max|h| ≤ 4e-2 for λ = 1e-4 and "
                                          f"≤ 4e-6 for λ = 1e-8 on E2 (m = 2000, balanced init), i.e. still ≪ the labels "
                                          f"(0.1–1.1) half-way through the phase; h grows like m^ε at fixed λ, so the "
                                          f"bound holds a fortiori at smaller m."))
@@ -302,7 +368,8 @@ class Alignment(Check):
                      else _loglog_fit([r["lam"] for r in rows], [r["max_h"] for r in rows]))
         return {"data": obs["name"], "h_slope": slope, "h_slope_se": se, "h_order": pred["h_order"],
                 "runs": [dict(r, fraction={str(k): v for k, v in r["fraction"].items()}) for r in rows],
-                "n_positive_extremals": len(pred["positive_extremals"])}
+                "n_positive_extremals": len(pred["positive_extremals"]), "sign_refinement": obs["refinement"],
+                "extremal_completeness": obs["complete"]}
 
     def figures(self, d, pred, obs, verdict):
         import matplotlib.pyplot as plt

@@ -7,21 +7,27 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
 import numerics
+from numerics.record import sign_violations
 from theory import extremal
+
+from ..racing.runs import check_device
 
 
 def early_run(ds, m: int, lam: float, seed: int, eps: tuple, eps_max: float, lr: float, scheme: str = "balanced",
-              steps: int | None = None):
+              steps: int | None = None, device: str = "cpu", refinements: int = 3):
     """GD up to ε_max·T_λ, T_λ = ln(1/λ_eff)/g* (F2.5), g* the largest rate of the extremal vectors, λ_eff = median
-    ‖w_j(0)‖; checkpoints at ε·T_λ. `steps` caps the run at steps·lr (then later ε are not reached)."""
+    ‖w_j(0)‖; checkpoints at ε·T_λ. `steps` caps the run at steps·lr (then later ε are not reached). The run is on
+    `device` and refined by `faithful_train` until no protected sign flips (`tr.config["sign_refinement"]`;
+    `refinements=0`: one run at `lr`, flips left to the caller)."""
+    check_device(device)
     X, y = ds.inputs, ds.y
     g_star = max(e.rate for e in extremal.extremal_vectors(X, y, seed=seed))
-    W, a = numerics.init_params(m, X.shape[1], scale=lam, scheme=scheme, seed=seed)
+    W, a = numerics.init_params(m, X.shape[1], scale=lam, scheme=scheme, seed=seed, device=device)
     lam_eff = float(W.norm(dim=1).median())
     T = extremal.alignment_horizon(lam_eff, g_star)
     horizon = eps_max * T if steps is None else min(eps_max * T, steps * lr)
-    tr = numerics.train(X, y, W, a, lr=lr, horizon=horizon, record_at_times=[e * T for e in eps if e * T <= horizon],
-                        n_checkpoints=10, progress=False, record=("outputs",))
+    tr, _ = faithful_train(X, y, W, a, lr=lr, refinements=refinements, horizon=horizon, n_checkpoints=10,
+                           record_at_times=[e * T for e in eps if e * T <= horizon], record=("outputs",))
     return tr, T, horizon
 
 
@@ -29,15 +35,31 @@ def faithful_train(X, y, W, a, lr: float = 0.05, refinements: int = 4, **kw):
     """GD at the largest step in lr, lr/2.5, lr/2.5², … that keeps every protected sign(a_j) (BF-P3).
 
     Gradient flow cannot flip sign(a_j) when a_j² ≥ ‖w_j‖² at init; a GD run that does is not tracking the
-    flow, so its outcome says nothing about the theorem. Returns (trajectory, step used).
+    flow, so its outcome says nothing about the theorem. Pass the flow time as `horizon=` (a `steps=` count would
+    shorten it at each refinement). Returns (trajectory, step used); `tr.config["sign_refinement"]` records the
+    design step, the step used, the steps tried and the flips left after the last try (run without strict signs).
     """
+    tried = []
     for i in range(refinements + 1):
         step = lr / 2.5 ** i
+        tried.append(step)
         try:
-            return numerics.train(X, y, W, a, lr=step, progress=False, strict_signs=i < refinements, **kw), step
+            tr = numerics.train(X, y, W, a, lr=step, progress=False, strict_signs=i < refinements, **kw)
         except numerics.SignFlipError:
             continue
+        flips = sign_violations(tr.W, tr.a)
+        tr.config["sign_refinement"] = dict(design_lr=float(lr), lr=float(step), refinements=i, tried=tried,
+                                            flips_left=int(flips))
+        return tr, step
     raise AssertionError("unreachable")  # the last refinement runs without strict_signs
+
+
+def refinement_summary(trs) -> dict:
+    """The sign-flip refinements of several runs: steps used, most refinements, flips left, steps tried."""
+    recs = [dict(tr.config.get("sign_refinement", {})) for tr in trs]
+    return dict(lr_used=sorted({r["lr"] for r in recs if r}), max_refinements=max((r.get("refinements", 0)
+                for r in recs), default=0), flips_left=sum(r.get("flips_left", 0) for r in recs),
+                tried=max((r.get("tried", []) for r in recs), key=len, default=[]))
 
 
 def direction_clusters(W, a, mass, angle: float = 1e-2, min_mass: float = 1e-3):

@@ -16,7 +16,7 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, holds, undecided, within
 from ...design import Design, positive
 from ...errors import CheckError
-from .common import faithful_train
+from .common import check_device, faithful_train
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class FailureRateDesign(Design):
     paper_source: ClassVar = ("BF-EA code defaults (E4) on E1's Assumption-3 instance: m = 20000, step 2e-3 on L, "
                               "2·10⁶ iterations (flow time 4000), balanced init; the design's λ grid and 3 seeds (E1)")
     paper_needs: ClassVar = "cuda"
-    sources: ClassVar = {"widths": "experiments.md E1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, horizon ≥ 2000"}
+    sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, horizon ≥ 2000"}
 
     def validate(self):
         positive(self, "lams", "widths", "seeds", "lr", "horizon")
@@ -55,7 +55,7 @@ class FailureRate(Check):
     paper = "BF-EA"
     prediction_id = "BF-P8"
     claim = ("On the Assumption-3 three-point instance (eta_A = 0.1), the probability that balanced GD ends at the "
-             "least-squares-through-origin loss (not 0) rises to 1 as lambda -> 0, for every width m tried")
+             "least-squares-through-origin loss (not 0) rises to 1 as λ → 0, for every width m tried")
     provenance = "[R]"
     design = FailureRateDesign
     uses = {"reference": lambda: ref.ols_loss}
@@ -71,11 +71,13 @@ class FailureRate(Check):
         return {"L_ols": float(th.reference(ds.X, ds.y))}
 
     def observe(self, d):
+        check_device(d.device)
         ds = data.assumption3_default()
         rows = []
         for m in d.widths:
             for lam in d.lams:
-                W, a = numerics.init_params(m, 2, scale=lam, scheme="balanced", seed=d.seed, n_seeds=d.seeds)
+                W, a = numerics.init_params(m, 2, scale=lam, scheme="balanced", seed=d.seed, n_seeds=d.seeds,
+                                            device=d.device)
                 tr, lr = faithful_train(ds.X, ds.y, W, a, lr=d.lr, horizon=d.horizon, n_checkpoints=10,
                                         record_patterns=False)
                 rows.append(dict(m=m, lam=lam, lr=lr, final=np.asarray(tr.loss[-1]),

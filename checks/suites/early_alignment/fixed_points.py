@@ -21,7 +21,7 @@ from ...design import Design, positive
 from ...errors import CheckError
 from .common import direction_clusters, early_run
 
-MIN_MASS = 1e-3  # the cluster mass cut of direction_clusters (experiments.md §0: non-negligible mass)
+MIN_MASS = 1e-3  # the cluster mass cut of direction_clusters (docs/theory/index.md#protocol: non-negligible mass)
 ANGLE_TOL = 0.02  # rad; the same ~1° as the res(u) bound of BF-P6 (see its rationale)
 
 
@@ -70,7 +70,7 @@ class FixedPointsDesign(Design):
                          "paper": dict(widths=(100, 1000, 20000), lr=2e-3)}
     paper_source: ClassVar = ("BF-EA code defaults (E4): width m = 20000 beside BF-P5's 100 and 1000, step 2e-3 on L, "
                               "balanced init; on the design's ring data (E4's Stewart data has one extremal vector)")
-    sources: ClassVar = {"widths": "experiments.md BF-P5: m ∈ {100, 1000, 10000} (full tier; standard stops at 5000)"}
+    sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#bf-p5: m ∈ {100, 1000, 10000} (full tier; standard stops at 5000)"}
 
     def validate(self):
         positive(self, "lam", "lr", "eps_max", "widths")
@@ -107,7 +107,7 @@ class ExtremalFixedPoints(Check):
     also_judges = ("BF-P6",)
     claim = ("After the early phase the neuron directions form between 2 and #extremal-vectors clusters, each at an "
              "extremal vector of its sign, and the count does not grow with m (three-point ring, six extremal vectors)")
-    claims = {"BF-P6": "Each cluster direction u is a fixed point, res(u) = |(I-uu^T)g_n(u)|/|g_n(u)| ~ 0, with the sign "
+    claims = {"BF-P6": "Each cluster direction u is a fixed point, res(u) = ‖(I − uuᵀ)g_n(u)‖/‖g_n(u)‖ ~ 0, with the sign "
                        "rule: positive clusters at G_n(u) < 0, negative clusters at G_n(u) > 0"}
     provenance = "[R]"
     design = FixedPointsDesign
@@ -140,7 +140,8 @@ class ExtremalFixedPoints(Check):
         for m in d.widths:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # sign flips are counted below, not printed
-                tr, _, _ = early_run(ds, m, d.lam, d.seed, (), d.eps_max, d.lr)
+                tr, _, _ = early_run(ds, m, d.lam, d.seed, (), d.eps_max, d.lr, device=d.device,
+                                     refinements=0)
             mass = tr.norm_product[-1]
             flipped = np.sign(tr.a[-1]) != np.sign(tr.a[0])
             out.append(dict(m=m, clusters=direction_clusters(tr.W[-1], tr.a[-1], mass, min_mass=MIN_MASS),
@@ -196,7 +197,7 @@ class ExtremalFixedPoints(Check):
             enough, flips,
             at_most("largest cluster count over the widths", max(counts), n_ext,
                     "BF-P5: at most one cluster per extremal vector of G_n (exact enumeration, F2.4); the count is an "
-                    "integer, no tolerance. Clusters at angle 1e-2 with mass ≥ 1e-3·max (experiments.md §0)."),
+                    "integer, no tolerance. Clusters at angle 1e-2 with mass ≥ 1e-3·max (docs/theory/index.md#protocol)."),
             at_least("smallest cluster count over the widths", min(counts), 2,
                      "Quantisation onto more than one direction: with ≥ 2 extremal vectors of comparable rate (here "
                      "0.90–1.00 of g*) and 60° basins, every basin holds neurons at m ≥ 100; an integer, exact."),

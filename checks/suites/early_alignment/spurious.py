@@ -18,7 +18,7 @@ from theory import references as ref
 from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, holds, within
 from ...design import Design, positive
-from .common import faithful_train
+from .common import check_device, faithful_train
 
 
 # --------------------------------------------------------------------------- BF-P7/P10/P11
@@ -48,8 +48,8 @@ class SpuriousDesign(Design):
     paper_source: ClassVar = ("BF-EA code defaults (E4) on the code's 3-point set (E2): m = 20000, λ = 1e-3, step "
                               "2e-3 on L, 2·10⁶ iterations (flow time 4000), balanced init; 3 seeds per λ (E2)")
     paper_needs: ClassVar = "cuda"
-    sources: ClassVar = {"widths": "experiments.md E2/BF-P7: m = 500–2000 for the failure checks",
-                         "seeds": "experiments.md E2: 3 seeds per λ", "horizon": "experiments.md E2: 3000 time units"}
+    sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e2, #bf-p7: m = 500–2000 for the failure checks",
+                         "seeds": "docs/theory/bf-early-alignment.md#e2: 3 seeds per λ", "horizon": "docs/theory/bf-early-alignment.md#e2: 3000 time units"}
 
     def validate(self):
         positive(self, "seeds", "widths", "small_lams", "large_lam", "gaussian_lam", "lr", "horizon")
@@ -68,8 +68,8 @@ class SpuriousStationaryPoint(Check):
     also_judges = ("BF-P10", "BF-P11")
     claim = ("On the 1-D three-point data with bias, balanced small-init GD converges to the affine least-squares "
              "loss > 0 = inf L for every seed and width (a spurious stationary point)")
-    claims = {"BF-P10": "With independent Gaussian (a, w) and small lambda, interpolation is typical (E2)",
-              "BF-P11": "Balanced lambda >= 1 gives L -> 0 (E2): large init removes the failure"}
+    claims = {"BF-P10": "With independent Gaussian (a, w) and small λ, interpolation is typical (E2)",
+              "BF-P11": "Balanced λ ≥ 1 gives L → 0 (E2): large init removes the failure"}
     provenance = "[R]"
     provenances = {"BF-P10": "[R; C]", "BF-P11": "[R; C]"}
     design = SpuriousDesign
@@ -89,12 +89,14 @@ class SpuriousStationaryPoint(Check):
         return {"L_ols": float(th.reference(ds.inputs, ds.y))}
 
     def observe(self, d):
+        check_device(d.device)
         ds = data.one_d_three_points()
         runs = []
         grid = [(scheme, lam, m) for m in d.widths for scheme, lam in
                 [*(("balanced", lam) for lam in d.small_lams), ("balanced", d.large_lam), ("gaussian", d.gaussian_lam)]]
         for scheme, lam, m in grid:
-            W, a = numerics.init_params(m, 2, scale=lam, scheme=scheme, seed=d.seed, n_seeds=d.seeds)
+            W, a = numerics.init_params(m, 2, scale=lam, scheme=scheme, seed=d.seed, n_seeds=d.seeds,
+                                        device=d.device)
             tr, lr = faithful_train(ds.inputs, ds.y, W, a, lr=d.lr, horizon=d.horizon, n_checkpoints=40,
                                     record_patterns=False)
             runs.append(dict(scheme=scheme, lam=lam, m=m, final=np.asarray(tr.loss[-1]), time=tr.time, loss=tr.loss,
@@ -192,8 +194,8 @@ class NotAMinimum(Check):
     name = "early_alignment.not_a_minimum"
     paper = "BF-EA"
     prediction_id = "BF-P9"
-    claim = ("The spurious point is stationary but not a minimum: adding one small neuron (a = s*eps, w = eps*v) in the "
-             "theory's descent direction changes L by s*eps^2*G_r(v) < 0, and continued GD leaves the spurious value")
+    claim = ("The spurious point is stationary but not a minimum: adding one small neuron (a = s·ε, w = ε·v) in the "
+             "theory's descent direction changes L by s·ε²*G_r(v) < 0, and continued GD leaves the spurious value")
     provenance = "[R]"
     design = NotAMinimumDesign
     uses = {"descent": lambda: extremal.descent_neuron, "stationary": lambda: ref.ols}

@@ -32,7 +32,7 @@ class ChainDesign(Design):
     horizons: tuple[float, ...] = (0.12, 1.0)
     rtol: float = 1e-12
     samples: int = 11
-    sources: ClassVar = {"init": "experiments.md E8 'Depth-3 chain': (a, b, c) = (1.3, 0.7, 1.1), y = 4 (t = 0.12), "
+    sources: ClassVar = {"init": "docs/theory/mpg-conservation.md#e8 'Depth-3 chain': (a, b, c) = (1.3, 0.7, 1.1), y = 4 (t = 0.12), "
                                  "y = −2"}
 
     def validate(self):
@@ -50,7 +50,7 @@ class DepthThreeChain(Check):
     paper = "INTR"
     prediction_id = "MPG-P11"
     claim = ("For the depth-3 scalar ReLU chain z = abc (positive region), z(t) follows the autonomous ODE "
-             "zdot = -e2(s, s-h1, s-h1-h2) f'(z) with h1 = a^2-b^2, h2 = b^2-c^2 conserved")
+             "zdot = -e2(s, s-h1, s-h1-h2) f'(z) with h1 = a²-b², h2 = b²-c² conserved")
     provenance = "[R]"
     design = ChainDesign
     uses = {"rate": intrinsic.chain_rate_formula, "root": lambda: intrinsic.chain_s}

@@ -63,8 +63,8 @@ class InclusionDesign(Design):
     rcond: float = 1e-9
     instances: int = 12
     presets: ClassVar = {"quick": dict(instances=3), "full": dict(instances=60)}
-    sources: ClassVar = {"ns": "experiments.md E8 'Kernel inclusion': (2,2,2), (3,2,3), (3,3,3), (4,3,2)",
-                         "kappa": "experiments.md E8: S = 0.8·I"}
+    sources: ClassVar = {"ns": "docs/theory/mpg-conservation.md#e8 'Kernel inclusion': (2,2,2), (3,2,3), (3,3,3), (4,3,2)",
+                         "kappa": "docs/theory/mpg-conservation.md#e8: S = 0.8·I"}
 
     def validate(self):
         same_length(self, "ns", "rs", "ms")
@@ -87,10 +87,10 @@ class KernelInclusion(Check):
     paper = "INTR"
     prediction_id = "MPG-P8"
     also_judges = ("MPG-P9",)
-    claim = ("For two-layer linear nets with full-rank U, V and r <= min(n, m), dim(ker dphi ∩ ker dh) = r(r-1)/2 at "
-             "generic and relaxed-balanced inits: never recoverable for r >= 2")
-    claims = {"MPG-P9": "For two-layer linear nets with full-rank U, V and r <= min(n, m), ker dphi ∩ ker dh ⊆ ker dM "
-                        "holds iff U^T U - V^T V = kappa I; it fails for (4,3,2) even under relaxed balance (r > m)"}
+    claim = ("For two-layer linear nets with full-rank U, V and r ≤ min(n, m), dim(ker dφ ∩ ker dh) = r(r-1)/2 at "
+             "generic and relaxed-balanced inits: never recoverable for r ≥ 2")
+    claims = {"MPG-P9": "For two-layer linear nets with full-rank U, V and r ≤ min(n, m), ker dφ ∩ ker dh ⊆ ker dM "
+                        "holds iff Uᵀ U − Vᵀ V = κ I; it fails for (4,3,2) even under relaxed balance (r > m)"}
     provenance = "[R]"
     design = InclusionDesign
     uses = {"dim": lambda: intrinsic.intersection_dim, "holds": lambda: intrinsic.inclusion_predicted}
@@ -149,7 +149,7 @@ class KernelInclusion(Check):
                 at_most("cases where ker∂φ ∩ ker∂h ⊆ ker∂M (‖∂M·Q‖ ≤ 1e-8) disagrees with 'S = κI and r ≤ min(n,m)'",
                         len(wrong), 0,
                         "‖∂M·Q‖ of exact Jacobians is round-off (~1e-15) where the inclusion holds and O(1) where it "
-                        "fails; 1e-8 sits between (formulas.md F3.10 uses 1e-6 for finite differences), so every "
+                        "fails; 1e-8 sits between (docs/theory/mpg-conservation.md#f3-10 uses 1e-6 for finite differences), so every "
                         "case must agree (MPG-P9).", prediction_id="MPG-P9",
                         details={"min_decades_from_tolerance": margin})]
 

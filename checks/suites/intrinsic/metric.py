@@ -41,8 +41,8 @@ class MetricDesign(Design):
     samples: int = 31
     instances: int = 10
     presets: ClassVar = {"quick": dict(horizon=1.5, instances=3), "full": dict(instances=50)}
-    sources: ClassVar = {"ns": "experiments.md E8 'Intrinsic dynamics' configurations (n, r, m, κ)",
-                         "horizon": "experiments.md E8: T = 3, DOP853 at rtol 1e-11 to 1e-12"}
+    sources: ClassVar = {"ns": "docs/theory/mpg-conservation.md#e8 'Intrinsic dynamics' configurations (n, r, m, κ)",
+                         "horizon": "docs/theory/mpg-conservation.md#e8: T = 3, DOP853 at rtol 1e-11 to 1e-12"}
 
     def validate(self):
         same_length(self, "ns", "rs", "ms", "kappas")
@@ -70,8 +70,8 @@ class IntrinsicMetric(Check):
     name = "intrinsic.relaxed_balanced_metric"
     paper = "INTR"
     prediction_id = "MPG-P10"
-    claim = ("For relaxed-balanced init (U^T U - V^T V = kappa I) the metric is a function of z = U V^T along the whole "
-             "flow: U U^T = A(z) and V V^T = B(z) pointwise; a generic init breaks the identity")
+    claim = ("For relaxed-balanced init (Uᵀ U − Vᵀ V = κ I) the metric is a function of z = U Vᵀ along the whole "
+             "flow: U Uᵀ = A(z) and V Vᵀ = B(z) pointwise; a generic init breaks the identity")
     provenance = "[R]"
     design = MetricDesign
     uses = {"A": lambda: intrinsic.metric_A, "B": lambda: intrinsic.metric_B}

@@ -90,7 +90,7 @@ class TwoTrajectories(Check):
     paper = "INTR"
     prediction_id = "MPG-P10"
     claim = ("z(t) is intrinsic (a function of z(0) and the laws) under relaxed balance, not for a generic init: two "
-             "parameters with the same z and the same U^T U - V^T V but different U U^T give different z(t) "
+             "parameters with the same z and the same Uᵀ U − Vᵀ V but different U Uᵀ give different z(t) "
              "(generic) or the same z(t) (relaxed balance, where no such pair exists)")
     provenance = "[R]"
     design = TwoTrajectoriesDesign

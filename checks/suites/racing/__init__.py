@@ -1,7 +1,7 @@
 """Racing, mutual alignment and unlocking (Pinson 2026; PIN-2…PIN-10) on E6 XOR clusters and on real digits.
 
 Every prediction is a reconstructed formula of `theory.racing` [R], verified symbolically there, or a calibrated
-threshold [C] of experiments.md §2.1; each check declares the formulas it uses, its alternatives and its mutants.
+threshold [C] of docs/theory/pinson-racing.md#e6; each check declares the formulas it uses, its alternatives and its mutants.
 """
 from .laws import AngleNormLaws, FixedGatingLinearity, cone_problem, flow
 from .merge import MergePruneDigits, MergePruneXor

@@ -74,7 +74,7 @@ class BalanceDesign(Design):
     flow_records: int = 200
     presets: ClassVar = {"quick": dict(steps=100, flow_horizon=3.0, flow_records=60),
                          "full": dict(steps=1000, flow_step=0.005, flow_records=400)}
-    sources: ClassVar = {"norms": "E6 cluster norms (experiments.md §2.1)",
+    sources: ClassVar = {"norms": "E6 cluster norms (docs/theory/pinson-racing.md#e6)",
                          "flow_n": "the kink problem of engine.flow_fidelity (n = 10, d = 3, m = 6, λ = 0.5)"}
 
     def validate(self):
@@ -108,8 +108,8 @@ class Balancedness(Check):
     name = "racing.balancedness"
     paper = "Pinson"
     prediction_id = "PIN-1"
-    claim = ("|w_j|^2 - a_j^2 is constant under gradient flow; one GD step changes it by exactly "
-             "eta^2 (|g_w_j|^2 - g_a_j^2); sign(a_j) never flips when a_j^2 >= |w_j|^2 at init (balanced init)")
+    claim = ("‖w_j‖² − a_j² is constant under gradient flow; one GD step changes it by exactly "
+             "η² (|g_w_j|² − g_a_j²); sign(a_j) never flips when a_j² ≥ ‖w_j‖² at init (balanced init)")
     provenance = "[R]"
     design = BalanceDesign
     uses = {"defect": gd_defect_formula, "rate": flow_rate, "frozen": lambda: sign_frozen}

@@ -88,9 +88,9 @@ class FixedGatingLinearity(Check):
     prediction_id = "PIN-2"
     also_judges = ("PIN-5",)
     claim = ("With its gating g_j and the residual e frozen, neuron j follows the linear system (w_j; a_j)' = "
-             "[[0, M_j^T], [M_j, 0]](w_j; a_j), M_j = (1/n) sum_k g_jk e_k x_k")
-    claims = {"PIN-5": "A balanced neuron's log-norm grows at d ln p_j/dt = 2 s_j cos(delta_j), s_j = |M_j|: "
-                       "neurons pointing away from their target (cos delta_j < 0) shrink"}
+             "[[0, M_jᵀ], [M_j, 0]](w_j; a_j), M_j = (1/n) Σ_k g_jk e_k x_k")
+    claims = {"PIN-5": "A balanced neuron's log-norm grows at d ln p_j/dt = 2 s_j cos(δ_j), s_j = ‖M_j‖: "
+                       "neurons pointing away from their target (cos δ_j < 0) shrink"}
     provenance = "[R]"
     design = FixedGatingDesign
     uses = {"system": lambda: racing.fixed_gating_system, "correlation": lambda: racing.gated_correlation,
@@ -257,10 +257,10 @@ class AngleNormLaws(Check):
     paper = "Pinson"
     prediction_id = "PIN-3"
     also_judges = ("PIN-4",)
-    claim = ("With gating and residual fixed, a balanced neuron turns to its target as tan(delta/2) = tan(delta0/2) "
+    claim = ("With gating and residual fixed, a balanced neuron turns to its target as tan(δ/2) = tan(δ₀/2) "
              "e^{-st}; GD approaches the law at order 1 in the step")
-    claims = {"PIN-4": "With gating and residual fixed, a balanced neuron's norm p = |a||w| follows p0 e^{2st}((1 + "
-                       "T^2)/(1 + T0^2))^2, T = tan(delta/2) (cos^4(delta0/2) head start); GD approaches the law at "
+    claims = {"PIN-4": "With gating and residual fixed, a balanced neuron's norm p = |a|‖w‖ follows p0 e^{2st}((1 + "
+                       "T²)/(1 + T0²))², T = tan(δ/2) (cos⁴(δ₀/2) head start); GD approaches the law at "
                        "order 1 in the step"}
     provenance = "[R]"
     design = ConeDesign

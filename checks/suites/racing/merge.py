@@ -11,10 +11,10 @@ from theory import racing
 
 from ... import neurons
 from ...core import Check, Variant, register
-from ...criteria import at_least, at_most, holds, undecided
+from ...criteria import at_least, at_most, gated, holds, undecided
 from ...design import Design, positive
 from ...errors import CheckError
-from .runs import RACE_DATA, design_run
+from .runs import RACE_DATA, design_run, faithful_regime, loss_drop_regime, refinement
 
 
 def merge_formula():
@@ -63,9 +63,9 @@ class MergeDesign(Design):
     prune_rel: float = 1e-3
     accepts_data: ClassVar[bool] = True
     presets: ClassVar = {"quick": dict(lams=(1e-6, 1e-3, 1e-1)), "paper": dict(m=1000)}
-    sources: ClassVar = {"m": "paper value: m = 1000 hidden neurons of Pinson's XOR-like figures (experiments.md E6)",
-                         "cluster_cos": "the paper's v2 criterion cos_sim > 0.99 (experiments.md §0)"}
-    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; experiments.md E6): m = 1000 on the XOR-like 4-norm "
+    sources: ClassVar = {"m": "paper value: m = 1000 hidden neurons of Pinson's XOR-like figures (docs/theory/pinson-racing.md#e6)",
+                         "cluster_cos": "the paper's v2 criterion cos_sim > 0.99 (docs/theory/index.md#protocol)"}
+    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6): m = 1000 on the XOR-like 4-norm "
                               "clusters, Fig. 4's init-scale scan; d = 10 and a scalar output kept (no such settings)")
 
     def validate(self):
@@ -89,7 +89,7 @@ class MergeDigitsDesign(MergeDesign):
                          "paper": dict(m=300, dataset=cifar10_from_env,
                                        lr=lambda: RACE_DATA["digits"]["lr"] * (64 / 3072 if cifar10_dir() else 1),
                                        steps=lambda: RACE_DATA["digits"]["steps"] * (48 if cifar10_dir() else 1))}
-    paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; experiments.md E7): N = 200 CIFAR-10 samples (3 vs 5 "
+    paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; docs/theory/pinson-racing.md#e7): N = 200 CIFAR-10 samples (3 vs 5 "
                               "from $CIFAR10_DIR), 300 neurons, clusters at cos_sim > 0.99; the digits 3 vs 8 "
                               "stand-in when $CIFAR10_DIR is unset")
     paper_needs: ClassVar = staticmethod(lambda: "cuda" if cifar10_dir() else None)
@@ -102,11 +102,11 @@ class MergePruneXor(Check):
     prediction_id = "PIN-6"
     also_judges = ("PIN-8", "PIN-9")
     claim = ("Merging each cluster (cos > 0.99) of a trained net (E6 race data) by the F1.8 rule, coefficient "
-             "sign(a)|sum_i p_i w_i/|w_i||, leaves h unchanged to round-off on every sample where the cluster "
+             "sign(a)‖Σ_i p_i w_i/‖w_i‖‖, leaves h unchanged to round-off on every sample where the cluster "
              "shares its gating; wedge samples change by at most the Lipschitz bound")
-    claims = {"PIN-8": "Small init makes neurons mutually align (E6): <= 20 clusters of 300 at lambda <= 1e-3, "
-                       "more as lambda grows, about m (no merging) at lambda >= 0.1",
-              "PIN-9": "After small-init training the top 20 clusters carry >= 90% of sum p_j, and pruning the smallest "
+    claims = {"PIN-8": "Small init makes neurons mutually align (E6): ≤ 20 clusters of 300 at λ ≤ 1e-3, "
+                       "more as λ grows, about m (no merging) at λ ≥ 0.1",
+              "PIN-9": "After small-init training the top 20 clusters carry ≥ 90% of Σ p_j, and pruning the smallest "
                        "neurons (0.1% of sum p) changes the loss by < 1% relative, within the pruned-mass bound"}
     provenance = "[R]"
     provenances = {"PIN-8": "[V] [C] counts", "PIN-9": "[V] [C] thresholds, [R] bound"}
@@ -145,7 +145,8 @@ class MergePruneXor(Check):
                              min_p_over_max=float(p.min() / p.max()),
                              pruned=int((~keep).sum()), pruned_mass=float(p[~keep].sum()), loss=float(loss),
                              prune_change=float(abs(loss_pruned - loss)),
-                             prune_bound=neurons.prune_loss_bound(float(p[~keep].sum()), X, h - y)))
+                             prune_bound=neurons.prune_loss_bound(float(p[~keep].sum()), X, h - y),
+                             loss_curve=tr.loss, tr=tr, refinement=refinement(tr)))
         return {"runs": runs}
 
     def _merge_rows(self, pred, obs):
@@ -169,6 +170,13 @@ class MergePruneXor(Check):
         large = [r for r in runs if r["lam"] >= d.large_lam]
         counts = [r["clusters"] for r in runs]
         pruned = [r for r in runs if r["pruned"] > 0]
+        scan = [(f"λ = {r['lam']:g}", r) for r in runs]
+
+        def regimes(pid):
+            return [loss_drop_regime([(k, r["loss_curve"]) for k, r in scan], f"{pid} (a trained net)",
+                                     prediction_id=pid),
+                    faithful_regime([(k, r["tr"]) for k, r in scan], prediction_id=pid)]
+
         out = [
             at_most("max |h' − h| / max|h| on shared-gating samples after the F1.8 merge",
                     max(r["shared_change"] for r in decided), 1e-10,
@@ -183,7 +191,8 @@ class MergePruneXor(Check):
                   "positively homogeneous, so the bound is a theorem (slack 1e-12·max|h| for round-off).",
                   value=max(r["wedge_change"] for r in rows)),
         ]
-        out += [
+        out = gated(regimes("PIN-6"), out)
+        pin8 = [
             at_most("clusters at λ ≤ small_lam (max over runs)", max(r["clusters"] for r in small), 20,
                     "[C] PIN-8: m = 300 gives ≤ 20 clusters for λ ≤ 1e-3 (E6 prior: 11–16).", prediction_id="PIN-8")
             if small else undecided("clusters at λ ≤ small_lam", "no run at small λ", prediction_id="PIN-8"),
@@ -199,8 +208,10 @@ class MergePruneXor(Check):
                     "[C] PIN-9: the top clusters carry ≥ 90 % of Σ_j p_j (E6 prior: top 4 carry 94–100 %).",
                     prediction_id="PIN-9"),
         ]
+        out += gated(regimes("PIN-8"), [c for c in pin8 if c.prediction_id == "PIN-8"])
+        pin9 = [c for c in pin8 if c.prediction_id == "PIN-9"]
         if pruned:
-            out += [at_most("max relative loss change after pruning the bottom neurons holding prune_mass of Σ p",
+            pin9 += [at_most("max relative loss change after pruning the bottom neurons holding prune_mass of Σ p",
                             max(r["prune_change"] / r["loss"] for r in pruned), 0.01,
                             "[C] PIN-9: < 1 % relative change of the training loss. The spec's rule p_j < 1e-3·max p "
                             "removes nothing here (the smallest p_j is ≈ 2 % of max p), so the smallest neurons "
@@ -213,15 +224,17 @@ class MergePruneXor(Check):
                           value=max(r["prune_change"] / max(r["prune_bound"], 1e-300) for r in pruned),
                           tolerance="ratio ≤ 1", prediction_id="PIN-9")]
         else:
-            out.append(undecided("loss change after pruning the bottom neurons holding prune_mass of Σ p",
-                                 "no neuron is that small in any run: nothing was pruned",
-                                 prediction_id="PIN-9"))
-        return out
+            pin9.append(undecided("loss change after pruning the bottom neurons holding prune_mass of Σ p",
+                                  "no neuron is that small in any run: nothing was pruned",
+                                  prediction_id="PIN-9"))
+        return out + gated(regimes("PIN-9"), pin9)
 
     def numbers(self, d, pred, obs):
         rows = self._merge_rows(pred, obs)
         keys = ("clusters", "clusters_for_90pct", "below_prune_rel", "min_p_over_max", "pruned", "pruned_mass", "loss", "prune_change", "prune_bound")
-        return {"runs": [{**m, **{k: r[k] for k in keys}} for r, m in zip(obs["runs"], rows)]}
+        return {"runs": [{**m, **{k: r[k] for k in keys}, "sign_refinement": r["refinement"],
+                          "min_loss_ratio": float(min(r["loss_curve"]) / r["loss_curve"][0])}
+                         for r, m in zip(obs["runs"], rows)]}
 
     def figures(self, d, pred, obs, verdict):
         import matplotlib.pyplot as plt
@@ -241,8 +254,8 @@ class MergePruneDigits(MergePruneXor):
     name = "racing.merge_prune_digits"
     design = MergeDigitsDesign
     claim = ("On real images (digits 3 vs 8, m = 300) the F1.8 merge of each cluster, coefficient "
-             "sign(a)|sum_i p_i w_i/|w_i||, leaves h unchanged to round-off on shared-gating samples")
-    claims = {"PIN-8": "Mutual alignment on digits 3 vs 8: <= 20 clusters of 300 at lambda <= 1e-3, more as lambda "
-                       "grows, about m at lambda >= 0.1",
-              "PIN-9": "On digits the top 20 clusters carry >= 90% of sum p_j; pruning the smallest neurons (0.1% of "
+             "sign(a)‖Σ_i p_i w_i/‖w_i‖‖, leaves h unchanged to round-off on shared-gating samples")
+    claims = {"PIN-8": "Mutual alignment on digits 3 vs 8: ≤ 20 clusters of 300 at λ ≤ 1e-3, more as λ "
+                       "grows, about m at λ ≥ 0.1",
+              "PIN-9": "On digits the top 20 clusters carry ≥ 90% of Σ p_j; pruning the smallest neurons (0.1% of "
                        "sum p) changes the loss by < 1% relative, within the pruned-mass bound"}

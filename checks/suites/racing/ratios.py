@@ -45,10 +45,10 @@ class RatioDesign(Design):
     lams: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1)
     fig3_lam: float = 1e-3
     presets: ClassVar = {"quick": dict(lams=(1e-3, 1e-2, 1e-1)), "paper": dict(dim=2, m=1000)}
-    paper_source: ClassVar = ("Pinson Fig. 3 (caption; experiments.md E6, PIN-12): 1000 hidden neurons at t = 0 on "
+    paper_source: ClassVar = ("Pinson Fig. 3 (caption; docs/theory/pinson-racing.md#e6, PIN-12): 1000 hidden neurons at t = 0 on "
                               "the paper-like XOR construction, d = 2 (two-output net for the Fig. 3 ratio)")
-    sources: ClassVar = {"m": "paper: Fig. 3 uses 1000 hidden neurons at t = 0 (experiments.md PIN-12)",
-                         "norms": "E6 prior construction, race run (experiments.md §1)"}
+    sources: ClassVar = {"m": "paper: Fig. 3 uses 1000 hidden neurons at t = 0 (docs/theory/pinson-racing.md#pin-12)",
+                         "norms": "E6 prior construction, race run (docs/theory/pinson-racing.md#e6)"}
 
     def validate(self):
         positive(self, "norms", "n_per", "dim", "noise", "m", "lams", "fig3_lam")
@@ -111,8 +111,8 @@ class GradientRatios(Check):
     name = "racing.gradient_ratios"
     paper = "Pinson"
     prediction_id = "PIN-12"
-    claim = ("At init, |dL/dphi|/|dL/da| = |a||tan theta| and |dL/dphi|/|dL/drho| = rho|tan theta| are O(lambda), "
-             "the angular speed s|sin theta| is O(1); the Fig. 3 outgoing-angle ratio is |a| tan(3pi/4 - phi_a)")
+    claim = ("At init, |dL/dφ|/|dL/da| = |a||tan θ| and |dL/dφ|/|dL/dρ| = ρ|tan θ| are O(λ), "
+             "the angular speed s|sin θ| is O(1); the Fig. 3 outgoing-angle ratio is |a| tan(3pi/4 − phi_a)")
     provenance = "[V: Fig. 3 caption; R]"
     design = RatioDesign
     uses = {"ratio_a": polar.ratio_a, "ratio_rho": polar.ratio_rho, "speed": polar.angular_speed,

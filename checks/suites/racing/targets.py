@@ -57,9 +57,9 @@ class TargetDesign(Design):
     steps: int = 600
     min_mass: float = 0.01
     gate_share: float = 0.5
-    sources: ClassVar = {"lam": "E6 race run (experiments.md §2.1): λ = 1e-3, m = 300, η = 0.1, 600 steps"}
+    sources: ClassVar = {"lam": "E6 race run (docs/theory/pinson-racing.md#e6): λ = 1e-3, m = 300, η = 0.1, 600 steps"}
     presets: ClassVar = {"paper": dict(m=1000)}
-    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; experiments.md E6): m = 1000 on the XOR-like clusters "
+    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6): m = 1000 on the XOR-like clusters "
                               "(d = 10, scalar output kept: no such settings)")
 
     def validate(self):
@@ -82,7 +82,7 @@ class TargetDirection(Check):
     name = "racing.target_direction"
     paper = "Pinson"
     prediction_id = "PIN-11"
-    claim = ("Each final neuron cluster points along sign(a) m_hat, m = (1/n) sum_k g_k e_k x_k computed with the "
+    claim = ("Each final neuron cluster points along sign(a) m̂, m = (1/n) Σ_k g_k e_k x_k computed with the "
              "cluster's final gating g and the early residual e = y: cos > 0.99 where the gating cone contains "
              "the target")
     provenance = "[R]"

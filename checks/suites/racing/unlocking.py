@@ -45,7 +45,7 @@ def unlock_run(norms: tuple, lam: float, seed: int, n_per: int = 50, d: int = 10
 
 @dataclass(frozen=True)
 class UnlockDesign(Design):
-    """E6 init-scale scan (experiments.md E6, prior construction): XOR clusters, m = 300, η = 0.05, 4000 steps.
+    """E6 init-scale scan (docs/theory/pinson-racing.md#e6, prior construction): XOR clusters, m = 300, η = 0.05, 4000 steps.
 
     Arguments:
         norms: the four cluster norms of the scan (distinct rates s_c).
@@ -68,7 +68,7 @@ class UnlockDesign(Design):
     lams: tuple[float, ...] = (1e-8, 1e-6, 1e-4, 1e-2)
     control_lam: float = 1e-4
     presets: ClassVar = {"quick": dict(lams=(1e-6, 1e-4, 1e-2)), "paper": dict(d=2, m=1000)}
-    paper_source: ClassVar = ("Pinson Figs. 2 and 4 (captions; experiments.md E6): 4 norms → 4 drops, init scale "
+    paper_source: ClassVar = ("Pinson Figs. 2 and 4 (captions; docs/theory/pinson-racing.md#e6): 4 norms → 4 drops, init scale "
                               "varied; paper-like XOR construction d = 2, m = 1000 (scalar output: no such setting)")
 
     def validate(self):
@@ -96,7 +96,7 @@ class Unlocking(Check):
     paper = "Pinson"
     prediction_id = "PIN-10"
     claim = ("Staggered escapes: on XOR clusters of norms (1, 2, 3, 4) each cluster is fitted at its own time, in the "
-             "order of its rate s_c, and the fit time moves by dt_c/d ln(1/lambda) = 1/s_c; equal norms fit together")
+             "order of its rate s_c, and the fit time moves by dt_c/d ln(1/λ) = 1/s_c; equal norms fit together")
     provenance = "[R] slope, [C] tolerance"
     design = UnlockDesign
     uses = {"escape": racing.escape_time}

@@ -216,7 +216,7 @@ class SweepDesign(Design):
     presets: ClassVar = {"quick": dict(ns=(20, 80, 640), seeds=2, m=100),
                          "paper": dict(m=10_000)}
     sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5", "m": "BF-ST Fig. 1: m = 10000 (paper preset)"}
-    paper_source: ClassVar = ("BF-ST Fig. 1 (review thread, experiments.md E5): d = 5, m = 10000, train and test "
+    paper_source: ClassVar = ("BF-ST Fig. 1 (review thread, docs/theory/bf-threshold.md#e5): d = 5, m = 10000, train and test "
                               "loss against n with σ² marked; full-batch GD from the toolkit's balanced init (the "
                               "paper's SGD and App. A.1 default init are not design settings); d = 10, 20: --set d=")
     paper_needs: ClassVar = "cuda"

@@ -203,7 +203,7 @@ class ThresholdDependence(Check):
     paper = "BF-ST"
     prediction_id = "BF-P17"
     claim = ("For a fixed protocol the threshold n* grows with the input dimension d like the theorem's sufficient "
-             "threshold n_suff = c d^3, and does not grow with the width m or as the init scale lambda decreases")
+             "threshold n_suff = c d³, and does not grow with the width m or as the init scale λ decreases")
     provenance = "[V] directions, [C] grid tolerance"
     design = DependenceDesign
     tiers = ("standard", "full", "paper")

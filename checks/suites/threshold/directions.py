@@ -31,9 +31,9 @@ class TwoDirections(Check):
     name = "threshold.two_directions"
     paper = "BF-ST"
     prediction_id = "BF-P15"
-    claim = ("Above n*, just after the fitting phase the positive neurons form one direction cluster at u+^n and the "
-             "negative ones one at u-^n (~ -u+^n), and the network is close to the OLS estimator: sup_x |h(x) - "
-             "beta_ols.x| is small and decreases with n; clusters split slowly later at finite lambda")
+    claim = ("Above n*, just after the fitting phase the positive neurons form one direction cluster at u₊ⁿ and the "
+             "negative ones one at u-ⁿ (~ -u₊ⁿ), and the network is close to the OLS estimator: sup_x |h(x) − "
+             "beta_ols.x| is small and decreases with n; clusters split slowly later at finite λ")
     provenance = "[R] directions, [C] tolerances"
     design = SweepDesign
     uses = {**TWO_HALF_SPACE_USES, "ascent": lambda: extremal.ascent_extremal, "ols": lambda: ref.ols}
@@ -116,7 +116,7 @@ class TwoDirections(Check):
         per = self._table(d, pred, obs)
         hi = per[-1]["plateau"]
         above = [r for r in per if r["plateau"]["sup_dev"] < 1.0 and r["n"] >= 80]  # non-interpolating side
-        cos = ("[C] cos > 0.99 of BF-P15 (experiments.md), at the plateau 2 T_λ of the largest n, clusters cut at "
+        cos = ("[C] cos > 0.99 of BF-P15 (docs/theory/bf-threshold.md#bf-p15), at the plateau 2 T_λ of the largest n, clusters cut at "
                "cos 0.99; a swapped pair u₊ⁿ ↔ u₋ⁿ gives cos ≈ −1.")
         mass = "[C] the heaviest cluster of a sign carries ≥ 90% of that sign's mass |a_j|‖w_j‖ (one cluster)."
         out = [at_least(f"cos(heaviest + cluster, u₊ⁿ) at n = {per[-1]['n']}", hi["cos_pos"], 0.99, cos),

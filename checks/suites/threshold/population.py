@@ -53,7 +53,7 @@ class ExtremalDesign(Design):
     presets: ClassVar = {"quick": dict(ns=(20, 80, 320, 640, 1280), seeds=3, instances=3),
                          "full": dict(seeds=9, instances=50)}
     paper_source: ClassVar = "BF-ST Fig. 1's data (E5: d = 5, σ = 0.5); no training, so the full design's seeds"
-    sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5", "cos_n": "experiments.md BF-P12 [C]: cos ≈ 0.95 at n = 640"}
+    sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5", "cos_n": "docs/theory/bf-threshold.md#bf-p12 [C]: cos ≈ 0.95 at n = 640"}
 
     def validate(self):
         positive(self, "ns", "seeds", "d", "sigma", "starts", "ascent_steps")
@@ -98,8 +98,8 @@ class PopulationExtremal(Check):
     paper = "BF-ST"
     prediction_id = "BF-P12"
     also_judges = ("BF-P13",)
-    claim = ("The empirical positive extremal vector u+^n of G_n converges to the population one Sigma beta*/|Sigma "
-             "beta*| at rate ~ n^{-1/2} (up to logs), with the population rate 1/2 |Sigma beta*| (no training)")
+    claim = ("The empirical positive extremal vector u₊ⁿ of G_n converges to the population one Σ β*/|Σ "
+             "β*| at rate ~ n^{-1/2} (up to logs), with the population rate 1/2 ‖Σβ*‖ (no training)")
     claims = {"BF-P13": "The number of distinct empirical extremal vectors of G_n falls to the population count 2 "
                         "(u+ and u- = -u+) as n grows"}
     provenance = "[R] rate, [C] thresholds"

@@ -83,11 +83,11 @@ class ThresholdSweep(Check):
     prediction_id = "BF-P14"
     also_judges = ("BF-P16", "BF-P17", "BF-P18")
     claim = ("Above the threshold (n >> n*) the network stops interpolating: final train MSE ~ OLS train MSE on the "
-             "same sample, test MSE ~ OLS test MSE = sigma^2 + O(sigma^2 d/n)")
-    claims = {"BF-P16": "Below the threshold (n << n*) the network interpolates (train MSE -> 0) and its test MSE "
-                        "exceeds sigma^2",
-              "BF-P17": "For a fixed protocol the threshold n* (smallest n whose train MSE stays >= a stated fraction "
-                        "of sigma^2) is finite",
+             "same sample, test MSE ~ OLS test MSE = sigma² + O(sigma² d/n)")
+    claims = {"BF-P16": "Below the threshold (n << n*) the network interpolates (train MSE → 0) and its test MSE "
+                        "exceeds sigma²",
+              "BF-P17": "For a fixed protocol the threshold n* (smallest n whose train MSE stays ≥ a stated fraction "
+                        "of sigma²) is finite",
               "BF-P18": "The test MSE drops across n*: lower just above n* than just below it"}
     provenance = "[R] references, [C] tolerances"
     design = SweepDesign
