@@ -33,6 +33,9 @@ def step_halving(run: Callable[[float], Any], observables: dict[str, Callable[[A
         raise validate.InputError(f"order must be an integer ≥ 1 (the method's order in the step), got {order!r}")
     if not observables:
         raise validate.InputError("observables is empty; give a dict name → function(run result) → value")
+    if not callable(run):
+        raise validate.InputError(f"run must be a function lr → run result (e.g. lambda lr: numerics.train(X, y, W, a, "
+                                  f"lr=lr, horizon=T)), got a {type(run).__name__}; step_halving reruns it at lr/2")
     full, half = run(lr), run(lr / 2)
     factor = 2.0 ** order / (2.0 ** order - 1.0)
     out = {}
