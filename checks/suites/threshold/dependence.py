@@ -204,7 +204,7 @@ class ThresholdDependence(Check):
     prediction_id = "BF-P17"
     claim = ("For a fixed protocol the threshold n* grows with the input dimension d like the theorem's sufficient "
              "threshold n_suff = c d³, and does not grow with the width m or as the init scale λ decreases")
-    provenance = "[V] directions, [C] grid tolerance"
+    provenance = "[R] exponent 3 from the [V] bound n ≳ d³, [C] fit tolerance"
     design = DependenceDesign
     tiers = ("standard", "full", "paper")
     uses = {"threshold": sufficient_threshold, "time_unit": alignment_time}
@@ -340,7 +340,11 @@ class ThresholdDependence(Check):
     def figures(self, d, pred, obs, verdict):
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(5.6, 3.8))
+        scan = "d" in d.variables and obs.get("d_scan")
+        fig, axes = plt.subplots(1, 2 if scan else 1, figsize=(10.4 if scan else 5.6, 3.8), squeeze=False)
+        ax = axes[0][0]
+        if scan:
+            self._exponent_panel(axes[0][1], d, pred, obs)
         runs = [(f"d={dim} (d scan)", run, dict(d=dim, m=d.d_m, lam=d.lam)) for dim, run in obs.get("d_scan", {}).items()]
         if "base" in obs:
             runs += [("base", obs["base"], dict(d=d.d, m=d.m, lam=d.lam))] + [
@@ -351,5 +355,34 @@ class ThresholdDependence(Check):
         ax.axhline(d.fraction * d.sigma ** 2, color="grey", ls="--", lw=0.8, label=f"{d.fraction:g} σ² (n* criterion)")
         ax.axhline(d.sigma ** 2, color="k", ls=":", label="σ²")
         ax.set(xlabel="n", ylabel="median final train MSE", title="Where the threshold moves (BF-P17)")
-        ax.legend(fontsize=7, loc="center right")
+        ax.legend(fontsize=7, loc="upper right")
+        fig.tight_layout()
         return {"": fig}
+
+    def _exponent_panel(self, ax, d, pred, obs):
+        """n* against d on log–log axes: the observed n*, the fitted slope ± 2 SE, the predicted d³ and the
+        alternatives d¹ and d⁴ through the same centre."""
+        import matplotlib.pyplot as plt
+
+        t = self._d_table(d, pred, obs)
+        ok = [r for r in t["per_d"] if r["n_star"] is not None]
+        if len(ok) < 2:
+            ax.text(0.5, 0.5, "fewer than 2 dimensions with an n*", ha="center", transform=ax.transAxes)
+            return
+        dims, ns = np.array([r["d"] for r in ok], float), np.array([r["n_star"] for r in ok], float)
+        centre_d, centre_n = np.exp(np.mean(np.log(dims))), np.exp(np.mean(np.log(ns)))
+        grid = np.geomspace(dims.min() * 0.9, dims.max() * 1.1, 50)
+        ax.loglog(dims, ns, "ko", label="observed n* (crossing of ½σ²)")
+        if t["exponent"] is not None:
+            k, se = t["exponent"], t["exponent_se"]
+            ax.fill_between(grid, centre_n * (grid / centre_d) ** (k - 2 * se), centre_n * (grid / centre_d) ** (k + 2 * se),
+                            color="C0", alpha=0.2, label=f"fit: slope {k:.2f} ± 2·{se:.2f}")
+        styles = {t["predicted_exponent"]: ("C3", "-", "prediction"), 1: ("grey", ":", "alternative"),
+                  4: ("C1", "--", "alternative")}
+        for expo, (colour, ls, kind) in styles.items():
+            sup = f"{expo:g}".translate(str.maketrans("0123456789.-", "⁰¹²³⁴⁵⁶⁷⁸⁹·⁻"))
+            ax.loglog(grid, centre_n * (grid / centre_d) ** expo, color=colour, ls=ls, label=f"{kind}: n* ∝ d{sup}")
+        ax.set_xticks(dims, [f"{x:g}" for x in dims])
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        ax.set(xlabel="d", ylabel="n*", title="Exponent of n* in d (log–log fit)")
+        ax.legend(fontsize=7, loc="upper left")
