@@ -26,6 +26,7 @@ import functools
 
 import numpy as np
 
+from . import validate
 from .validate import InputError
 
 __all__ = ["available", "require", "advance", "loss_and_grad", "REACHED", "STOPPED", "DIVERGED", "LOSS_CODES"]
@@ -100,8 +101,7 @@ def advance(X, y, W, a, *, lr: float, start: int, stop: int, loss: str = "square
         the step whose loss was non-finite (the parameters are then those of that step).
     """
     fns = require()
-    if loss not in LOSS_CODES:
-        raise InputError(f"loss={loss!r} is not supported by the kernel; use one of {tuple(LOSS_CODES)}")
+    validate.choice("loss", loss, LOSS_CODES)
     Xn, Yn, Wn, An = _as_3d(X, y, W, a)
     if loss == "logistic" and An.shape[2] != 1:
         raise InputError("loss='logistic' needs a scalar output (a of shape (m,)) and labels y in {±1}")
@@ -128,8 +128,7 @@ def loss_and_grad(W, a, X, y, loss: str = "square"):
         (loss float, grad_W (m, d), grad_a shaped like a) as numpy arrays.
     """
     fns = require()
-    if loss not in LOSS_CODES:
-        raise InputError(f"loss={loss!r} is not supported by the kernel; use one of {tuple(LOSS_CODES)}")
+    validate.choice("loss", loss, LOSS_CODES)
     Xn, Yn, Wn, An = _as_3d(X, y, W, a)
     if Wn.shape[0] != 1 or Xn.shape[0] != 1:
         raise InputError(f"kernel.loss_and_grad takes one network on one data set, got W {np.shape(Wn)} and "

@@ -158,7 +158,7 @@ def train(
     try:
         with _threads.apply(n, width, X.shape[-1], threads=threads):
             if use_kernel:
-                stopped_early = _kernel_loop(recorder, W, a, X, y, lr, loss, ckpts, steps, stop_tol, check_every, bar)
+                stopped_early = _kernel_loop(recorder, W, a, X, y, lr, loss, ckpts, stop_tol, check_every, bar)
             else:
                 stopped_early = _torch_loop(recorder, W, a, X, y, lr, loss, activation, optimizer, opt, ckpt_set,
                                             steps, stop_tol, check_every, bar, n, batch_size, gen)
@@ -286,7 +286,7 @@ def _torch_loop(recorder, W, a, X, y, lr, loss, activation, optimizer, opt, ckpt
     return stopped_early
 
 
-def _kernel_loop(recorder, W, a, X, y, lr, loss, ckpts, steps, stop_tol, check_every, bar) -> bool:
+def _kernel_loop(recorder, W, a, X, y, lr, loss, ckpts, stop_tol, check_every, bar) -> bool:
     """GD by the compiled kernel between checkpoints, the torch record at each; returns whether it stopped early."""
     from . import kernel
 
@@ -304,7 +304,7 @@ def _kernel_loop(recorder, W, a, X, y, lr, loss, ckpts, steps, stop_tol, check_e
     return stopped_early
 
 
-def _kernel_fit(W, a, X, loss, activation, optimizer) -> str:
+def _kernel_fit(W, a, loss, activation, optimizer) -> str:
     """'' if the compiled kernel does this run, else the reason it does not."""
     if optimizer != "gd":
         return f"optimizer={optimizer!r} (the kernel does full-batch 'gd')"
@@ -323,7 +323,7 @@ def _use_kernel(backend, W, a, X, loss, activation, optimizer) -> bool:
         return False
     from . import kernel
 
-    why = _kernel_fit(W, a, X, loss, activation, optimizer)
+    why = _kernel_fit(W, a, loss, activation, optimizer)
     if backend == "kernel":
         if why:
             raise validate.InputError(f"backend='kernel' cannot run {why}; use backend='torch' or 'auto'")

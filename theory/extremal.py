@@ -55,7 +55,11 @@ def G_n(w, X, y) -> np.ndarray:
         G_n for each row of w (shape w.shape[:-1]).
     """
     X, y = validate.data(X, y)
-    w = _directions("w", w, X.shape[1])
+    return _G(_directions("w", w, X.shape[1]), X, y)
+
+
+def _G(w, X, y) -> np.ndarray:
+    """G_n on checked input (the loops below call it once per step)."""
     return -(np.maximum(w @ X.T, 0.0) @ y) / len(y)
 
 
@@ -69,7 +73,11 @@ def g_n(w, X, y) -> np.ndarray:
         g_n for each row of w (shape w.shape).
     """
     X, y = validate.data(X, y)
-    w = _directions("w", w, X.shape[1])
+    return _g(_directions("w", w, X.shape[1]), X, y)
+
+
+def _g(w, X, y) -> np.ndarray:
+    """g_n on checked input (the loops below call it once per step)."""
     return ((w @ X.T > 0) * y) @ X / len(y)
 
 
@@ -221,7 +229,7 @@ def search_extremal(X, y, n_starts: int = 200, seed: int = 0, max_iter: int = 20
     for sign in (1.0, -1.0):
         U = starts / np.linalg.norm(starts, axis=1, keepdims=True)
         for _ in range(max_iter):
-            g = sign * g_n(U, X, y)
+            g = sign * _g(U, X, y)
             gn = np.linalg.norm(g, axis=1)
             alive = gn > tol
             U_new = U.copy()
@@ -229,7 +237,7 @@ def search_extremal(X, y, n_starts: int = 200, seed: int = 0, max_iter: int = 20
             if np.allclose(U_new, U, atol=1e-14, rtol=0):
                 break
             U = U_new
-        finals.append(U[np.linalg.norm(g_n(U, X, y), axis=1) > tol])
+        finals.append(U[np.linalg.norm(_g(U, X, y), axis=1) > tol])
     return _dedupe(_candidates_from_patterns(_unique_patterns(np.concatenate(finals), X, tol), X, y, tol))
 
 
@@ -262,9 +270,9 @@ def ascent_extremal(X, y, sign: float = 1.0, n_starts: int = 64, steps: int = 30
     U = np.random.default_rng(seed).standard_normal((n_starts, X.shape[1]))
     U /= np.linalg.norm(U, axis=1, keepdims=True)
     for k in range(steps):
-        U = U + lr / (1 + k / 50) * sign * g_n(U, X, y)
+        U = U + lr / (1 + k / 50) * sign * _g(U, X, y)
         U /= np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-300)
-    val = -sign * G_n(U, X, y)
+    val = -sign * _G(U, X, y)
     out: list[tuple[np.ndarray, float]] = []
     for i in np.argsort(-val):
         if val[i] > 0 and all(u @ U[i] < cos_merge for u, _ in out):
