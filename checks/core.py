@@ -301,3 +301,18 @@ def relative_slope(x, y) -> float:
     import numpy as np
 
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+
+
+def loglog_fit(x, y) -> tuple[float, float]:
+    """(slope, standard error) of the least-squares line of log y against log x: se² = RSS/(N − 2)/Σ(log x − mean)²;
+    nan for the slope with < 2 finite points, nan for se with < 3."""
+    import numpy as np
+
+    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    if len(lx) < 2 or not (np.all(np.isfinite(lx)) and np.all(np.isfinite(ly))):
+        return float("nan"), float("nan")
+    slope, icpt = np.polyfit(lx, ly, 1)
+    if len(lx) < 3:
+        return float(slope), float("nan")
+    rss = float(np.sum((ly - (slope * lx + icpt)) ** 2))
+    return float(slope), float(np.sqrt(rss / (len(lx) - 2) / np.sum((lx - lx.mean()) ** 2)))

@@ -11,7 +11,7 @@ import numpy as np
 from numerics import data
 from theory import extremal
 
-from ...core import Check, Variant, register
+from ...core import Check, Variant, loglog_fit, register
 from ...criteria import at_least, at_most, gated, holds, regime, undecided, within
 from ...design import Design, positive
 from ...errors import CheckError
@@ -113,18 +113,6 @@ def _aligned(W, E, cos):
 COS_ALIGNED = 0.99  # "within a small angle" of BF-P1 (docs/theory/index.md#protocol: the paper's 0.99)
 H_BOUND_EPS = 0.5  # BF-P2 [C]: the ε of the prior computed bounds below (docs/theory/bf-early-alignment.md#bf-p2)
 H_BOUNDS = {1e-4: 4e-2, 1e-8: 4e-6}  # BF-P2 [C] on E2: max_k |h(x_k)| at ε = 0.5 is ≤ 4e-2 at λ = 1e-4, ≤ 4e-6 at 1e-8
-
-
-def _loglog_fit(x, y):
-    """(slope, standard error) of the least-squares line of log y against log x; se = nan with < 3 points."""
-    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    if len(lx) < 2 or not (np.all(np.isfinite(lx)) and np.all(np.isfinite(ly))):
-        return float("nan"), float("nan")
-    slope, icpt = np.polyfit(lx, ly, 1)
-    if len(lx) < 3:
-        return float(slope), float("nan")
-    rss = float(np.sum((ly - (slope * lx + icpt)) ** 2))
-    return float(slope), float(np.sqrt(rss / (len(lx) - 2) / np.sum((lx - lx.mean()) ** 2)))
 
 
 SMALL_OUTPUT = 0.1  # the early phase: max|h| ≤ this · max|y| at ε_judged·T_λ, smallest λ (regime test)
@@ -327,7 +315,7 @@ class Alignment(Check):
         """BF-P2 beyond the trend: the fitted λ-exponent of max|h| against theory's c, and the [C] bounds on E2."""
         e, c = d.eps_judged, pred["h_order"]
         lams, hs = [r["lam"] for r in rows], [r["max_h"] for r in rows]
-        slope, se = _loglog_fit(lams, hs)
+        slope, se = loglog_fit(lams, hs)
         noise = 3 * se if np.isfinite(se) else 0.0
         out = [
             holds(f"log-log slope of max|h| against λ at ε = {e} > 3·(its standard error)", slope > noise,
@@ -365,7 +353,7 @@ class Alignment(Check):
     def numbers(self, d, pred, obs):
         rows = self._rows(d, pred, obs)
         slope, se = ((np.nan, np.nan) if any(r["max_h"] is None for r in rows)
-                     else _loglog_fit([r["lam"] for r in rows], [r["max_h"] for r in rows]))
+                     else loglog_fit([r["lam"] for r in rows], [r["max_h"] for r in rows]))
         return {"data": obs["name"], "h_slope": slope, "h_slope_se": se, "h_order": pred["h_order"],
                 "runs": [dict(r, fraction={str(k): v for k, v in r["fraction"].items()}) for r in rows],
                 "n_positive_extremals": len(pred["positive_extremals"]), "sign_refinement": obs["refinement"],

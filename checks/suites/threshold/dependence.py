@@ -10,7 +10,7 @@ import numpy as np
 
 from theory.references import alignment_time, elasticity, evaluate, sufficient_threshold
 
-from ...core import Check, Variant, register
+from ...core import Check, Variant, loglog_fit, register
 from ...criteria import Criterion, at_most, undecided, within
 from ...errors import CheckError
 from .common import SweepDesign, e5_teacher, locate_threshold, sweep_rows
@@ -178,14 +178,6 @@ def d_scan(design) -> dict:
     return {dim: dict(ns=st["ns"], rows=st["rows"], horizon=st["horizon"]) for dim, st in state.items()}
 
 
-def exponent_fit(dims, stars) -> tuple[float, float]:
-    """Least-squares slope of log n* on log d and its standard error (residual variance over N − 2 dof)."""
-    x, y = np.log(np.asarray(dims, float)), np.log(np.asarray(stars, float))
-    k, c = np.polyfit(x, y, 1)
-    rss = float(np.sum((y - (k * x + c)) ** 2))
-    return float(k), float(np.sqrt(rss / (len(x) - 2) / np.sum((x - x.mean()) ** 2)))
-
-
 RESOLUTION = 0.5  # half the distance between neighbouring integer exponents (d², d³, d⁴): the effect size
 
 
@@ -250,7 +242,7 @@ class ThresholdDependence(Check):
                              sign_flips_before=sum(r.get("sign_flips_first", r["sign_flips"]) for r in run["rows"]),
                              sign_flips_after=sum(r["sign_flips"] for r in run["rows"])))
         ok = [r for r in rows if r["n_star"] is not None]
-        k, se = exponent_fit([r["d"] for r in ok], [r["n_star"] for r in ok]) if len(ok) >= 3 else (None, None)
+        k, se = loglog_fit([r["d"] for r in ok], [r["n_star"] for r in ok]) if len(ok) >= 3 else (None, None)
         return dict(per_d=rows, exponent=k, exponent_se=se, predicted_exponent=pred["exponent"]["d"])
 
     def _d_criteria(self, d, pred, obs):
