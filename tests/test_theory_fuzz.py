@@ -285,7 +285,6 @@ def _registry_others(X, vec, mat, Fo) -> dict:
         "extremal.alignment_horizon": (call(reals(), reals()), 15),
         "extremal.unit_ball_second_moment": (call(st.one_of(st.none(), ints())), 8),
         "extremal.verify": (call(ints(-1, 4), ints(-1, 3)), 4),
-        "arrangement.EnumerationCost": (call(*[ints()] * 5, reals(), ints()), 8),
         "sweep.EnumerationCost": (call(*[ints()] * 5, reals(), ints()), 8),  # its home after the split
         "arrangement.enumeration_cost": (call(mat), 15),
         "arrangement.count_patterns": (call(mat), 15),
