@@ -6,7 +6,6 @@ from typing import ClassVar
 
 import numpy as np
 
-from numerics.data import cifar10_dir, cifar10_from_env
 from theory import racing
 
 from ... import neurons
@@ -14,7 +13,7 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, gated, holds, undecided
 from ...design import Design, positive
 from ...errors import CheckError
-from .runs import RACE_DATA, design_run, faithful_regime, loss_drop_regime, refinement
+from .runs import DIGITS_PAPER, RACE_DATA, design_run, digits_paper_needs, faithful_regime, loss_drop_regime, refinement
 
 
 def merge_formula():
@@ -86,13 +85,11 @@ class MergeDigitsDesign(MergeDesign):
     lr: float = RACE_DATA["digits"]["lr"]
     steps: int = RACE_DATA["digits"]["steps"]
     presets: ClassVar = {"quick": dict(lams=(1e-6, 1e-3, 1e-1)),  # paper: CIFAR-10 (step, steps scaled) or digits
-                         "paper": dict(m=300, dataset=cifar10_from_env,
-                                       lr=lambda: RACE_DATA["digits"]["lr"] * (64 / 3072 if cifar10_dir() else 1),
-                                       steps=lambda: RACE_DATA["digits"]["steps"] * (48 if cifar10_dir() else 1))}
+                         "paper": DIGITS_PAPER}
     paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; docs/theory/pinson-racing.md#e7): N = 200 CIFAR-10 samples (3 vs 5 "
                               "from $CIFAR10_DIR), 300 neurons, clusters at cos_sim > 0.99; the digits 3 vs 8 "
                               "stand-in when $CIFAR10_DIR is unset")
-    paper_needs: ClassVar = staticmethod(lambda: "cuda" if cifar10_dir() else None)
+    paper_needs: ClassVar = staticmethod(digits_paper_needs)
 
 
 @register

@@ -9,7 +9,6 @@ import numpy as np
 import sympy as sp
 from scipy.stats import spearmanr
 
-from numerics.data import cifar10_dir, cifar10_from_env
 from theory import racing
 
 from ... import neurons
@@ -17,8 +16,8 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, gated, holds, regime, undecided
 from ...design import Design, positive
 from ...errors import CheckError
-from .runs import (RACE_DATA, design_run, drop_index, faithful_regime, loss_drop_regime, neuron_targets,
-                   refinement)
+from .runs import (DIGITS_PAPER, RACE_DATA, design_run, digits_paper_needs, drop_index, faithful_regime,
+                   loss_drop_regime, neuron_targets, refinement)
 
 
 def _times(k):
@@ -76,13 +75,11 @@ class RaceDigitsDesign(RaceDesign):
     lr: float = RACE_DATA["digits"]["lr"]
     steps: int = RACE_DATA["digits"]["steps"]
     presets: ClassVar = {"quick": dict(seeds=1),  # paper: CIFAR-10 (step and steps scaled by 64/3072) or digits
-                         "paper": dict(m=300, dataset=cifar10_from_env,
-                                       lr=lambda: RACE_DATA["digits"]["lr"] * (64 / 3072 if cifar10_dir() else 1),
-                                       steps=lambda: RACE_DATA["digits"]["steps"] * (48 if cifar10_dir() else 1))}
+                         "paper": DIGITS_PAPER}
     paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; docs/theory/pinson-racing.md#e7): N = 200 CIFAR-10 samples (classes "
                               "3 vs 5 from $CIFAR10_DIR), 300 neurons, small init; the digits 3 vs 8 stand-in "
                               "when $CIFAR10_DIR is unset")
-    paper_needs: ClassVar = staticmethod(lambda: "cuda" if cifar10_dir() else None)
+    paper_needs: ClassVar = staticmethod(digits_paper_needs)
 
 
 def _spearman(x, y) -> float:

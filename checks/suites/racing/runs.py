@@ -16,6 +16,16 @@ from ...errors import CheckError
 
 #: the built-in race data sets and their GD settings (E6 race run; digits 3 vs 8)
 RACE_DATA = {"xor": dict(lr=0.1, steps=600), "digits": dict(lr=0.05, steps=1500)}
+# Pinson Fig. 1 (paper tier) for the digits checks: CIFAR-10 from $CIFAR10_DIR (3072 inputs: the step scaled by
+# 64/3072 and the steps by 48) or, without it, the digits stand-in at its own step; a GPU only for CIFAR.
+DIGITS_PAPER = dict(m=300, dataset=data.cifar10_from_env,
+                    lr=lambda: RACE_DATA["digits"]["lr"] * (64 / 3072 if data.cifar10_dir() else 1),
+                    steps=lambda: RACE_DATA["digits"]["steps"] * (48 if data.cifar10_dir() else 1))
+
+
+def digits_paper_needs():
+    """"cuda" when the digits checks' paper preset would train on CIFAR-10, else None (CPU)."""
+    return "cuda" if data.cifar10_dir() else None
 #: protected-sign refinement (BF-P3), as `early_alignment.faithful_train`: the step ÷ REFINE_FACTOR at the same
 #: flow time, at most REFINEMENTS times
 REFINE_FACTOR, REFINEMENTS = 2.5, 3
