@@ -63,21 +63,26 @@ def test_kernel_gradient_equals_engine_and_oracle(shape, variant, bias, seed):
         assert np.max(np.abs(got - eng)) <= 1e-12 * scale and np.max(np.abs(got - ora)) <= 1e-12 * scale
 
 
+def _assert_k_steps_match_torch(X, y, W, a, loss, K, lr=0.05):
+    """K kernel steps from (W, a) equal K torch steps of `model.loss_and_grad` to ≤ 1e-12 (relative to the scale)."""
+    Wk, ak = W.copy(), a.copy()
+    assert kernel.advance(X, y, Wk, ak, lr=lr, start=0, stop=K, loss=loss) == (kernel.REACHED, K)
+    Wt, at, Xt, yt = (torch.tensor(v) for v in (W, a, X, y))
+    for _ in range(K):
+        lg = model.loss_and_grad(Wt, at, Xt, yt, loss)
+        Wt.add_(lg.grad_W, alpha=-lr)
+        at.add_(lg.grad_a, alpha=-lr)
+    scale = 1.0 + np.max(np.abs(W)) + np.max(np.abs(a))
+    assert np.max(np.abs(Wk - Wt.numpy())) <= 1e-12 * scale and np.max(np.abs(ak - at.numpy())) <= 1e-12 * scale
+
+
 @settings(max_examples=15)
 @given(shapes, variants, st.booleans(), st.integers(1, 40), st.integers(0, 10_000))
 def test_kernel_k_steps_equal_k_torch_steps(shape, variant, bias, K, seed):
     n, m, d = shape
     k, loss = variant
     X, y, W, a = _problem(n, m, d, k, loss, bias, seed)
-    Wk, ak = W.copy(), a.copy()
-    assert kernel.advance(X, y, Wk, ak, lr=0.05, start=0, stop=K, loss=loss) == (kernel.REACHED, K)
-    Wt, at, Xt, yt = (torch.tensor(v) for v in (W, a, X, y))
-    for _ in range(K):
-        lg = model.loss_and_grad(Wt, at, Xt, yt, loss)
-        Wt.add_(lg.grad_W, alpha=-0.05)
-        at.add_(lg.grad_a, alpha=-0.05)
-    scale = 1.0 + np.max(np.abs(W)) + np.max(np.abs(a))
-    assert np.max(np.abs(Wk - Wt.numpy())) <= 1e-12 * scale and np.max(np.abs(ak - at.numpy())) <= 1e-12 * scale
+    _assert_k_steps_match_torch(X, y, W, a, loss, K)
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(record=("grads", "outputs"), record_at_times=(0.33,)),
@@ -219,15 +224,7 @@ def test_seeded_kernel_k_steps_equal_torch_steps(shape, variant, bias, shared, K
     S, n, m, d = shape
     k, loss = variant
     X, y, W, a = _seeded_problem(S, n, m, d, k, loss, bias, shared, seed)
-    Wk, ak = W.copy(), a.copy()
-    assert kernel.advance(X, y, Wk, ak, lr=0.05, start=0, stop=K, loss=loss) == (kernel.REACHED, K)
-    Wt, at, Xt, yt = (torch.tensor(v) for v in (W, a, X, y))
-    for _ in range(K):
-        lg = model.loss_and_grad(Wt, at, Xt, yt, loss)
-        Wt.add_(lg.grad_W, alpha=-0.05)
-        at.add_(lg.grad_a, alpha=-0.05)
-    scale = 1.0 + np.max(np.abs(W)) + np.max(np.abs(a))
-    assert np.max(np.abs(Wk - Wt.numpy())) <= 1e-12 * scale and np.max(np.abs(ak - at.numpy())) <= 1e-12 * scale
+    _assert_k_steps_match_torch(X, y, W, a, loss, K)
 
 
 @settings(max_examples=10)
