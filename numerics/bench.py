@@ -18,29 +18,36 @@ Times are the best of several repeats (the machines are shared); ratios, not abs
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import torch
 
 from . import kernel, model
-from .train import train
+from .train import _use_kernel, train
 
 SIZES = ((3, 100, 2), (3, 2000, 2), (20, 200, 5), (160, 200, 5), (1280, 200, 5), (200, 300, 64),
          (1000, 1000, 20), (2000, 5000, 50), (2000, 5000, 5))  # the issue's table, then n·m = 1e6 … 1e7
 TARGETS = dict(small_nm=10 ** 4, vs_autograd=20.0, vs_train=5.0, large_nm=10 ** 6, roofline=0.5)
 
 
-def best_time(fn, reps: int, repeats: int = 5, warm: bool = True) -> float:
+def best_time(fn, reps: int, repeats: int = 5, warm: bool = True, min_seconds: float = 0.0) -> float:
     """Seconds per call: the best mean over `repeats` runs of `reps` calls, after one warm-up call (if `warm`).
 
     Arguments:
         fn: zero-argument callable.  reps: calls per repeat.  repeats: repeats.  warm: make the warm-up call.
+        min_seconds: raise `reps` so that one repeat lasts about this long (timed on the warm-up call), so that a
+            slow step gets as many samples per repeat as the yardsticks it is compared with.
 
     Returns:
         seconds per call.
     """
     if warm:
+        t0 = time.perf_counter()
         fn()
+        first = time.perf_counter() - t0
+        if min_seconds > 0 and first > 0:
+            reps = max(reps, min(1000, math.ceil(min_seconds / first)))
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -142,18 +149,20 @@ def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> 
         W = torch.randn(m, d, generator=g, dtype=dtype) * 1e-2
         a = torch.randn(m, generator=g, dtype=dtype) * 1e-2
         reps = max(2, min(_work(n, m, d), 100 * steps))
-        t_step = best_time(lambda: engine_step(W, a, X, y, 1e-3), min(reps, 200))
-        t_base = best_time(baseline_step_factory(W, a, X, y, 1e-3), min(reps, 200))
-        train_steps = min(5 * reps, 5000)
+        t_step = best_time(lambda: engine_step(W, a, X, y, 1e-3), min(reps, 200), min_seconds=0.1)
+        t_base = best_time(baseline_step_factory(W, a, X, y, 1e-3), min(reps, 200), min_seconds=0.1)
+        # at least ~0.25 s of steps per timing: 10 steps of a 20 ms step vary by ±20% on a shared machine
+        train_steps = max(min(5 * reps, 5000), min(1000, math.ceil(0.25 / t_step)))
         t_train = t_auto = float("inf")
 
         def fit(backend):
             train(X, y, W, a, lr=1e-3, steps=train_steps, n_checkpoints=0, stop_tol=0.0, record_patterns=False,
                   progress=False, backend=backend, threads=None)
 
-        for rep in range(3):  # interleaved, so that a change of the machine's load hits both alike
+        for rep in range(5):  # interleaved, so that a change of the machine's load hits both alike
             t_train = min(t_train, best_time(lambda: fit("torch"), 1, 1, rep == 0) / train_steps)
             t_auto = min(t_auto, best_time(lambda: fit("auto"), 1, 1, rep == 0) / train_steps)
+        auto_backend = "kernel" if _use_kernel("auto", W, a, X, "square", "relu", "gd") else "torch"
         k_steps = max(2, min(20000, 10 ** 8 // (n * m * d)))
         t_kern = kernel_step_seconds(X, y, W, a, 1e-3, k_steps) if use_kernel else None
         size = X.element_size()
@@ -164,7 +173,7 @@ def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> 
         fastest = min(t_step, t_kern or t_step)
         rows.append(dict(
             n=n, m=m, d=d, nm=n * m, kernel_sps=1 / t_kern if t_kern else None, train_sps=1 / t_train,
-            auto_sps=1 / t_auto, step_sps=1 / t_step, autograd_sps=1 / t_base, loop_us=1e6 * loop_s,
+            auto_sps=1 / t_auto, auto_backend=auto_backend, step_sps=1 / t_step, autograd_sps=1 / t_base, loop_us=1e6 * loop_s,
             flops_us=1e6 * 4 * n * m * d / flops, bytes_us=1e6 * touched / bw,
             kernel_vs_autograd=t_base / t_kern if t_kern else None,
             kernel_vs_train=t_train / t_kern if t_kern else None,
@@ -199,7 +208,8 @@ def format_rows(rows: list[dict], markdown: bool = False) -> str:
     cells = [[str(r["n"]), str(r["m"]), str(r["d"]), f"{r['nm']:.0e}", _sps(r["kernel_sps"]), _sps(r["train_sps"]),
               _sps(r["auto_sps"]), _sps(r["step_sps"]), _sps(r["autograd_sps"]), f"{r['loop_us']:.4f}",
               f"{r['flops_us']:.2f}", f"{r['bytes_us']:.2f}", _x(r["kernel_vs_autograd"]), _x(r["kernel_vs_train"]),
-              _x(r["auto_vs_train"]), f"{r['roofline_fraction']:.0%}"] for r in rows]
+              _x(r["auto_vs_train"]) + ("" if r.get("auto_backend", "kernel") == "kernel" else " (torch)"),
+              f"{r['roofline_fraction']:.0%}"] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     if markdown:
         lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(cols, widths)) + " |",
@@ -230,9 +240,16 @@ def verdicts(rows: list[dict]) -> list[str]:
                    f"({'met' if worst_a >= t['vs_autograd'] else 'missed'})")
         out.append(f"target kernel ≥ {t['vs_train']:g}× train() at n·m ≤ 1e4: worst {worst_t:.1f}× "
                    f"({'met' if worst_t >= t['vs_train'] else 'missed'})")
-    worst = min(r["auto_vs_train"] for r in rows)
-    out.append(f"target auto never slower than train(): worst {worst:.2f}× ({'met' if worst >= 0.95 else 'missed'}, "
-               f"5% timing noise allowed)")
+    picked = [r for r in rows if r.get("auto_backend", "kernel") == "kernel"]
+    if picked:
+        worst = min(r["auto_vs_train"] for r in picked)
+        out.append(f"target auto never slower than train(): worst {worst:.2f}× where auto takes the kernel "
+                   f"({'met' if worst >= 0.95 else 'missed'}, 5% timing noise allowed)")
+    same = [r for r in rows if r.get("auto_backend") == "torch"]
+    if same:  # auto is the torch engine itself there: the ratio measures timing noise, not a choice
+        lo, hi = min(r["auto_vs_train"] for r in same), max(r["auto_vs_train"] for r in same)
+        out.append(f"  where auto is the torch engine itself ({len(same)} rows, the same code timed twice): "
+                   f"{lo:.2f}×–{hi:.2f}×, the timing noise of this run")
     large = [r for r in rows if r["nm"] >= t["large_nm"]]
     if large:
         worst = min(r["roofline_fraction"] for r in large)

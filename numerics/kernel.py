@@ -138,7 +138,7 @@ def loss_and_grad(W, a, X, y, loss: str = "square"):
     m, k = An.shape
     GWT, GAT = np.empty((d, m)), np.empty((k, m))
     L = fns[0](Xn, Yn, np.ascontiguousarray(Wn.T), np.ascontiguousarray(An.T), LOSS_CODES[loss] == 1,
-               np.empty((n, m)), np.empty((n, k)), np.empty(m), GWT, GAT)
+               np.empty(m), np.empty(k), np.empty(m), GWT, GAT)
     shape_a = np.shape(a.detach().numpy() if hasattr(a, "detach") else a)
     return float(L), np.ascontiguousarray(GWT.T), np.ascontiguousarray(GAT.T).reshape(shape_a)
 

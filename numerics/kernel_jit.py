@@ -38,57 +38,59 @@ def dot(u, v):
 
 @numba.njit(**JIT)
 def grad(X, Y, WT, AT, logistic, H, R, S, GWT, GAT):
-    """L(θ) and ∂L/∂Wᵀ, ∂L/∂aᵀ into GWT (d, m), GAT (k, m).
+    """L(θ) and ∂L/∂Wᵀ, ∂L/∂aᵀ into GWT (d, m), GAT (k, m), one sample at a time.
+
+    Sample k's residual needs only its own row (h_k = relu(W x_k)·a), so its forward and backward pass run together
+    on one pre-activation row: no n × m block is ever stored, and the accumulators GWT, GAT (d·m and k·m) stay in
+    cache. The accumulation order over k (ascending) is that of a forward-then-backward sweep, so the sums are the
+    same to the bit.
 
     Arguments:
         X (n, d), Y (n, k): data.  WT (d, m), AT (k, m): parameters, transposed.  logistic: the loss.
-        H (n, m), R (n, k), S (m,): work buffers (H ends as relu(Z)).  GWT, GAT: outputs.
+        H (m,), R (k,), S (m,): work buffers (H ends as relu(z) of the last sample).  GWT, GAT: outputs.
     """
     n, d = X.shape
     m = WT.shape[1]
     kout = AT.shape[0]
     inv_n = 1.0 / n
     total = 0.0
-    for k in range(n):  # forward: z_k = W x_k, H_k = relu(z_k), h_k = H_k a, residual r_k
-        hk = H[k]
-        x0 = X[k, 0]
+    GAT[:, :] = 0.0
+    GWT[:, :] = 0.0
+    for k in range(n):
+        x0 = X[k, 0]  # forward: z_k = W x_k, H = relu(z_k), h_k = H·a, residual r_k
         for j in range(m):
-            hk[j] = x0 * WT[0, j]
+            H[j] = x0 * WT[0, j]
         for t in range(1, d):
             xt = X[k, t]
             for j in range(m):
-                hk[j] += xt * WT[t, j]
+                H[j] += xt * WT[t, j]
         for j in range(m):
-            hk[j] = max(hk[j], 0.0)
+            H[j] = max(H[j], 0.0)
         for c in range(kout):
-            h = dot(hk, AT[c])
+            h = dot(H, AT[c])
             yk = Y[k, c]
             if logistic:
                 u = -yk * h  # softplus(u) as torch: u above the threshold returns u
                 total += u if u > SOFTPLUS_THRESHOLD else np.log1p(np.exp(u))
-                R[k, c] = -yk / (1.0 + np.exp(-u)) * inv_n
+                R[c] = -yk / (1.0 + np.exp(-u)) * inv_n
             else:
                 res = h - yk
                 total += 0.5 * res * res
-                R[k, c] = res * inv_n
-    GAT[:, :] = 0.0
-    GWT[:, :] = 0.0
-    for k in range(n):  # backward: ∂a_j += relu(z_kj) r_k, ∂w_j += 1[z_kj > 0] (a_j·r_k) x_k
-        hk = H[k]
-        for c in range(kout):
-            rc = R[k, c]
+                R[c] = res * inv_n
+        for c in range(kout):  # backward: ∂a_j += relu(z_kj) r_k, ∂w_j += 1[z_kj > 0] (a_j·r_k) x_k
+            rc = R[c]
             gac = GAT[c]
             for j in range(m):
-                gac[j] += hk[j] * rc
-        r0 = R[k, 0]
+                gac[j] += H[j] * rc
+        r0 = R[0]
         for j in range(m):
             S[j] = AT[0, j] * r0
         for c in range(1, kout):
-            rc = R[k, c]
+            rc = R[c]
             for j in range(m):
                 S[j] += AT[c, j] * rc
         for j in range(m):
-            S[j] = S[j] if hk[j] > 0.0 else 0.0  # relu'(0) = 0
+            S[j] = S[j] if H[j] > 0.0 else 0.0  # relu'(0) = 0
         for t in range(d):
             xt = X[k, t]
             gwt = GWT[t]
@@ -119,8 +121,8 @@ def advance(X, Y, W, A, lr, i0, i1, logistic, stop_tol, check_every):
     for s in range(S):
         WT[s] = W[s].T
         AT[s] = A[s].T
-    H = np.empty((n, m))
-    R = np.empty((n, kout))
+    H = np.empty(m)
+    R = np.empty(kout)
     Sj = np.empty(m)
     GWT = np.empty((S, d, m))
     GAT = np.empty((S, kout, m))
