@@ -4,6 +4,10 @@ w_j(0) ~ N(0, λ²/m · I)  (per-weight std λ/√m, as in the BF-EA code), then
   balanced:  a_j = ±‖w_j‖ (random sign; a random unit direction times ‖w_j‖ for vector outputs)
   dominated: ã_j Rademacher, w̃_j uniform in the unit ball, times λ, so |a_j| ≥ ‖w_j‖
   gaussian:  a_j, w_j independent N(0, λ²/m) (the "unbalanced" init)
+and, not at the std λ/√m of the others,
+  uniform-default: every weight uniform, W_jl ~ U(−λ/√d, λ/√d) and a_j (or each entry a_jc) ~ U(−λ/√m, λ/√m):
+             PyTorch's nn.Linear default (Kaiming-uniform with a = √5, bound 1/√fan_in; fan_in = d for W, m for a;
+             no biases) at λ = 1. [C] The reconstruction of BF-ST's "default init scheme" (App. A.1, not given).
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import torch
 
 from . import validate
 
-SCHEMES = ("balanced", "dominated", "gaussian")
+SCHEMES = ("balanced", "dominated", "gaussian", "uniform-default")
 
 
 def _unit_ball(gen, shape, dtype, device):
@@ -39,7 +43,8 @@ def init_params(
     the loop of single runs over those seeds.
 
     Arguments:
-        m, d: neurons and input dimension.  scale: λ > 0.  scheme: "balanced", "dominated" or "gaussian".
+        m, d: neurons and input dimension.  scale: λ > 0.
+        scheme: "balanced", "dominated", "gaussian" or "uniform-default" (formulas in the module docstring).
         k: output dimension (None: scalar output).  seed: torch generator seed.
         n_seeds: optional leading seed axis.  dtype, device: of the returned tensors.
 
@@ -63,6 +68,10 @@ def init_params(
             a = lam * signs
         else:  # unit-norm random direction: ‖a_j‖ = λ ≥ ‖w_j‖
             a = lam * torch.nn.functional.normalize(torch.randn(a_shape, generator=gen, dtype=dtype), dim=-1)
+        return W.to(device), a.to(device)
+    if scheme == "uniform-default":  # U(−b, b) = b (2U[0, 1) − 1), b = λ/√fan_in
+        W = lam / d ** 0.5 * (2 * torch.rand(m, d, generator=gen, dtype=dtype) - 1)
+        a = lam / m ** 0.5 * (2 * torch.rand(a_shape, generator=gen, dtype=dtype) - 1)
         return W.to(device), a.to(device)
     std = lam / m ** 0.5
     W = std * torch.randn(m, d, generator=gen, dtype=dtype)

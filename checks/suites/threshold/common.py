@@ -12,6 +12,7 @@ import torch
 
 import numerics
 from numerics import data
+from numerics.init import SCHEMES as INITS  # the sweep's init schemes
 from numerics.record import sign_violations
 from numerics.sweep import run_sweep
 from theory import extremal
@@ -21,6 +22,7 @@ from theory.references import mse
 from ...design import Design, positive
 from ...errors import CheckError
 
+OPTIMIZERS = ("gd", "sgd")  # the sweep's optimizers (Adam: not a sweep setting)
 SIGMA = 0.5  # E5 noise level σ (the default of every threshold design)
 INTERPOLATING = 0.1  # tolerance: below n* the median train MSE is ≤ 0.1 σ² ("interpolates")
 
@@ -43,15 +45,18 @@ def test_points(d: int, seed: int, n_test: int = 20_000, sigma: float = SIGMA) -
 
 def threshold_point(n: int, seed: int, d: int = 5, m: int = 200, lam: float = 1e-3, horizon: float = 4000.0,
                     plateau: float = 300.0, activation: str = "relu", optimizer: str = "gd", lr: float = 0.2,
-                    sigma: float = SIGMA, n_test: int = 20_000, refine: int = 0) -> dict:
+                    sigma: float = SIGMA, n_test: int = 20_000, refine: int = 0, init: str = "balanced",
+                    batch_size: int | None = None) -> dict:
     """One sweep point: train on E5 data, return train/test MSE and (W, a) at the post-fit plateau and the end.
 
+    `init` is the `numerics.init_params` scheme at scale `lam`; optimizer "sgd" draws mini-batches of `batch_size`
+    (None: train's default n // 10) with the generator seeded by `seed`.
     `refine` > 0 (GD only): while a protected sign(a_j) flips (BF-P3: gradient flow cannot flip it, so such a run
     is not tracking the flow), rerun the same flow time at half the step, at most `refine` times. The row keeps the
     flip count at the design step (`sign_flips_first`), the final one (`sign_flips`) and the step used (`lr_used`)."""
     torch.set_num_threads(1)
     ds = data.linear_teacher(n, d, sigma, seed=seed)
-    W, a = numerics.init_params(m, d, scale=lam, seed=seed)
+    W, a = numerics.init_params(m, d, scale=lam, scheme=init, seed=seed)
     first = None
     for i in range(int(refine) + 1 if optimizer == "gd" else 1):
         step = lr / 2 ** i
@@ -59,7 +64,7 @@ def threshold_point(n: int, seed: int, d: int = 5, m: int = 200, lam: float = 1e
             warnings.simplefilter("ignore", RuntimeWarning)  # sign flips are counted below, not printed
             tr = numerics.train(ds.X, ds.y, W, a, lr=step, horizon=horizon, activation=activation,
                                 optimizer=optimizer, n_checkpoints=40, record_at_times=[plateau],
-                                record_patterns=False, progress=False)
+                                record_patterns=False, progress=False, **_sgd_options(optimizer, batch_size, seed))
         flips = sign_violations(tr.W, tr.a) if optimizer == "gd" else 0
         first = flips if first is None else first
         if flips == 0:
@@ -70,13 +75,18 @@ def threshold_point(n: int, seed: int, d: int = 5, m: int = 200, lam: float = 1e
 
 def threshold_seeds(n: int, seeds, d: int = 5, m: int = 200, lam: float = 1e-3, horizon: float = 4000.0,
                     plateau: float = 300.0, activation: str = "relu", optimizer: str = "gd", lr: float = 0.2,
-                    sigma: float = SIGMA, n_test: int = 20_000, device: str = "cuda", refine: int = 0) -> dict:
+                    sigma: float = SIGMA, n_test: int = 20_000, device: str = "cuda", refine: int = 0,
+                    init: str = "balanced", batch_size: int | None = None) -> dict:
     """The sweep points of all `seeds` at one n as one batched run on `device` (leading seed axis, per-seed data):
     the GPU path. Each seed gets the data, init, step refinement and summary of `threshold_point` (the seeds whose
-    protected signs flip are rerun together at half the step); returns {"rows": [...]}."""
+    protected signs flip are rerun together at half the step); returns {"rows": [...]}. SGD (one data set per
+    run in `numerics.train`) runs the seeds one after another on `device`, each as `threshold_point` does."""
     seeds = [int(s) for s in seeds]
     sets = [data.linear_teacher(n, d, sigma, seed=s) for s in seeds]
-    inits = [numerics.init_params(m, d, scale=lam, seed=s) for s in seeds]
+    inits = [numerics.init_params(m, d, scale=lam, scheme=init, seed=s) for s in seeds]
+    if optimizer == "sgd":
+        return {"rows": [_sgd_on_device(n, s, ds, ini, device, d, lr, horizon, plateau, activation, sigma, n_test,
+                                        batch_size) for s, ds, ini in zip(seeds, sets, inits)]}
     rows, todo, first = {}, list(range(len(seeds))), {}
     for i in range(int(refine) + 1 if optimizer == "gd" else 1):
         step = lr / 2 ** i
@@ -101,6 +111,21 @@ def threshold_seeds(n: int, seeds, d: int = 5, m: int = 200, lam: float = 1e-3, 
     return {"rows": [rows[k] for k in range(len(seeds))]}
 
 
+def _sgd_options(optimizer, batch_size, seed) -> dict:
+    """train's mini-batch options of a point: SGD batches drawn with the point's seed (none for GD and Adam)."""
+    return dict(batch_size=batch_size, seed_batch=int(seed)) if optimizer == "sgd" else {}
+
+
+def _sgd_on_device(n, seed, ds, init, device, d, lr, horizon, plateau, activation, sigma, n_test, batch_size) -> dict:
+    """One SGD sweep point on `device`: `threshold_point`'s run and summary (SGD has no step refinement)."""
+    X, y = (torch.tensor(v, device=device) for v in (ds.X, ds.y))
+    tr = numerics.train(X, y, init[0].to(device), init[1].to(device), lr=lr, horizon=horizon, activation=activation,
+                        optimizer="sgd", n_checkpoints=40, record_at_times=[plateau], record_patterns=False,
+                        progress=False, **_sgd_options("sgd", batch_size, seed))
+    row = _summary(n, seed, d, tr.time, tr.loss, tr.W, tr.a, plateau, activation, "sgd", sigma, n_test)
+    return dict(row, sign_flips_first=0, lr_used=lr, halvings=0)
+
+
 def _summary(n, seed, d, time, loss, Ws, As, plateau, activation, optimizer, sigma, n_test) -> dict:
     """Train/test MSE along the run, and (W, a) with their MSEs at the plateau and at the end."""
     te = test_points(d, seed, n_test, sigma)
@@ -115,9 +140,13 @@ def _summary(n, seed, d, time, loss, Ws, As, plateau, activation, optimizer, sig
     return out
 
 
-def plateau_time(lam: float, m: int, d: int) -> float:
-    """2 T_λ: T_λ = ln(1/λ_eff)/g* (F2.5) with g* = ½‖Σβ*‖ (F2.8) and λ_eff = λ√(d/m) (init std λ/√m)."""
+def plateau_time(lam: float, m: int, d: int, init: str = "balanced") -> float:
+    """2 T_λ: T_λ = ln(1/λ_eff)/g* (F2.5) with g* = ½‖Σβ*‖ (F2.8) and λ_eff = λ√(d/m) (init std λ/√m); for the
+    "uniform-default" init λ_eff = λ/√3 (the typical ‖w_j‖ of U(−λ/√d, λ/√d) weights; |a_j| ≤ λ/√m is smaller) [C],
+    and the record time is at least one time unit (a default init of λ ≈ 1 has no small-init phase)."""
     _, rate = extremal.population_extremal(sigma_ball(d), e5_teacher(d))
+    if init == "uniform-default":
+        return max(1.0, 2 * extremal.alignment_horizon(lam / np.sqrt(3), rate))
     return 2 * extremal.alignment_horizon(lam * np.sqrt(d / m), rate)
 
 
@@ -131,8 +160,8 @@ def sweep_rows(design, ns, *, m, lam, d, horizon=None) -> list[dict]:
     batched point per n holding all seeds. `horizon` (default design.horizon) is the flow time of every run. Every
     setting of a point (the step refinement `refine` included) is in its config, so the cache key changes with it."""
     kw = dict(d=int(d), m=int(m), lam=float(lam), horizon=float(design.horizon if horizon is None else horizon),
-              lr=design.lr, sigma=design.sigma, n_test=design.n_test, plateau=plateau_time(lam, m, d),
-              refine=int(design.refine))
+              lr=design.lr, sigma=design.sigma, n_test=design.n_test, plateau=plateau_time(lam, m, d, design.init),
+              refine=int(design.refine), **point_options(design))
     seeds = [design.seed + s for s in range(design.seeds)]
     if design.device.startswith("cuda"):
         configs = [dict(n=int(n), seeds=seeds, device=design.device, **kw) for n in ns]
@@ -142,6 +171,16 @@ def sweep_rows(design, ns, *, m, lam, d, horizon=None) -> list[dict]:
     configs = [dict(n=int(n), seed=s, **kw) for n in ns for s in seeds]
     rows = run_sweep(threshold_point, configs, cache=cache_dir(design), workers=2, desc="threshold sweep")
     return [r["result"] for r in rows]
+
+
+def point_options(design) -> dict:
+    """The design's optimizer, batch_size and init as point-function keywords, only where they differ from the
+    point functions' defaults (GD, train's batch default, balanced): a default design keeps its cache keys."""
+    opts = dict(optimizer=design.optimizer, batch_size=design.batch_size, init=design.init)
+    return {k: v for k, v in opts.items() if v != POINT_DEFAULTS[k]}
+
+
+POINT_DEFAULTS = dict(optimizer="gd", batch_size=None, init="balanced")
 
 
 def references(n: int, seed: int, d: int, sigma: float, th, n_test: int = 0) -> dict:
@@ -179,7 +218,8 @@ TWO_HALF_SPACE_USES = {**REFERENCE_USES, "two_half_space": lambda: ref.two_half_
 
 @dataclass(frozen=True)
 class SweepDesign(Design):
-    """E5 data, GD from a small init, trained to a fixed horizon at each sample size n (cached sweep).
+    """E5 data, GD (or SGD) from a small (or the default) init, trained to a fixed horizon at each sample size n
+    (cached sweep).
 
     Arguments:
         ns: sample sizes n of the sweep (a doubling grid: n* is known to one grid step).
@@ -187,9 +227,14 @@ class SweepDesign(Design):
         d: input dimension.
         sigma: noise level σ.
         m: width.
-        lam: init scale λ (init std λ/√m).
-        lr: GD step size.
-        horizon: flow time of every run.
+        lam: init scale λ (init std λ/√m; bounds λ/√d, λ/√m for the uniform-default init).
+        lr: GD (SGD) step size.
+        horizon: flow time of every run (lr · steps).
+        optimizer: "gd" (full batch, the gradient-flow proxy) or "sgd" (mini-batches of batch_size, drawn with each
+            point's seed; no step refinement and no sign-flip count: SGD does not track the flow).
+        batch_size: SGD mini-batch size, at most the smallest n (None: numerics.train's default n // 10).
+        init: numerics.init_params scheme at scale lam: "balanced" (std λ/√m, |a_j| = ‖w_j‖), "uniform-default"
+            (PyTorch's nn.Linear default at lam = 1 [C], the reconstructed App. A.1 init), "dominated", "gaussian".
         n_test: fresh test points per seed.
         fraction: n* = smallest grid n from which the median train MSE stays ≥ fraction·σ² (the stated fraction
             of BF-P17).
@@ -212,19 +257,50 @@ class SweepDesign(Design):
     fraction: float = 0.5
     sup_points: int = 2000
     refine: int = 1
+    optimizer: str = "gd"
+    batch_size: int | None = None
+    init: str = "balanced"
     cache: str = ""
+    # paper: the BF-ST Fig. 1 protocol. λ = 1 makes the uniform-default init PyTorch's own; its curvature bounds
+    # the step: 2/λ_max(Hessian) ≈ 0.023 full batch and ≈ 0.0076 on SGD's 2-point batches at n = 20 (m = 10000,
+    # d = 5, `numerics.train.stable_lr`), and lr = 0.005 ran stably at n = 10 (batch 1) in a CPU probe. There
+    # n = 10 interpolated by t ≈ 10, while at n = 1280 the train MSE passed the OLS value (0.247) by t ≈ 1 and was
+    # still falling at t = 200 (0.199): horizon 1000 (2·10⁵ SGD steps, 4 ms a step at n = 1280 on one CPU core).
     presets: ClassVar = {"quick": dict(ns=(20, 80, 640), seeds=2, m=100),
-                         "paper": dict(m=10_000)}
-    sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5", "m": "BF-ST Fig. 1: m = 10000 (paper preset)"}
-    paper_source: ClassVar = ("BF-ST Fig. 1 (review thread, docs/theory/bf-threshold.md#e5): d = 5, m = 10000, train and test "
-                              "loss against n with σ² marked; full-batch GD from the toolkit's balanced init (the "
-                              "paper's SGD and App. A.1 default init are not design settings); d = 10, 20: --set d=")
+                         "paper": dict(m=10_000, optimizer="sgd", init="uniform-default", lam=1.0, lr=0.005,
+                                       horizon=1000.0)}
+    sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5 (appendix: d = 10, 20 via --set d=)",
+                         "m": "BF-ST Fig. 1: m = 10000 (paper preset)",
+                         "optimizer": "docs/theory/bf-threshold.md#e5: 'Training used SGD' (paper preset); batch n // 10 [C]",
+                         "init": "docs/theory/bf-threshold.md#e5: 'a default init scheme (App. A.1)' (paper preset); "
+                                 "reconstructed as PyTorch's nn.Linear default [C]",
+                         "lam": "paper preset: λ = 1, the PyTorch default scale of the uniform-default init [C]",
+                         "lr": "paper preset: 0.005 [C] (not given; below SGD's stability bound ≈ 0.0076 at m = 10000)",
+                         "horizon": "paper preset: 1000 [C] (iterations not given; 2·10⁵ SGD steps at lr 0.005)"}
+    paper_source: ClassVar = ("BF-ST Fig. 1 (docs/theory/bf-threshold.md#e5, from the review thread): 'Figure 1: d = 5, m = 10000; "
+                              "train and test loss at convergence against n, with σ² marked. Training used SGD with a "
+                              "default init scheme (App. A.1)'; the authors: 'our experiments are run with SGD and a "
+                              "general default initialization scheme'. Reconstructed [C]: the init as PyTorch's "
+                              "nn.Linear default (U(−1/√fan_in, 1/√fan_in), λ = 1), SGD batches n // 10, lr 0.005, "
+                              "horizon 1000, σ = 0.5 and the n-grid (σ, lr, iterations and grid are not known). "
+                              "Appendix variants d = 10 (preliminary) and d = 20 (announced): --tier paper --set d=10 "
+                              "(or 20) with a wider ns")
     paper_needs: ClassVar = "cuda"
 
     def validate(self):
         positive(self, "ns", "seeds", "d", "sigma", "m", "lam", "lr", "horizon", "n_test", "fraction", "sup_points")
         if len(self.ns) < 2 or list(self.ns) != sorted(set(self.ns)):
             raise CheckError(f"ns={self.ns!r} must be at least two increasing sample sizes")
+        if self.optimizer not in OPTIMIZERS:
+            raise CheckError(f"optimizer={self.optimizer!r} is not supported; use one of {', '.join(OPTIMIZERS)}")
+        if self.init not in INITS:
+            raise CheckError(f"init={self.init!r} is not supported; use one of {', '.join(INITS)}")
+        if self.batch_size is not None:
+            if self.optimizer != "sgd":
+                raise CheckError(f"batch_size={self.batch_size} is an SGD setting; set optimizer=sgd or drop it")
+            if not 1 <= self.batch_size <= min(self.ns):
+                raise CheckError(f"batch_size={self.batch_size} must be in [1, smallest n = {min(self.ns)}]; "
+                                 "lower it or drop it (None: n // 10 at each n)")
 
 
 def locate_threshold(ns, train_med, sigma2, fraction):

@@ -57,8 +57,10 @@ class DependenceDesign(SweepDesign):
                          "full": dict(variables=("d", "lambda", "m")),
                          "paper": dict(variables=("d", "lambda", "m"), m=10_000)}
     sources: ClassVar = {"d_changed": "BF-ST appendix: d = 10 preliminary runs"}
-    paper_source: ClassVar = ("BF-ST Fig. 1 at d = 5, m = 10000 and the appendix's d = 10 (preliminary; d = 20 "
-                              "announced: --set d_changed=20 with a wider d_ns); n* against d, λ and m")
+    paper_source: ClassVar = ("BF-ST Fig. 1 width m = 10000 at d = 5 and the appendix's d = 10 (preliminary; d = 20 "
+                              "announced: --set d_changed=20 with a wider d_ns); n* against d, λ and m. Full-batch GD "
+                              "from the small balanced init, the regime of the theorem whose n* ∝ d³/… it tests, not "
+                              "Fig. 1's SGD and default init (threshold.sweep's paper preset runs those)")
     paper_needs: ClassVar = "cuda"
 
     def validate(self):
@@ -147,7 +149,7 @@ def d_scan(design) -> dict:
     Returns {d: dict(ns, rows, horizon)}."""
     from numerics.sweep import run_sweep
 
-    from .common import cache_dir, plateau_time, threshold_point
+    from .common import cache_dir, plateau_time, point_options, threshold_point
 
     f, seeds = alignment_time(), [design.seed + s for s in range(design.d_seeds)]
     base = time_unit(f, design.d, design.d_m, design.lam)
@@ -166,8 +168,9 @@ def d_scan(design) -> dict:
         if not todo:
             break
         configs = [dict(n=n, seed=s, d=dim, m=design.d_m, lam=design.lam, horizon=state[dim]["horizon"], lr=design.lr,
-                        sigma=design.sigma, n_test=design.n_test, plateau=plateau_time(design.lam, design.d_m, dim),
-                        refine=int(design.refine)) for dim, n in todo for s in seeds]
+                        sigma=design.sigma, n_test=design.n_test,
+                        plateau=plateau_time(design.lam, design.d_m, dim, design.init), refine=int(design.refine),
+                        **point_options(design)) for dim, n in todo for s in seeds]
         for c, r in zip(configs, run_sweep(threshold_point, configs, cache=cache_dir(design), workers=2,
                                            desc="threshold d scan")):
             state[c["d"]]["rows"].append(r["result"])

@@ -165,7 +165,7 @@ class ThresholdSweep(Check):
                    f"sign(a_j) (a_j² ≥ ‖w_j‖² at init: gradient flow cannot, BF-P3) is not tracking the flow, so its "
                    f"train MSE says nothing about the theorem. Such points were rerun at half the step up to "
                    f"{d.refine} times; flips left after that make the location undecided.")
-            for pid in ("BF-P17", "BF-P18"):
+            for pid in (("BF-P17", "BF-P18") if d.optimizer == "gd" else ()):  # SGD does not track the flow (no count)
                 name = f"no protected sign flips at the deciding points n = {below}, {n_star} (after refinement)"
                 out.append(holds(name, True, why, value=flips, prediction_id=pid) if flips == 0 else
                            undecided(name, f"{flips} protected sign flips remain after {d.refine} halvings", value=flips,
