@@ -49,3 +49,50 @@ def test_bench_cli_times_a_given_size(capsys):
     assert bench.main(["--size", "30,20,3", "--steps", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1].split()[:3] == ["30", "20", "3"] and out[-1].startswith("target")
+
+
+def test_bench_paper_shapes_follow_the_paper_presets():
+    """numerics cannot import checks, so the paper shapes are written out in numerics.bench_paper: keep them in step."""
+    from checks import api
+    from numerics import bench_paper as bp
+
+    api.discover()
+    build = {name: c.design.build("paper") for name, c in api.REGISTRY.items()}
+    runs = {}
+    for r in bp.PAPER_RUNS:
+        runs.setdefault(r.check, []).append(r)
+    fr = build["early_alignment.failure_rate"]
+    (r,) = runs["early_alignment.failure_rate"]
+    assert (r.m, r.runs, r.seeds, r.steps) == (fr.widths[0], len(fr.lams), fr.seeds, round(fr.horizon / fr.lr))
+    sp = build["early_alignment.spurious_stationary"]
+    (r,) = runs["early_alignment.spurious_stationary"]
+    assert (r.m, r.seeds, r.steps) == (sp.widths[0], sp.seeds, round(sp.horizon / sp.lr))
+    nm = build["early_alignment.not_a_minimum"]
+    (r,) = runs["early_alignment.not_a_minimum"]
+    assert (r.m, r.steps) == (nm.m, round(nm.stuck_horizon / nm.lr))
+    sw = build["threshold.sweep"]
+    assert tuple(r.n for r in runs["threshold.sweep"]) == tuple(sw.ns) == bp.SWEEP_NS
+    for r in runs["threshold.sweep"]:
+        assert (r.m, r.d, r.runs, r.optimizer, r.steps) == (sw.m, sw.d, sw.seeds, sw.optimizer,
+                                                             round(sw.horizon / sw.lr))
+        assert r.batch_size == (sw.batch_size or max(1, r.n // 10))
+    dep = build["threshold.dependence"]
+    assert tuple(r.n for r in runs["threshold.dependence"]) == tuple(dep.d_ns)
+    for r in runs["threshold.dependence"]:
+        assert (r.m, r.d, r.seeds, r.steps) == (dep.m, dep.d_changed, dep.seeds, round(dep.horizon / dep.lr))
+    cuda = {name for name, c in api.REGISTRY.items() if c.design.paper_info()[1] == "cuda"}
+    assert cuda - {"threshold.two_directions"} == set(runs)  # two_directions shares threshold.sweep's cached sweep
+
+
+def test_bench_paper_runs_at_a_small_scale_and_prices_each_check():
+    from numerics import bench_paper as bp
+
+    runs = (bp.PaperRun("x", 5, 200, 2, 2, 1000, runs=3, per_seed_data=True),
+            bp.PaperRun("y", 20, 100, 3, 1, 500, optimizer="sgd", batch_size=4))
+    rows = bp.measure(runs, scale=0.1, probe=3)
+    assert [r["m"] for r in rows] == [20, 10] and all(r["sps"] > 0 for r in rows)
+    assert rows[0]["seconds"] == pytest.approx(3 * 1000 / rows[0]["sps"])
+    text = bp.format_rows(rows, "cpu", markdown=True)
+    assert "sgd (batch 4)" in text and "all:" in text
+    with pytest.raises(ValueError, match="scale"):
+        bp.measure(runs, scale=2.0)
