@@ -86,3 +86,75 @@ def test_digits_and_cifar_loaders(tmp_path):
         data.cifar10_binary(tmp_path / "missing")
     with pytest.raises(InputError, match="fewer"):
         data.cifar10_binary(tmp_path, classes=(int(c0), int(c1)), n=10 ** 4)
+
+
+# --------------------------------------------------------------------------- the XOR designs' input dimension
+XOR_CHECKS = ("racing.race", "racing.merge_prune", "racing.target_direction")
+
+
+def _xor_design(name):
+    from checks.core import REGISTRY
+
+    return REGISTRY[name].design
+
+
+@pytest.mark.parametrize("name", XOR_CHECKS)
+def test_xor_designs_dim_default_and_paper_preset(name):
+    """dim = 10 (E6 prior) on quick/standard/full; the paper preset is Pinson's d = 2, m = 1000, with its source."""
+    cls = _xor_design(name)
+    for tier in ("quick", "standard", "full"):
+        assert cls.build(tier).dim == 10, tier
+    d = cls.build("paper")
+    assert (d.dim, d.m) == (2, 1000)
+    source, needs = cls.paper_info()
+    assert needs is None and "d = 2" in source and "pinson-racing.md#e6" in source
+    assert "sign(a_j)" in source and "PIN-1" in source and "racing.gradient_ratios" in source  # outgoing scope
+    assert "d = 2" in cls.sources["dim"] and "pinson-racing.md#e6" in cls.sources["dim"]
+    assert cls.build("standard", dim="3").dim == 3
+
+
+@pytest.mark.parametrize("name", XOR_CHECKS)
+@pytest.mark.parametrize("bad, match", [(dict(dim=1), "dim ≥ 2"), (dict(dim=0), "dim ≥ 2"),
+                                        (dict(dim="two"), "integer")])
+def test_xor_designs_reject_bad_dim(name, bad, match):
+    with pytest.raises(CheckError, match=match):
+        _xor_design(name).build("standard", **bad)
+
+
+def test_dim_does_not_apply_to_digits():
+    from checks.suites.racing import race_dataset
+    from checks.suites.racing.merge import MergeDigitsDesign
+    from checks.suites.racing.race import RaceDigitsDesign
+
+    for cls in (RaceXor.design, MergePruneXor.design):
+        with pytest.raises(CheckError, match="does not apply to data='digits'.*default 10"):
+            cls.build("standard", data="digits", dim=2)
+    assert RaceDigitsDesign.build("quick").dim == 10 and MergeDigitsDesign.build("quick").dim == 10
+    with pytest.raises(CheckError, match="does not apply"):
+        race_dataset("digits", 0, 2)
+    with pytest.raises(CheckError, match="'xor' or 'digits'"):
+        race_dataset("cifar", 0)
+    # a user's data set keeps its own dimension: the paper preset's dim (like `data`) is not used
+    ds = data.xor_clusters((1.0, 1.4, 1.8, 2.2), 5, 6, 0.05, seed=0)
+    assert RaceXor.design.build("paper", dataset=ds).dim == 2
+
+
+def test_race_run_dim_is_part_of_the_run_and_its_cache_key():
+    from checks.suites.racing import race_dataset, race_run
+
+    assert race_dataset("xor", 0).inputs.shape == (200, 10) and race_dataset("xor", 0, 2).inputs.shape == (200, 2)
+    ds2, tr2 = race_run("xor", 0, m=8, steps=10, dim=2)
+    ds3, tr3 = race_run("xor", 0, m=8, steps=10, dim=3)
+    assert tr2.W[-1].shape == (8, 2) and tr3.W[-1].shape == (8, 3) and ds2.inputs.shape[1] == 2
+    assert race_run("xor", 0, m=8, steps=10, dim=2)[1] is tr2  # cached per dim
+
+
+def test_merge_at_dim_2_judges_no_merging_against_the_init():
+    """d = 2: m directions on a circle already form fewer than m clusters at init, so PIN-8's 'about m at large
+    λ' is judged against the init's own count (= m in d = 10)."""
+    d = MergePruneXor.design.build("quick", dim=2, m=60, steps=300, lams=(1e-3, 1e-1))
+    vs = {v.prediction_id: v for v in MergePruneXor().run(d, "quick")}
+    crit = next(c for c in vs["PIN-8"].criteria if c["name"].startswith("clusters / clusters at init"))
+    init = crit["details"]["init_clusters"]
+    assert init and all(0 < k < 60 for k in init), crit
+    assert vs["PIN-6"].status == "PASS", vs["PIN-6"].criteria

@@ -16,8 +16,9 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, gated, holds, regime, undecided
 from ...design import Design, positive
 from ...errors import CheckError
-from .runs import (DIGITS_PAPER, RACE_DATA, design_run, digits_paper_needs, drop_index, faithful_regime,
-                   loss_drop_regime, neuron_targets, refinement)
+from .runs import (DIGITS_PAPER, DIGITS_SOURCES, RACE_DATA, XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES,
+                   check_dim, design_run, digits_paper_needs, drop_index, faithful_regime, loss_drop_regime,
+                   neuron_targets, refinement)
 
 
 def _times(k):
@@ -29,8 +30,13 @@ def _times(k):
 class RaceDesign(Design):
     """The race run (E6 race construction, balanced init at scale λ, full-batch GD) or a user's data set.
 
+    Scalar output: the outgoing weight a_j keeps the direction sign(a_j) under balanced init (PIN-1), so the race
+    is judged on the incoming directions w_j; the two-output outgoing angle of Fig. 3 is `racing.gradient_ratios`.
+
     Arguments:
         data: built-in data set, `xor` (E6 norms 1, 1.4, 1.8, 2.2) or `digits` (3 vs 8, n = 200).
+        dim: input dimension d of the `xor` clusters (≥ 2; 10 the E6 prior construction, 2 the paper tier's);
+            `digits` take only the default; a user's data set keeps its own dimension (like `data`, not used).
         lam: init scale λ.
         m: hidden neurons.
         lr: GD step η.
@@ -44,6 +50,7 @@ class RaceDesign(Design):
     """
 
     data: str = "xor"
+    dim: int = XOR_DIM
     lam: float = 1e-3
     m: int = 300
     lr: float = RACE_DATA["xor"]["lr"]
@@ -54,15 +61,20 @@ class RaceDesign(Design):
     pre_drop_fraction: float = 0.4
     away_cos: float = -0.2
     accepts_data: ClassVar[bool] = True
-    presets: ClassVar = {"quick": dict(seeds=1), "paper": dict(m=1000)}
-    sources: ClassVar = {"m": "paper value: m = 1000 hidden neurons of Pinson's XOR-like figures (docs/theory/pinson-racing.md#e6)"}
-    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6): m = 1000 on the XOR-like 4-norm "
-                              "clusters; d = 10 and a scalar output kept (the design has no d or output setting)")
+    presets: ClassVar = {"quick": dict(seeds=1), "paper": {**XOR_PAPER, "judge_angle_deg": 30.0}}
+    sources: ClassVar = {**XOR_PAPER_SOURCES, "judge_angle_deg": (
+        "[C] 45° for d = 10 (median δ(0) ≈ 77°); d = 2 (paper tier) starts at median δ(0) ≈ 45° (44.9°, 47.3° for "
+        "seeds 1, 0: m directions on a circle), so 45° leaves only t = 0; 30° judges at t ≈ 0.4–0.5 (δ ≈ 31–33°), "
+        "where the cos-power alternatives still differ (ratio residual 0.39/0.28/0.17/0.10 for cos⁰/²/⁴/⁸(δ/2))")}
+    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6: \"4 drops in loss\" at \"4 "
+                              "different speeds\"): the paper-like XOR construction, d = 2, m = 1000, 4-norm clusters; "
+                              + XOR_PAPER_SCOPE)
 
     def validate(self):
         positive(self, "lam", "m", "lr", "steps", "seeds", "min_cluster", "judge_angle_deg", "pre_drop_fraction")
         if self.data not in RACE_DATA:
             raise CheckError(f"data={self.data!r}: use one of {', '.join(RACE_DATA)}")
+        check_dim(self.data, self.dim)
         if not 0 < self.judge_angle_deg < 180 or not 0 < self.pre_drop_fraction <= 1 or not -1 < self.away_cos < 1:
             raise CheckError("judge_angle_deg must lie in (0, 180), pre_drop_fraction in (0, 1], away_cos in (-1, 1)")
 
@@ -76,6 +88,7 @@ class RaceDigitsDesign(RaceDesign):
     steps: int = RACE_DATA["digits"]["steps"]
     presets: ClassVar = {"quick": dict(seeds=1),  # paper: CIFAR-10 (step and steps scaled by 64/3072) or digits
                          "paper": DIGITS_PAPER}
+    sources: ClassVar = DIGITS_SOURCES
     paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; docs/theory/pinson-racing.md#e7): N = 200 CIFAR-10 samples (classes "
                               "3 vs 5 from $CIFAR10_DIR), 300 neurons, small init; the digits 3 vs 8 stand-in "
                               "when $CIFAR10_DIR is unset")

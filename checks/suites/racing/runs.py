@@ -16,11 +16,32 @@ from ...errors import CheckError
 
 #: the built-in race data sets and their GD settings (E6 race run; digits 3 vs 8)
 RACE_DATA = {"xor": dict(lr=0.1, steps=600), "digits": dict(lr=0.05, steps=1500)}
+#: input dimension of the E6 XOR clusters in the prior construction (quick/standard/full); Pinson's paper-like
+#: construction is d = 2 (the paper tier's `dim`, docs/theory/pinson-racing.md#e6)
+XOR_DIM = 10
 # Pinson Fig. 1 (paper tier) for the digits checks: CIFAR-10 from $CIFAR10_DIR (3072 inputs: the step scaled by
 # 64/3072 and the steps by 48) or, without it, the digits stand-in at its own step; a GPU only for CIFAR.
 DIGITS_PAPER = dict(m=300, dataset=data.cifar10_from_env,
                     lr=lambda: RACE_DATA["digits"]["lr"] * (64 / 3072 if data.cifar10_dir() else 1),
                     steps=lambda: RACE_DATA["digits"]["steps"] * (48 if data.cifar10_dir() else 1))
+
+
+# Pinson Figs. 2–5 (paper tier) for the XOR checks: the paper-like E6 construction, d = 2 and m = 1000; a scalar
+# output, so the outgoing weight a_j has the fixed direction sign(a_j) (PIN-1) and only incoming directions race.
+XOR_PAPER = dict(m=1000, dim=2)
+XOR_PAPER_SOURCES = {
+    "m": "paper value: m = 1000 hidden neurons of Pinson's XOR-like figures (Fig. 3 caption; "
+         "docs/theory/pinson-racing.md#e6)",
+    "dim": "paper-like E6 construction: d = 2, centres ±r e₁ (label +1), ±r e₂ (label −1) — both weight vectors "
+           "of Figs. 2–5 are drawn as 2-D directions (docs/theory/pinson-racing.md#e6; spec E6 'Inferred')"}
+XOR_PAPER_SCOPE = ("scalar output kept (the spec's paper-like construction allows '±1 scalar output or a 2-output "
+                   "one-hot target'): the outgoing weight is a_j, its direction sign(a_j) is fixed under balanced "
+                   "init (PIN-1), so only incoming directions race here; the two-output outgoing angle (Fig. 3) "
+                   "is racing.gradient_ratios")
+
+
+#: the digits designs' own source of m (they do not inherit the XOR paper sources: dim does not apply to digits)
+DIGITS_SOURCES = {"m": "paper value: 300 neurons of Pinson Fig. 1 v2 (docs/theory/pinson-racing.md#e7)"}
 
 
 def digits_paper_needs():
@@ -122,36 +143,74 @@ def loss_drop_regime(runs, what: str = "the race", **kw):
                   tolerance=f"max over runs of min L/L(0) < {DROP_FRACTION:g}", **kw)
 
 
-def race_dataset(dataset: str, seed: int):
-    """E6 race data (norms 1, 1.4, 1.8, 2.2; 50 points per cluster, d = 10, noise 0.05) or digits 3 vs 8 (n = 200)."""
+def check_dim(dataset: str, dim: int) -> None:
+    """CheckError unless `dim` fits `dataset`: an integer ≥ 2 for the E6 XOR clusters; digits keep their 64 pixels.
+
+    Arguments:
+        dataset: the built-in data set, `xor` or `digits`.
+        dim: input dimension d of the XOR clusters (XOR_DIM for digits, where it does not apply).
+    """
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise CheckError(f"dim={dim!r}: the input dimension must be an integer ≥ 2, e.g. dim=2 (the paper's) or "
+                         f"dim={XOR_DIM} (the E6 prior construction)")
+    if dataset == "xor" and dim < 2:
+        raise CheckError(f"dim={dim!r}: the E6 XOR clusters sit on e₁ and e₂, so they need dim ≥ 2; use dim=2 "
+                         f"(Pinson's paper-like construction) or dim={XOR_DIM} (the E6 prior construction)")
+    if dataset == "digits" and dim != XOR_DIM:
+        raise CheckError(f"dim={dim!r} does not apply to data='digits' (8×8 images, 64 inputs); leave dim at its "
+                         f"default {XOR_DIM} or use data='xor'")
+
+
+def race_dataset(dataset: str, seed: int, dim: int = XOR_DIM):
+    """E6 race data (norms 1, 1.4, 1.8, 2.2; 50 points per cluster, d = `dim`, noise 0.05) or digits 3 vs 8 (n = 200).
+
+    Arguments:
+        dataset: `xor` or `digits`.  seed: data seed.
+        dim: input dimension of the XOR clusters (≥ 2; default XOR_DIM = 10, the E6 prior construction; 2 is
+            Pinson's paper-like one); digits take only the default.
+    """
+    if dataset not in RACE_DATA:
+        raise CheckError(f"dataset={dataset!r}: use 'xor' or 'digits'")
+    check_dim(dataset, dim)
     if dataset == "xor":
-        return data.xor_clusters((1.0, 1.4, 1.8, 2.2), 50, 10, 0.05, seed=seed)
-    if dataset == "digits":
-        return data.digits_binary((3, 8), 200, seed=seed)
-    raise ValueError(f"dataset={dataset!r}: use 'xor' or 'digits'")
+        return data.xor_clusters((1.0, 1.4, 1.8, 2.2), 50, int(dim), 0.05, seed=seed)
+    return data.digits_binary((3, 8), 200, seed=seed)
 
 
 @functools.lru_cache(maxsize=16)
-def _cached_run(dataset: str, seed: int, lam: float, m: int, lr: float, steps: int, device: str):
-    return train_race(race_dataset(dataset, seed), seed, lam, m, lr, steps, device)
+def _cached_run(dataset: str, seed: int, lam: float, m: int, lr: float, steps: int, device: str, dim: int):
+    return train_race(race_dataset(dataset, seed, dim), seed, lam, m, lr, steps, device)
 
 
 def race_run(dataset: str, seed: int, lam: float = 1e-3, m: int = 300, lr: float | None = None,
-             steps: int | None = None, device: str = "cpu"):
-    """The race run (cached): E6 norms (1, 1.4, 1.8, 2.2), η = 0.1, 600 steps; or digits 3 vs 8, η = 0.05, 1500 steps."""
+             steps: int | None = None, device: str = "cpu", dim: int = XOR_DIM):
+    """The race run (cached): E6 norms (1, 1.4, 1.8, 2.2), η = 0.1, 600 steps; or digits 3 vs 8, η = 0.05, 1500 steps.
+
+    Arguments:
+        dataset: `xor` or `digits`.  seed: data and init seed.  lam: init scale λ.  m: hidden neurons.
+        lr, steps: GD step and steps (None: the data set's RACE_DATA values).  device: where it trains.
+        dim: input dimension of the XOR clusters (see `race_dataset`; part of the cache key).
+    """
     if dataset not in RACE_DATA:
-        raise ValueError(f"dataset={dataset!r}: use 'xor' or 'digits'")
+        raise CheckError(f"dataset={dataset!r}: use 'xor' or 'digits'")
+    check_dim(dataset, dim)
     cfg = RACE_DATA[dataset]
     return _cached_run(dataset, int(seed), float(lam), int(m), float(cfg["lr"] if lr is None else lr),
-                       int(cfg["steps"] if steps is None else steps), device)
+                       int(cfg["steps"] if steps is None else steps), device, int(dim))
 
 
 def design_run(d, seed: int, lam: float | None = None):
-    """The run a racing design asks for: its user data set when given, else the built-in `d.data` (cached)."""
+    """The run a racing design asks for: its user data set when given (its own dimension: `d.data` and `d.dim` do
+    not apply), else the built-in `d.data` at input dimension `d.dim` (cached).
+
+    Arguments:
+        d: a racing design (fields data, dim, dataset, m, lr, steps, device, lam).  seed: data and init seed.
+        lam: init scale λ (None: `d.lam`).
+    """
     lam = d.lam if lam is None else lam
     if d.dataset is not None:
         return train_race(d.dataset, seed, lam, d.m, d.lr, d.steps, d.device)
-    return race_run(d.data, seed, lam, d.m, d.lr, d.steps, d.device)
+    return race_run(d.data, seed, lam, d.m, d.lr, d.steps, d.device, d.dim)
 
 
 def drop_index(loss) -> int:

@@ -14,7 +14,7 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, undecided
 from ...design import Design, positive
 from ...errors import CheckError
-from .runs import race_run, train_race
+from .runs import XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES, check_dim, race_run, train_race
 
 DATASETS = ("xor", "simplex")
 COS_TOL = 0.99  # PIN-11: "expect cos > 0.99 on tight-cluster data"
@@ -39,9 +39,14 @@ class TargetDesign(Design):
     """The race run (balanced init at λ, full-batch GD) on each data set; the final neurons are grouped by
     `checks.neurons.parameter_clusters`, clusters with ≥ `min_mass` of Σ_j p_j are judged.
 
+    Scalar output: a cluster's outgoing weight only carries sign(a) (fixed under balanced init, PIN-1), so the
+    target is a statement about the incoming direction ŵ; the two-output outgoing angle (Fig. 3) is
+    `racing.gradient_ratios`.
+
     Arguments:
-        datasets: "xor" (E6: the cached race run, norms 1, 1.4, 1.8, 2.2, 50 points per cluster, d = 10) and/or
-            "simplex" (tetrahedral centres, same norms and sizes).
+        datasets: "xor" (E6: the cached race run, norms 1, 1.4, 1.8, 2.2, 50 points per cluster, d = `dim`) and/or
+            "simplex" (tetrahedral centres, same norms and sizes, d = 10 always: the centres need 3 coordinates).
+        dim: input dimension d of the "xor" data (≥ 2; 10 the E6 prior construction, 2 the paper tier's).
         noise: per-coordinate spread of the simplex data (E6 keeps the race run's 0.05).
         m, lam, lr, steps: width, init scale λ, GD step and steps of the run.
         min_mass: smallest share of Σ_j p_j (p_j = |a_j|‖w_j‖) a judged cluster holds.
@@ -50,6 +55,7 @@ class TargetDesign(Design):
     """
 
     datasets: tuple[str, ...] = DATASETS
+    dim: int = XOR_DIM
     noise: float = 0.05
     m: int = 300
     lam: float = 1e-3
@@ -57,23 +63,25 @@ class TargetDesign(Design):
     steps: int = 600
     min_mass: float = 0.01
     gate_share: float = 0.5
-    sources: ClassVar = {"lam": "E6 race run (docs/theory/pinson-racing.md#e6): λ = 1e-3, m = 300, η = 0.1, 600 steps"}
-    presets: ClassVar = {"paper": dict(m=1000)}
-    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6): m = 1000 on the XOR-like clusters "
-                              "(d = 10, scalar output kept: no such settings)")
+    sources: ClassVar = {"lam": "E6 race run (docs/theory/pinson-racing.md#e6): λ = 1e-3, m = 300, η = 0.1, 600 steps",
+                         **XOR_PAPER_SOURCES}
+    presets: ClassVar = {"paper": XOR_PAPER}
+    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6): the paper-like XOR construction, "
+                              "d = 2, m = 1000 (the simplex control keeps d = 10: no paper setting); " + XOR_PAPER_SCOPE)
 
     def validate(self):
         positive(self, "noise", "m", "lam", "lr", "steps", "min_mass", "gate_share")
         bad = [n for n in self.datasets if n not in DATASETS]
         if bad or not self.datasets:
             raise CheckError(f"datasets={self.datasets!r}: use one or more of {', '.join(DATASETS)}")
+        check_dim("xor", self.dim)
         if not (self.min_mass < 1 and self.gate_share <= 1):
             raise CheckError("min_mass must be < 1 and gate_share ≤ 1")
 
 
 def _run(d, name):
     if name == "xor":
-        return race_run("xor", d.seed, d.lam, d.m, d.lr, d.steps, d.device)
+        return race_run("xor", d.seed, d.lam, d.m, d.lr, d.steps, d.device, d.dim)
     return train_race(simplex_clusters(noise=d.noise, seed=d.seed), d.seed, d.lam, d.m, d.lr, d.steps, d.device)
 
 
