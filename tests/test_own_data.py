@@ -89,13 +89,19 @@ def test_sign_flips_refine_the_step_and_are_recorded(monkeypatch):
     assert crit.passed is True and crit.details["lr_used"] == [0.1 / 2.5]
 
 
-def test_alignment_flags_the_extremal_vector_the_enumeration_misses():
-    """On the 3-cluster data the exact enumeration lists one positive extremal vector of rate 0.008; the ascent
-    finds ±(1, 0.006) of rate 0.64 on a kink, so the horizon T_λ is ~80× too long: not evidence against BF-P1."""
-    from checks.suites.early_alignment.alignment import _completeness
+def test_alignment_flags_an_extremal_vector_the_list_misses(monkeypatch):
+    """On the 3-cluster data the fastest positive extremal vector, ±(1, 0.006) of rate 0.64, sits on a kink. The
+    enumeration lists it since kink candidates were added (it used to list only (0.295, 0.955) of rate 0.008, and
+    this check then said INCONCLUSIVE); a list without it (cells only, as before) is still flagged, ~80× too slow."""
+    from checks.suites.early_alignment import alignment
 
     X, y = blobs(40)
-    best, ascent, u = _completeness(X, y, 0)["min"]
+    best, ascent, u = alignment._completeness(X, y, 0)["min"]
+    assert ascent <= alignment.RATE_SLACK * best and abs(abs(u[0]) - 1) < 1e-3
+    cells_only = alignment.extremal.extremal_vectors
+    monkeypatch.setattr(alignment.extremal, "extremal_vectors",
+                        lambda *a, **kw: [e for e in cells_only(*a, **kw) if not e.kink])
+    best, ascent, u = alignment._completeness(X, y, 0)["min"]
     assert ascent > 10 * best and abs(abs(u[0]) - 1) < 1e-3
 
 

@@ -40,9 +40,38 @@ def _brute_force_patterns(X, tol=1e-12) -> set:
     return {tuple(int(v) for v in row) for row in (Z[ok] > 0)}
 
 
+def _brute_force_kink_candidates(X, y, P) -> np.ndarray:
+    """Every direction that can hold an extremal vector on a kink: the vertices ±x_k^⊥ (d = 2), ±x_i × x_j
+    (d = 3), and (d = 3) on each hyperplane x_h^⊥ the in-plane part ±(I − x̂_hx̂_hᵀ)g_S of every cell's g_S with the
+    members of h left out (the stationary point of the edge between that cell and its neighbour across h)."""
+    n, d = X.shape
+    V, Xl = y[:, None] * X / n, X[np.linalg.norm(X, axis=1) > 0]
+    if d == 1:
+        return np.zeros((0, 1))
+    if d == 2:
+        C = [Xl[:, ::-1] * [-1.0, 1.0]]
+    else:
+        I, J = np.triu_indices(len(Xl), 1)
+        C = [np.cross(Xl[I], Xl[J])]
+        for x in Xl:
+            nk = x / np.linalg.norm(x)
+            on = np.linalg.norm(np.cross(X, nk), axis=1) <= 1e-10 * np.linalg.norm(X, axis=1)
+            gs = (P & ~on) @ V
+            C.append(gs - np.outer(gs @ nk, nk))
+    C = np.concatenate(C)
+    C = np.concatenate([C, -C])
+    nc = np.linalg.norm(C, axis=1)
+    return C[nc > 1e-14] / nc[nc > 1e-14, None]
+
+
 def _brute_force_extremals(X, y, tol=1e-12) -> set:
+    """Inside cells: ±ĝ_S of every brute-force pattern; on kinks: every brute-force candidate, decided by the same
+    local-extremum test as the sweep (theory._kinks.decide), so this compares the sweep's candidate screens (the
+    test itself is checked independently in tests/test_theory_kinks.py)."""
+    from theory import _kinks
     P = np.array(sorted(_brute_force_patterns(X, tol)), bool).reshape(-1, len(y))
-    return {(e.kind, e.pattern) for e in ex._candidates_from_patterns(P, X, y, tol)}
+    kinks = {(k[1], k[4]) for k in _kinks.decide(_brute_force_kink_candidates(X, y, P), X, y, tol)}
+    return {(e.kind, e.pattern) for e in ex._candidates_from_patterns(P, X, y, tol)} | kinks
 
 
 @st.composite

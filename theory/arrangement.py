@@ -10,7 +10,9 @@ Neighbouring cells differ in one hyperplane, so a cellwise sum g_S = Σ_{k∈S} 
          ±ĝ_S lies in its own cell is screened against x_h and a fixed set of 64 hyperplanes, whose side bits are
          carried along the sweep in one uint64; the few that pass are rebuilt and decided exactly by the caller.
 
-Parallel samples share a hyperplane (grouped first); zero rows lie on none and are never active. The work goes by
+The same sweep screens the kink candidates of the extremal-vector enumeration (`theory._kinks.Screen`: vertices, and
+for d = 3 edge points, where G_n may have a local extremum) at O(1) per visit. Parallel samples share a hyperplane
+(grouped first); zero rows lie on none and are never active. The work goes by
 chunks of `chunk` arc visits, so memory is bounded by the chunk size, not by the pattern count. Before starting, a
 sweep states its cost (`enumeration_cost`) and refuses above its time budget, with the estimate in the message.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import validate
+from . import _kinks, validate
 from .errors import TheoryError
 from .sweep import SECONDS_PER_VISIT, EnumerationCost, _Arrangement, _cost, _Hyperplanes, _refuse, _TWO_PI
 
@@ -207,12 +209,32 @@ def fixed_point_cells(X, V, *, tol: float = 1e-12, budget_s: float | None = None
     return _fixed_point_cells(_Arrangement(X, V, tol, seed), chunk, budget, alternative)
 
 
-def _fixed_point_cells(arr: _Arrangement, chunk, budget, alternative):
+def _cells_and_kinks(X, y, *, tol: float, budget_s: float | None, chunk: int, alternative: str):
+    """`fixed_point_cells` of V_k = y_k x_k / n on checked input, and the kink candidates of the same sweep
+    (`theory._kinks.Screen`: the vertices and, d = 3, the edge points where G_n may have a local extremum).
+
+    Arguments:
+        X: inputs (n, d), 1 ≤ d ≤ 3, finite.  y: labels (n,).  tol, budget_s, chunk, alternative: as for
+        `fixed_point_cells`.
+
+    Returns:
+        (the generator of pattern chunks, a list that receives one (m, d) array of candidates per swept batch).
+    """
+    arr = _Arrangement(X, y[:, None] * X / len(y), tol, 0)
+    found: list = []
+    screen = _kinks.Screen(arr, y)
+    return _fixed_point_cells(arr, chunk, _budget(budget_s), alternative,
+                              lambda I, sw: found.append(screen(I, sw))), found
+
+
+def _fixed_point_cells(arr: _Arrangement, chunk, budget, alternative, on_batch=None):
     if arr.d == 1 or arr.H == 0 or (arr.d == 3 and arr.H == 1):
         _refuse(arr.cost(chunk), budget, alternative, "estimated")
         yield arr.hp.samples(arr.small_cells())
-        return
+        return  # no kink can hold an extremal vector here: one great circle, or none, carries no g_S ≠ 0 on it
     for I, sw in arr.batches(chunk, budget, alternative):
+        if on_batch is not None:
+            on_batch(I, sw)
         ok = sw.usable
         for s in ((True, False) if arr.d == 3 else (None,)):
             g = sw.g + (arr.D[I][:, None, :] if s else 0.0)
@@ -258,3 +280,24 @@ def _screen(arr: _Arrangement, I, s: bool, g, bits) -> np.ndarray:
     out = np.zeros(c * E, bool)
     out[idx] = True
     return out.reshape(c, E)
+
+
+def _unique_patterns(pts, X, tol, chunk: int = 100_000) -> np.ndarray:
+    """The distinct strict patterns (bool (m, n)) of the points pts (p, d), skipping points on a kink."""
+    n = len(X)
+    scale = tol * np.linalg.norm(X, axis=1)
+    packed = []
+    for lo in range(0, len(pts), chunk):
+        Z = pts[lo:lo + chunk] @ X.T
+        ok = ~(np.abs(Z) <= scale).any(axis=1)  # probes on a kink are skipped
+        packed.append(_unique_rows(np.packbits(Z[ok] > 0, axis=1)))
+    rows = _unique_rows(np.concatenate(packed)) if packed else np.zeros((0, (n + 7) // 8), np.uint8)
+    return np.unpackbits(rows, axis=1)[:, :n].astype(bool)
+
+
+def _unique_rows(B: np.ndarray) -> np.ndarray:
+    """Unique rows of a uint8 matrix (via a 1-D void view: much faster than np.unique(axis=0))."""
+    B = np.ascontiguousarray(B)
+    void = B.view(np.dtype((np.void, B.shape[1]))).ravel()
+    _, idx = np.unique(void, return_index=True)
+    return B[np.sort(idx)]

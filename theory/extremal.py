@@ -1,7 +1,8 @@
 """Early-alignment objects (BF-EA/BF-ST; formulas.md F2.2–F2.6, F2.8).
 
   G_n(w) = −(1/n) Σ_k y_k relu(w·x_k),   g_n(w) = (1/n) Σ_{k: w·x_k > 0} y_k x_k,   ⟨w, g_n(w)⟩ = −G_n(w)
-  u extremal  ⇔  (I − uuᵀ) g_n(u) = 0;   res(u) = ‖(I − uuᵀ) g_n(u)‖ / ‖g_n(u)‖
+  u extremal  ⇔  (I − uuᵀ) g_n(u) = 0 inside a cell; on a kink, a local extremum of its sign (`theory._kinks`)
+  res(u) = ‖(I − uuᵀ) g_n(u)‖ / ‖g_n(u)‖ (on a kink: dist(0, (I − uuᵀ)𝔇_n(u)) in the numerator)
   positive neurons → minima (G_n(u) < 0), negative neurons → maxima (G_n(u) > 0); rate |G_n(u)| = ‖g_n(u)‖
   patterns of n points cut by hyperplanes through 0 in ℝ^d:  N(n, d) = 2 Σ_{i<d} C(n−1, i)
   symmetric linear data: G(w) = −½ wᵀΣβ*, u₊ = Σβ*/‖Σβ*‖, rate ½‖Σβ*‖; unit ball Σ = I/(d+2)
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from . import arrangement, validate
+from . import _kinks, arrangement, validate
 from .arrangement import DEFAULT_BUDGET_S, EnumerationCost, activation_patterns, enumeration_cost, pattern_matrix
 from .errors import TheoryError
 from .formula import Formula, relu, step
@@ -81,36 +82,47 @@ def _g(w, X, y) -> np.ndarray:
     return ((w @ X.T > 0) * y) @ X / len(y)
 
 
-def residual(u, X, y) -> np.ndarray:
-    """res(u) = ‖(I − uuᵀ)g_n(u)‖/‖g_n(u)‖ (F2.4); inf where g_n(u) = 0 (a dead direction).
+def residual(u, X, y, *, tol: float = 1e-12) -> np.ndarray:
+    """res(u) = ‖(I − uuᵀ)g_n(u)‖/‖g_n(u)‖ (F2.4); inf where g_n(u) = 0 (a dead direction). On a kink (some sample
+    with |u·x_k| ≤ tol‖x_k‖) the numerator is the distance from 0 to (I − uuᵀ)𝔇_n(u), the set-valued derivative
+    of F2.1 (`theory._kinks`), so an extremal vector on a kink has res = 0 like one inside a cell.
 
     Arguments:
         u: directions (..., d), nonzero (normalised here).  X: inputs (n, d).  y: labels (n,).
+        tol: the kink threshold (0 < tol ≤ 1e-6).
 
     Returns:
         the residual for each row of u.
     """
     X, y = validate.data(X, y)
     u = _directions("u", u, X.shape[1])
+    tol = arrangement._tol(tol)
     norm = np.linalg.norm(u, axis=-1, keepdims=True)
     if np.any(norm == 0):
         raise TheoryError("u has a zero row; a residual needs a direction (a nonzero vector) in every row")
     u = u / norm
     g = g_n(u, X, y)
-    tang = g - np.sum(g * u, -1, keepdims=True) * u
+    tang = np.linalg.norm(g - np.sum(g * u, -1, keepdims=True) * u, axis=-1)
+    flat, tf = u.reshape(-1, X.shape[1]), tang.reshape(-1)
+    xn = np.linalg.norm(X, axis=1)
+    for i in np.flatnonzero(((np.abs(flat @ X.T) <= tol * xn) & (xn > 0)).any(axis=1)):
+        tf[i] = _kinks.distance(flat[i], X, y, tol) or 0.0  # never None here: x_k on the kink, d ≥ 2
+    tang = tf.reshape(tang.shape)
     gn = np.linalg.norm(g, axis=-1)
-    return np.where(gn > 0, np.linalg.norm(tang, axis=-1) / np.where(gn > 0, gn, 1.0), np.inf)
+    return np.where(gn > 0, tang / np.where(gn > 0, gn, 1.0), np.inf)
 
 
 @dataclass(frozen=True)
 class Extremal:
-    """An extremal vector: unit u, kind 'min' (positive neurons) or 'max' (negative), G_n(u), rate = |G_n(u)|."""
+    """An extremal vector: unit u, kind 'min' (positive neurons) or 'max' (negative), G_n(u), rate = |G_n(u)|, its
+    strict activation pattern, and `kink`: the samples on its hyperplane(s) (u·x_k = 0; () inside a cell)."""
 
     u: np.ndarray
     kind: str
     G: float
     rate: float
     pattern: tuple
+    kink: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "u", validate.array("u", self.u, ndim=1))
@@ -120,6 +132,9 @@ class Extremal:
         if not isinstance(self.pattern, tuple):
             raise TheoryError(f"pattern must be a tuple of 0/1 (the strict activation pattern), got "
                               f"{type(self.pattern).__name__}")
+        if not isinstance(self.kink, tuple):
+            raise TheoryError(f"kink must be a tuple of sample indices (those with u·x_k = 0), got "
+                              f"{type(self.kink).__name__}")
 
 
 def _candidates_from_patterns(P, X, y, tol) -> list[Extremal]:
@@ -152,29 +167,14 @@ def _dedupe(ext: list[Extremal], cos_tol: float = 1e-9) -> list[Extremal]:
     return kept
 
 
-def _unique_patterns(pts, X, tol, chunk: int = 100_000) -> np.ndarray:
-    n = len(X)
-    scale = tol * np.linalg.norm(X, axis=1)
-    packed = []
-    for lo in range(0, len(pts), chunk):
-        Z = pts[lo:lo + chunk] @ X.T
-        ok = ~(np.abs(Z) <= scale).any(axis=1)  # probes on a kink are skipped
-        packed.append(_unique_rows(np.packbits(Z[ok] > 0, axis=1)))
-    rows = _unique_rows(np.concatenate(packed)) if packed else np.zeros((0, (n + 7) // 8), np.uint8)
-    return np.unpackbits(rows, axis=1)[:, :n].astype(bool)
-
-
-def _unique_rows(B: np.ndarray) -> np.ndarray:
-    """Unique rows of a uint8 matrix (via a 1-D void view: much faster than np.unique(axis=0))."""
-    B = np.ascontiguousarray(B)
-    void = B.view(np.dtype((np.void, B.shape[1]))).ravel()
-    _, idx = np.unique(void, return_index=True)
-    return B[np.sort(idx)]
-
-
 def enumerate_extremal(X, y, tol: float = 1e-12, *, budget_s: float | None = None,
                        chunk: int = arrangement.DEFAULT_CHUNK) -> list[Extremal]:
-    """Exact enumeration (d ≤ 3): u = ±ĝ_S is extremal iff the strict pattern of u is S (F2.4).
+    """Exact enumeration (d ≤ 3): inside a cell, u = ±ĝ_S is extremal iff the strict pattern of u is S (F2.4); on a
+    kink (u·x_k = 0 for k ∈ K), u is extremal iff it is a local minimum with G_n < 0 ('min') or a local maximum with
+    G_n > 0 ('max'), i.e. −p − Z_± ⊆ Z_∓ for p = (I − uuᵀ)g_S and Z_± = Σ_{k∈K, ±y_k>0} [0, 1]·y_k x_k/n, the parts of
+    the set-valued derivative 𝔇_n(u) of F2.1 (`theory._kinks`; this implies 0 ∈ (I − uuᵀ)𝔇_n(u)). The kink
+    candidates are the vertices (d = 2: ±x_k^⊥; d = 3: where great circles cross) and the d = 3 edge points
+    ±(I − x̂_hx̂_hᵀ)g_S, screened in the same sweep; `Extremal.kink` lists the samples on the kink.
 
     The cells are swept incrementally (`theory.arrangement`: O(n log n) for d = 2, ≈ 4n² arc visits in chunks for
     d = 3, memory bounded by `chunk`); `enumeration_cost(X)` states the cost, and a sweep estimated above
@@ -185,18 +185,24 @@ def enumerate_extremal(X, y, tol: float = 1e-12, *, budget_s: float | None = Non
         budget_s: time budget in seconds (default `DEFAULT_BUDGET_S`).  chunk: arc visits per chunk.
 
     Returns:
-        the extremal vectors, largest rate first.
+        the extremal vectors (inside cells and on kinks), largest rate first.
     """
     X, y = validate.data(X, y)
     if X.shape[1] > 3:
         raise TheoryError(f"exact enumeration needs d ≤ 3 (got d={X.shape[1]}); {ASCENT_GUARANTEES}")
     tol = arrangement._tol(tol)
-    cells = arrangement.fixed_point_cells(X, y[:, None] * X / len(y), tol=tol, budget_s=budget_s, chunk=chunk,
-                                          alternative=ASCENT_GUARANTEES)
-    seen: dict[bytes, Extremal] = {}
+    X = arrangement._inputs(X)
+    cells, found = arrangement._cells_and_kinks(X, y, tol=tol, budget_s=budget_s,
+                                                chunk=validate.integer("chunk", chunk, minimum=1),
+                                                alternative=ASCENT_GUARANTEES)
+    seen: dict[tuple, Extremal] = {}
     for P in cells:
         for e in _candidates_from_patterns(P, X, y, tol):
-            seen.setdefault((e.kind, e.pattern), e)
+            seen.setdefault((e.kind, e.pattern, ()), e)
+    U = np.concatenate(found) if found else np.zeros((0, X.shape[1]))
+    _, first = np.unique(np.round(U, 9), axis=0, return_index=True)  # a vertex is met on each of its circles
+    for u, kind, G, rate, pattern, kink in _kinks.decide(U[np.sort(first)], X, y, tol):
+        seen.setdefault((kind, pattern, kink), Extremal(u, kind, G, rate, pattern, kink))
     return _dedupe(sorted(seen.values(), key=_sweep_order))
 
 
@@ -238,7 +244,7 @@ def search_extremal(X, y, n_starts: int = 200, seed: int = 0, max_iter: int = 20
                 break
             U = U_new
         finals.append(U[np.linalg.norm(_g(U, X, y), axis=1) > tol])
-    return _dedupe(_candidates_from_patterns(_unique_patterns(np.concatenate(finals), X, tol), X, y, tol))
+    return _dedupe(_candidates_from_patterns(arrangement._unique_patterns(np.concatenate(finals), X, tol), X, y, tol))
 
 
 def ascent_extremal(X, y, sign: float = 1.0, n_starts: int = 64, steps: int = 3000, lr: float = 0.5,

@@ -116,6 +116,7 @@ class _Sweep:
     bits: np.ndarray | None
     hash: np.ndarray | None
     usable: np.ndarray  # (c, E): arcs longer than tol on circles without an (unmerged) parallel partner
+    ev: np.ndarray | None = None  # (c, E): the event opening each arc, h (enter hyperplane h) or H + h (leave it)
 
     def points(self, mask) -> np.ndarray:
         """Midpoints (m, d) of the arcs selected by the bool mask (c, E)."""
@@ -159,7 +160,7 @@ def _sweep(arr: "_Arrangement", circles, E1, E2, want_g=True, want_hash=False) -
     if want_hash:
         hsh = np.cumsum(arr.Rpm[ev], axis=1, dtype=np.uint64)
         hsh += np.where(side0[..., None], arr.R, np.uint64(0)).sum(axis=1, dtype=np.uint64)[:, None, :]
-    return _Sweep(E1, E2, t, gap, g, bits, hsh, (gap > arr.tol) & lone[:, None])
+    return _Sweep(E1, E2, t, gap, g, bits, hsh, (gap > arr.tol) & lone[:, None], ev)
 
 
 class _Arrangement:
