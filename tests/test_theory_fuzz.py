@@ -294,6 +294,11 @@ def _registry_others(X, vec, mat, Fo) -> dict:
         "descent.descent_neuron": (st.tuples(X).map(lambda t: (t[0], {})), 10),
         "early_output.early_output_bound": (NOARGS, 1),
         "early_output.output_order": (call(Fo, reals()), 8),
+        "death.death_times": (st.tuples(st.one_of(vec, mat), X, st.fixed_dictionaries(dict(
+            dt=st.sampled_from([0.05, 0.5, 0.0, -0.1, 0.7, np.nan, "x"]),
+            t_max=st.sampled_from([1.0, 0.0, np.inf, -1.0]),
+            never=st.sampled_from([-1.0, 3.0, np.nan, None])))).map(lambda t: ((t[0], *t[1]), t[2])), 15),
+        "death.still_active_fraction": (call(vec, st.one_of(reals(0, 5), vec)), 15),
         "rules.norm_growth_rate": (NOARGS, 1),
         "rules.growth_factor": (call(Fo, reals(), reals()), 8),
         "formula.Formula": (call(st.one_of(st.text(max_size=3), JUNK), st.text(max_size=3), st.text(max_size=3),

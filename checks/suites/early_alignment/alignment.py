@@ -9,13 +9,14 @@ from typing import ClassVar
 import numpy as np
 
 from numerics import data
-from theory import extremal
+from theory import death, extremal
 
 from ...core import Check, Variant, loglog_fit, register
 from ...criteria import at_least, at_most, gated, holds, regime, undecided, within
 from ...design import Design, positive
 from ...errors import CheckError
 from ...strategies.early_alignment import small_datasets
+from . import death as bf_p4
 from .common import _kinds_swapped, _labels_negated, _mirrored, early_run, refinement_summary
 
 
@@ -150,7 +151,8 @@ class Alignment(Check):
                        "ε·T_λ as λ → 0"}
     provenance = "[R]"
     design = AlignmentDesign
-    uses = {"extremals": lambda: extremal.extremal_vectors, "output": extremal.early_output_bound}
+    uses = {"extremals": lambda: extremal.extremal_vectors, "output": extremal.early_output_bound,
+            "death": lambda: death.death_times}
     alternatives = (
         Variant("max|h| at ε·T_λ independent of λ (c = 0)", {"output": _output_scale_free}, against="BF-P2",
                 why="a horizon defined by growth to a fixed size (e^{g*T_λ} = 1/λ_eff) reads as a scale-free "
@@ -160,10 +162,11 @@ class Alignment(Check):
         Variant("neurons align to the nearest data direction x̂_k", {"extremals": _direction_instead(
             lambda X, y: X)}, why="single points as attractors (1 − cos ≈ 5e-3 from ĝ on E2)"),
         Variant("neurons align to the top principal direction of XᵀX", {"extremals": _direction_instead(
-            _top_principal)}, why="the lazy / linearised dynamics grows along the top eigenvector"))
+            _top_principal)}, why="the lazy / linearised dynamics grows along the top eigenvector"),
+        *bf_p4.ALTERNATIVES)
     mutants = (Variant("extremal vectors mirrored (−u)", {"extremals": _mirrored}),
                Variant("minima and maxima of G_n swapped", {"extremals": _kinds_swapped}),
-               Variant("G_n of the negated labels", {"extremals": _labels_negated}))
+               Variant("G_n of the negated labels", {"extremals": _labels_negated}), *bf_p4.MUTANTS)
     family = staticmethod(lambda d: small_datasets().map(
         lambda ds: {"dataset": ds, "m": d.family_m, "lam_factors": d.family_lam_factors}))
 
@@ -176,7 +179,8 @@ class Alignment(Check):
         ext, dim = th.extremals(X, ds.y, seed=d.seed), X.shape[1]
         return {"positive_extremals": np.array([e.u for e in ext if e.kind == "min"]).reshape(-1, dim),
                 "negative_extremals": np.array([e.u for e in ext if e.kind == "max"]).reshape(-1, dim),
-                "h_order": extremal.output_order(th.output, d.eps_judged)}
+                "h_order": extremal.output_order(th.output, d.eps_judged), "death": th.death, "X": np.asarray(X, float),
+                "y": np.asarray(ds.y, float), "g_star": max((e.rate for e in ext), default=0.0)}
 
     def observe(self, d):
         ds = self._data(d)
@@ -196,7 +200,7 @@ class Alignment(Check):
                                     neg_active=float(tr.patterns[i][:, tr.a[0] < 0].any(axis=0).mean()))
             frames = [(float(tr.time[tr.at_time(e * T)]), tr.W[tr.at_time(e * T)], tr.a[0])
                       for e in (0.0, *d.eps) if e * T <= horizon]
-            runs.append(dict(lam=lam, T=T, per_eps=per_eps, frames=frames, tr=tr))
+            runs.append(dict(lam=lam, T=T, per_eps=per_eps, frames=frames, tr=tr, U_neg=tr.W[0][tr.a[0] < 0]))
         X = np.asarray(ds.inputs, float)
         return {"runs": runs, "labels_nonnegative": bool(np.all(ds.y >= 0)), "dim": ds.inputs.shape[1],
                 "name": ds.name, "max_y": float(np.max(np.abs(ds.y))), "refinement": refinement_summary(
@@ -229,7 +233,7 @@ class Alignment(Check):
                 not miss, "; ".join(
                     f"theory.extremal.extremal_vectors lists {'positive' if k == 'min' else 'negative'} extremal "
                     f"vectors of rate ≤ {v[0]:.3g}, but the projected ascent finds u = {np.round(v[2], 4).tolist()} "
-                    f"of rate {v[1]:.3g} (an extremal vector on a kink, which the enumeration misses)"
+                    f"of rate {v[1]:.3g} (an extremal vector the list misses)"
                     for k, v in miss.items()) + "; the predicted directions and T_λ = ln(1/λ_eff)/g* are then wrong",
                 "The prediction and the horizon T_λ use the list of extremal vectors; a list that misses the fastest "
                 "one judges the wrong directions at the wrong times, which is not evidence about BF-P1.",
@@ -292,10 +296,11 @@ class Alignment(Check):
                           "for d ≤ 3, where the extremal vectors are exact (enumeration); for d > 3 the projected "
                           "ascent that finds them leaves ~1e-5 of its own error."))
         if obs["labels_nonnegative"]:
-            out.append(at_most(f"fraction of negative neurons still active at ε = {e}, smallest λ", rows[-1]["neg_active"],
-                               0.05, prediction_id="BF-P4",
-                               rationale="BF-P4: the fraction goes to 0 as λ → 0; [C] 0.001 at λ = 1e-8, 0.04 at 1e-4; "
-                                         "≤ 0.05 at the smallest λ allows finite-m stragglers."))
+            out += gated(bf_p4.regime_criterion(d, pred, obs, rows), [at_most(  # gated: INCONCLUSIVE, naming the λ
+                f"fraction of negative neurons still active at ε = {e}, smallest λ", rows[-1]["neg_active"], 0.05,
+                prediction_id="BF-P4", rationale="BF-P4: the fraction goes to 0 as λ → 0; [C] 0.001 at λ = 1e-8, "
+                                                 "0.04 at 1e-4; ≤ 0.05 at the smallest λ allows finite-m stragglers.")])
+            out += bf_p4.fraction_criteria(d, pred, obs, rows)  # judged at every λ, in the regime or not
         elif not len(pred["negative_extremals"]):
             out.append(undecided("alive negative neurons align to a negative extremal vector",
                                  "G_n has no negative extremal vector (no direction on which the negative labels "
