@@ -22,11 +22,12 @@ from .errors import TheoryError
 from .formula import Formula, relu
 from .mutants import mutant
 from .network import flow_rate, is_zero  # flow_rate (F3.1-rate) lives beside F3.2 in theory.network
+from ._vector_target import vector_target  # F1.3 vector output: sign(c₁⁺)(v₁, u₁) of M's SVD
 
 __all__ = ["angle_law", "with_angle_rate", "norm_law", "with_norm_power", "growth_rate", "head_start", "race_ratio",
            "final_norm_predictor", "escape_time", "escape_slope", "verify", "verify_merge_rule", "verify_spectrum",
            "merge_rule", "formulas", "gated_correlation", "target_direction", "leading_mode", "fixed_gating_system",
-           "angle_to", "flow_rate"]
+           "angle_to", "flow_rate", "vector_target"]
 
 t, s = sp.symbols("t s", positive=True)
 delta0 = sp.Symbol("delta_0", positive=True)

@@ -10,6 +10,7 @@ from .runs import design_run, drop_index, neuron_targets, race_dataset, race_run
 from .unlocking import Unlocking, fit_steps, unlock_run
 from . import ratios  # noqa: E402,F401  (PIN-12; registers racing.gradient_ratios)
 from . import balance, targets  # noqa: E402,F401  (PIN-1, PIN-11)
+from . import vector_targets  # noqa: E402,F401  (PIN-11, two outputs; racing.target_direction_vector)
 
 __all__ = ["AngleNormLaws", "FixedGatingLinearity", "MergePruneDigits", "MergePruneXor", "RaceDigits", "RaceXor",
            "Unlocking", "cone_problem", "design_run", "drop_index", "fit_steps", "flow", "neuron_targets",

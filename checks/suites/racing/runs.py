@@ -36,8 +36,9 @@ XOR_PAPER_SOURCES = {
            "of Figs. 2–5 are drawn as 2-D directions (docs/theory/pinson-racing.md#e6; spec E6 'Inferred')"}
 XOR_PAPER_SCOPE = ("scalar output kept (the spec's paper-like construction allows '±1 scalar output or a 2-output "
                    "one-hot target'): the outgoing weight is a_j, its direction sign(a_j) is fixed under balanced "
-                   "init (PIN-1), so only incoming directions race here; the two-output outgoing angle (Fig. 3) "
-                   "is racing.gradient_ratios")
+                   "init (PIN-1), so only incoming directions race here; two outputs: the outgoing angle at init "
+                   "(Fig. 3) is racing.gradient_ratios, the incoming and outgoing target directions at the end "
+                   "(Fig. 2) racing.target_direction_vector")
 
 
 #: the digits designs' own source of m (they do not inherit the XOR paper sources: dim does not apply to digits)
