@@ -59,8 +59,9 @@ class PaperRun:
 SWEEP_NS = (10, 20, 40, 80, 160, 320, 640, 1280)  # threshold SweepDesign.ns; the paper preset keeps them
 #: the cuda paper presets as training runs (design values at `python -m checks.all --tier paper --list`)
 PAPER_RUNS = (
-    PaperRun("early_alignment.failure_rate", 40, 20000, 2, 3, 2_000_000, runs=7, per_seed_data=True,
-             note="E1 (n = 40, d = 2), 7 λ × 3 seeds, m = 20000, horizon 4000 / step 2e-3"),
+    PaperRun("early_alignment.failure_rate", 3, 20000, 2, 3, 2_000_000, runs=7,
+             note="E1's default instance (n = 3, d = 2, shared by the seeds), 7 λ × 3 seeds, m = 20000, horizon "
+                  "4000 / step 2e-3"),
     PaperRun("early_alignment.spurious_stationary", 3, 20000, 2, 3, 2_000_000, runs=3,
              note="E2 3-point set, λ ∈ {1e-3, 1 (large), 1e-3 gaussian} × 3 seeds, m = 20000, 2·10⁶ steps"),
     PaperRun("early_alignment.not_a_minimum", 3, 20000, 2, 1, 2_000_000, runs=2,

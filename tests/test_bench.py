@@ -64,6 +64,9 @@ def test_bench_paper_shapes_follow_the_paper_presets():
     fr = build["early_alignment.failure_rate"]
     (r,) = runs["early_alignment.failure_rate"]
     assert (r.m, r.runs, r.seeds, r.steps) == (fr.widths[0], len(fr.lams), fr.seeds, round(fr.horizon / fr.lr))
+    from numerics import data
+
+    assert (r.n, r.d, r.per_seed_data) == (*data.assumption3_default().X.shape, False)
     sp = build["early_alignment.spurious_stationary"]
     (r,) = runs["early_alignment.spurious_stationary"]
     assert (r.m, r.seeds, r.steps) == (sp.widths[0], sp.seeds, round(sp.horizon / sp.lr))
