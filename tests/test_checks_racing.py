@@ -158,3 +158,27 @@ def test_merge_at_dim_2_judges_no_merging_against_the_init():
     init = crit["details"]["init_clusters"]
     assert init and all(0 < k < 60 for k in init), crit
     assert vs["PIN-6"].status == "PASS", vs["PIN-6"].criteria
+
+
+def test_target_direction_records_escape_diagnostics():
+    """PIN-11 (scalar): every judged cluster's escape (checkpoint time, relative residual at escape, early/late, cos
+    with e = y, with the escape residual and with the escape state) is recorded, finite, in the numbers and in the
+    criteria's details; the judged cosines stay those of e = y."""
+    from quick_outcomes import quick_outcome
+
+    _, _, out = quick_outcome("racing.target_direction")
+    runs = out.numbers["runs"]
+    assert [r["data"] for r in runs] == ["xor", "simplex"]
+    for run in runs:
+        esc, n = run["escape"], len(run["cos"])
+        assert n and esc["cos_e_y"] == run["cos"]
+        for key in ("t_escape", "r_escape", "cos_e_y", "cos_e_escape", "cos_escape_state"):
+            v = np.asarray(esc[key], float)
+            assert v.shape == (n,) and np.isfinite(v).all(), (run["data"], key, esc[key])
+        assert (np.asarray(esc["r_escape"]) >= 0).all() and (np.abs(esc["cos_e_escape"]) <= 1 + 1e-9).all()
+        assert len(esc["early"]) == n and sum(g["n"] for g in esc["groups"].values()) == n
+        assert all(g[k] is None or np.isfinite(list(g[k].values())).all()
+                   for g in esc["groups"].values() for k in ("e_y", "e_escape", "escape_state"))
+    for c in out.criteria:
+        if c.details:
+            assert len(c.details["escape"]["r_escape"]) == len(c.details["cos"])

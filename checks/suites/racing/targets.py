@@ -1,4 +1,8 @@
-"""PIN-11 target direction at convergence: each final cluster points along sign(a)·m̂, m from its final gating and e = y."""
+"""PIN-11 target direction at convergence: each final cluster points along sign(a)·m̂, m from its final gating and e = y.
+
+Diagnostics (recorded, not judged): each cluster's escape (`escape.escape`: the checkpoint where it first holds
+ESCAPE_SHARE of its final mass), the relative residual on its gated samples there, and the cosine to the target
+computed with that escape residual instead of e = y, with the final gating or with the gating at the escape."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +18,7 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, undecided
 from ...design import Design, positive
 from ...errors import CheckError
+from .escape import EARLY_RESIDUAL, ESCAPE_SHARE, escape, mass_trajectory
 from .runs import XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES, check_dim, race_run, train_race
 
 DATASETS = ("xor", "simplex")
@@ -119,6 +124,7 @@ class TargetDirection(Check):
             W, a = tr.W[-1], tr.a[-1]
             h = np.maximum(X @ W.T, 0) @ a
             p = np.abs(a) * np.linalg.norm(W, axis=1)
+            P = mass_trajectory(tr.W, tr.a)
             labels = neurons.parameter_clusters(W, a)
             clusters = []
             for c in np.unique(labels):
@@ -130,28 +136,60 @@ class TargetDirection(Check):
                 u /= np.linalg.norm(u)
                 g = (X @ u > 0).astype(float)
                 shares = [float(g[cl == q].mean()) for q in range(int(cl.max()) + 1)]
+                esc = escape(P, sel, y, tr.outputs, g, ESCAPE_SHARE)
+                Wi = tr.W[esc["index"]][sel]
+                u_esc = (P[esc["index"], sel][:, None] * Wi / np.linalg.norm(Wi, axis=1)[:, None]).sum(0)
                 clusters.append(dict(mass=mass, u=u, gates=g, sign=float(np.sign(a[sel].sum())), shares=shares,
-                                     gated_on=int(sum(s >= d.gate_share for s in shares))))
+                                     gated_on=int(sum(s >= d.gate_share for s in shares)),
+                                     t_escape=float(tr.time[esc["index"]]), e_escape=esc["e_escape"],
+                                     r_escape=esc["r_escape"], early=bool(esc["r_escape"] <= EARLY_RESIDUAL),
+                                     gates_escape=(X @ u_esc > 0).astype(float)))
             runs.append(dict(data=name, X=X, y=y, h=h, clusters=clusters, loss=float(tr.loss[-1])))
         return {"runs": runs}
 
     @staticmethod
-    def _cosines(pred, run):
+    def _cosines(pred, run, at_escape=""):
+        """cos(ŵ, sign(a)·m̂) per cluster, m from the final gating and the predicted residual; at_escape="residual":
+        with e(t_esc) = y − h(t_esc) instead; "state": with e(t_esc) and the gating of the cluster's direction at
+        t_esc."""
         out = []
         for c in run["clusters"]:
-            e = pred["residual"](run["y"], run["h"])
-            m = pred["correlation"](run["X"], e, c["gates"])
+            e = c["e_escape"] if at_escape else pred["residual"](run["y"], run["h"])
+            m = pred["correlation"](run["X"], e, c["gates_escape"] if at_escape == "state" else c["gates"])
             t, _ = pred["target"](m, np.asarray(c["sign"]))
             out.append(float(np.asarray(t) @ c["u"]))
         return out
+
+    def _escape(self, pred, run):
+        """Escape diagnostics of a run: per cluster (t_esc, r_esc, early; cos with e = y, with e(t_esc), and with
+        e(t_esc) and the gating at t_esc) and, for the early- and late-escape groups, their count and min/median
+        cosines."""
+        cos = {key: np.array(self._cosines(pred, run, at_escape=mode))
+               for key, mode in (("e_y", ""), ("e_escape", "residual"), ("escape_state", "state"))}
+        early = np.array([c["early"] for c in run["clusters"]], bool)
+        per = dict(t_escape=[c["t_escape"] for c in run["clusters"]],
+                   r_escape=[c["r_escape"] for c in run["clusters"]], early=early.tolist(),
+                   **{f"cos_{key}": v.tolist() for key, v in cos.items()})
+        groups = {}
+        for name, sel in (("early", early), ("late", ~early)):
+            g = dict(n=int(sel.sum()))
+            for key, v in cos.items():
+                g[key] = dict(min=float(v[sel].min()), median=float(np.median(v[sel]))) if sel.any() else None
+            groups[name] = g
+        return per, groups
 
     def criteria(self, d, pred, obs):
         out = []
         for run in obs["runs"]:
             cos = np.array(self._cosines(pred, run))
             gated = np.array([c["gated_on"] for c in run["clusters"]])
+            per, _ = self._escape(pred, run)
             det = dict(cos=cos.round(5).tolist(), gated_on=gated.tolist(),
-                       mass=[round(c["mass"], 4) for c in run["clusters"]])
+                       mass=[round(c["mass"], 4) for c in run["clusters"]],
+                       escape=dict(share=ESCAPE_SHARE, early_residual=EARLY_RESIDUAL, early=per["early"],
+                                   t_escape=per["t_escape"], r_escape=np.round(per["r_escape"], 4).tolist(),
+                                   cos_e_escape=np.round(per["cos_e_escape"], 5).tolist(),
+                                   cos_escape_state=np.round(per["cos_escape_state"], 5).tolist()))
             if run["data"] == "xor":
                 if not len(cos):
                     out.append(undecided("E6: min cos(ŵ, target) over the final clusters", "no cluster ≥ min_mass"))
@@ -179,9 +217,13 @@ class TargetDirection(Check):
         return out
 
     def numbers(self, d, pred, obs):
-        return {"runs": [dict(data=r["data"], final_loss=r["loss"], cos=self._cosines(pred, r),
-                              mass=[c["mass"] for c in r["clusters"]], shares=[c["shares"] for c in r["clusters"]])
-                         for r in obs["runs"]]}
+        runs = []
+        for r in obs["runs"]:
+            per, groups = self._escape(pred, r)
+            runs.append(dict(data=r["data"], final_loss=r["loss"], cos=self._cosines(pred, r),
+                             mass=[c["mass"] for c in r["clusters"]], shares=[c["shares"] for c in r["clusters"]],
+                             escape=dict(share=ESCAPE_SHARE, early_residual=EARLY_RESIDUAL, **per, groups=groups)))
+        return {"runs": runs}
 
     def figures(self, d, pred, obs, verdict):
         import matplotlib.pyplot as plt

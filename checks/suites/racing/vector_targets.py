@@ -17,6 +17,7 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, gated, undecided
 from ...design import Design, positive
 from ...errors import CheckError
+from .escape import EARLY_RESIDUAL, ESCAPE_SHARE, escape, mass_trajectory
 from .runs import XOR_PAPER_SOURCES, check_device, check_dim, loss_drop_regime
 
 IN_TOL = 0.99  # PIN-11: "expect cos > 0.99 on tight-cluster data" (8°)
@@ -60,8 +61,8 @@ class VectorTargetDesign(Design):
     steps: int = 600
     seeds: int = 2
     min_mass: float = 0.05
-    escape_share: float = 0.1
-    early_residual: float = 0.25
+    escape_share: float = ESCAPE_SHARE
+    early_residual: float = EARLY_RESIDUAL
     presets: ClassVar = {"quick": dict(m=200, steps=450, seeds=1), "paper": dict(m=1000, seeds=3)}
     sources: ClassVar = {"lam": "E6 race run (docs/theory/pinson-racing.md#e6): λ = 1e-3, η = 0.1, 600 steps",
                          **XOR_PAPER_SOURCES}
@@ -102,7 +103,7 @@ def _clusters(d, ds, Y, tr):
     """The final clusters ≥ min_mass: p-weighted mean directions, gating, members' init and escape residual."""
     X = ds.inputs
     W, a = tr.W[-1], tr.a[-1]
-    P = np.linalg.norm(tr.a, axis=2) * np.linalg.norm(tr.W, axis=2)  # (T, m)
+    P = mass_trajectory(tr.W, tr.a)  # (T, m)
     p = P[-1]
     labels = neurons.parameter_clusters(W, a)
     out = []
@@ -115,11 +116,9 @@ def _clusters(d, ds, Y, tr):
         w_hat, a_hat = _unit(W[sel]), _unit(a[sel])
         u = _unit((wt[:, None] * w_hat).sum(0))
         g = (X @ u > 0).astype(float)
-        pc = P[:, sel].sum(1)
-        i = int(np.argmax(pc >= d.escape_share * pc[-1]))
-        e_esc = Y - tr.outputs[i]
+        esc = escape(P, sel, Y, tr.outputs, g, d.escape_share)
+        i, e_esc, r = esc["index"], esc["e_escape"], esc["r_escape"]
         on = g > 0
-        r = float(np.linalg.norm((e_esc - Y)[on]) / np.linalg.norm(Y[on])) if on.any() else np.inf
         out.append(dict(key=int(c), mass=mass, weight=wt, w_hat=w_hat, a_hat=a_hat, a0_hat=_unit(tr.a[0][sel]),
                         w0=(wt[:, None] * tr.W[0][sel]).sum(0), a0=(wt[:, None] * tr.a[0][sel]).sum(0),
                         gates=g, X_on=X[on], Y_on=Y[on], e_escape=e_esc, t_escape=float(tr.time[i]),
