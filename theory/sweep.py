@@ -14,7 +14,8 @@ from .errors import TheoryError
 
 __all__ = ["EnumerationCost", "SECONDS_PER_VISIT"]
 
-SECONDS_PER_VISIT = {1: 1e-6, 2: 2e-7, 3: 4e-7}  # measured on a 2-core machine (numpy, one thread)
+SECONDS_PER_VISIT = {1: 1e-6, 2: 8e-7, 3: 4e-7}  # 2-core machine, numpy, one thread; d = 2 re-measured with the
+# kink screen (2026-12-02, quiet: 6.8e-7 … 1.1e-6 at n = 2e4 … 1e6), d = 3 measured 2.2–2.5e-7 quiet, 3.8e-7 loaded
 _BYTES_PER_VISIT = 500
 _FILTER_BITS = 64
 _TWO_PI = 2.0 * np.pi
