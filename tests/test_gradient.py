@@ -188,3 +188,27 @@ def test_bad_block_rows_and_gates_raise():
         loss_and_grad(W, a, X, y, block_rows=-1)
     with pytest.raises(ValueError, match="gates="):
         loss_and_grad(W, a, X, y, activation="gelu", gates=torch.ones(4, 2))
+
+
+@pytest.mark.parametrize("shared, loss, k", [(True, "square", None), (False, "square", None),
+                                             (True, "logistic", None), (False, "square", 2)])
+def test_seed_loop_equals_the_batched_blocks(monkeypatch, shared, loss, k):
+    """Above SEED_LOOP_ELEMENTS a CPU seed axis steps the networks one by one; both routes are the same formula."""
+    from numerics import init_params, model
+
+    S, n, m, d = 3, 60, 40, 4
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(n, d, generator=g, dtype=torch.float64) if shared else torch.randn(S, n, d, generator=g,
+                                                                                          dtype=torch.float64)
+    shape = X.shape[:-1] + ((k,) if k else ())
+    y = torch.randn(shape, generator=g, dtype=torch.float64)
+    y = torch.sign(y) if loss == "logistic" else y
+    W, a = init_params(m, d, scale=0.5, k=k, seed=0, n_seeds=S)
+    monkeypatch.setattr(model, "SEED_LOOP_ELEMENTS", 0)
+    looped = model.loss_and_grad(W, a, X, y, loss)
+    monkeypatch.setattr(model, "SEED_LOOP_ELEMENTS", 1 << 40)
+    batched = model.loss_and_grad(W, a, X, y, loss)
+    for key in ("loss", "grad_W", "grad_a"):
+        u, v = getattr(looped, key), getattr(batched, key)
+        assert u.shape == v.shape
+        assert torch.allclose(u, v, rtol=1e-12, atol=1e-15)
