@@ -25,6 +25,19 @@ def mass_trajectory(W, a) -> np.ndarray:
     return na * np.linalg.norm(W, axis=2)
 
 
+def mean_direction(p, W, members) -> np.ndarray:
+    """A cluster's direction: the unit vector along Σ_{j∈c} p_j ŵ_j (its members' unit directions weighted by mass).
+
+    Arguments:
+        p: per-neuron mass at one checkpoint, (m,).  W: weights at that checkpoint, (m, d) (incoming or outgoing).
+        members: boolean mask (m,) of the cluster's neurons.
+    """
+    sel = np.asarray(members, bool)
+    Wc = np.asarray(W, float)[sel]
+    u = (np.asarray(p, float)[sel][:, None] * Wc / np.linalg.norm(Wc, axis=1)[:, None]).sum(0)
+    return u / np.linalg.norm(u)
+
+
 def escape(P, members, y, outputs, gates, share: float = ESCAPE_SHARE) -> dict:
     """A cluster's escape: the first checkpoint where its mass Σ_{j∈c} p_j(t) reaches `share` of its final mass,
     the residual e(t_esc) = y − h(t_esc) there and its relative distance from y on the cluster's gated samples.

@@ -18,7 +18,7 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, undecided
 from ...design import Design, positive
 from ...errors import CheckError
-from .escape import EARLY_RESIDUAL, ESCAPE_SHARE, escape, mass_trajectory
+from .escape import EARLY_RESIDUAL, ESCAPE_SHARE, escape, mass_trajectory, mean_direction
 from .runs import XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES, check_dim, race_run, train_race
 
 DATASETS = ("xor", "simplex")
@@ -123,8 +123,8 @@ class TargetDirection(Check):
             X, y, cl = ds.inputs, ds.y, ds.meta["cluster"]
             W, a = tr.W[-1], tr.a[-1]
             h = np.maximum(X @ W.T, 0) @ a
-            p = np.abs(a) * np.linalg.norm(W, axis=1)
             P = mass_trajectory(tr.W, tr.a)
+            p = P[-1]
             labels = neurons.parameter_clusters(W, a)
             clusters = []
             for c in np.unique(labels):
@@ -132,13 +132,11 @@ class TargetDirection(Check):
                 mass = float(p[sel].sum() / p.sum())
                 if mass < d.min_mass:
                     continue
-                u = (p[sel][:, None] * W[sel] / np.linalg.norm(W[sel], axis=1)[:, None]).sum(0)
-                u /= np.linalg.norm(u)
+                u = mean_direction(p, W, sel)
                 g = (X @ u > 0).astype(float)
                 shares = [float(g[cl == q].mean()) for q in range(int(cl.max()) + 1)]
                 esc = escape(P, sel, y, tr.outputs, g, ESCAPE_SHARE)
-                Wi = tr.W[esc["index"]][sel]
-                u_esc = (P[esc["index"], sel][:, None] * Wi / np.linalg.norm(Wi, axis=1)[:, None]).sum(0)
+                u_esc = mean_direction(P[esc["index"]], tr.W[esc["index"]], sel)
                 clusters.append(dict(mass=mass, u=u, gates=g, sign=float(np.sign(a[sel].sum())), shares=shares,
                                      gated_on=int(sum(s >= d.gate_share for s in shares)),
                                      t_escape=float(tr.time[esc["index"]]), e_escape=esc["e_escape"],

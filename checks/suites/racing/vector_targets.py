@@ -9,7 +9,6 @@ from typing import ClassVar
 import numpy as np
 
 import numerics
-from numerics import data
 from theory import racing
 
 from ... import neurons
@@ -17,12 +16,11 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, gated, undecided
 from ...design import Design, positive
 from ...errors import CheckError
-from .escape import EARLY_RESIDUAL, ESCAPE_SHARE, escape, mass_trajectory
-from .runs import XOR_PAPER_SOURCES, check_device, check_dim, loss_drop_regime
+from .escape import EARLY_RESIDUAL, ESCAPE_SHARE, escape, mass_trajectory, mean_direction
+from .runs import XOR_PAPER_SOURCES, check_device, check_dim, loss_drop_regime, race_dataset
 
 IN_TOL = 0.99  # PIN-11: "expect cos > 0.99 on tight-cluster data" (8°)
 OUT_TOL = 0.95  # 18°: see the outgoing criterion's rationale
-NORMS = (1.0, 1.4, 1.8, 2.2)  # E6 race norms
 
 
 def onehot_targets(y) -> np.ndarray:
@@ -87,7 +85,7 @@ def vector_run(seed: int, lam: float, m: int, lr: float, steps: int, dim: int, d
         dim: input dimension.  device: where it trains.
     """
     check_device(device)
-    ds = data.xor_clusters(NORMS, 50, int(dim), 0.05, seed=seed)
+    ds = race_dataset("xor", seed, dim)
     Y = onehot_targets(ds.y)
     W, a = numerics.init_params(m, ds.inputs.shape[1], scale=lam, k=2, seed=seed, device=device)
     tr = numerics.train(ds.inputs, Y, W, a, lr=lr, steps=steps, n_checkpoints=60, linear_every=5, progress=False,
@@ -114,7 +112,7 @@ def _clusters(d, ds, Y, tr):
             continue
         wt = p[sel] / p[sel].sum()
         w_hat, a_hat = _unit(W[sel]), _unit(a[sel])
-        u = _unit((wt[:, None] * w_hat).sum(0))
+        u = mean_direction(p, W, sel)
         g = (X @ u > 0).astype(float)
         esc = escape(P, sel, Y, tr.outputs, g, d.escape_share)
         i, e_esc, r = esc["index"], esc["e_escape"], esc["r_escape"]
