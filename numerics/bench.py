@@ -209,17 +209,26 @@ def format_rows(rows: list[dict], markdown: bool = False) -> str:
     cells = [[str(r["n"]), str(r["m"]), str(r["d"]), f"{r['nm']:.0e}", _sps(r["kernel_sps"]), _sps(r["train_sps"]),
               _sps(r["auto_sps"]), _sps(r["step_sps"]), _sps(r["autograd_sps"]), f"{r['loop_us']:.4f}",
               f"{r['flops_us']:.2f}", f"{r['bytes_us']:.2f}", _x(r["kernel_vs_autograd"]), _x(r["kernel_vs_train"]),
-              _x(r["auto_vs_train"]) + ("" if r.get("auto_backend", "kernel") == "kernel" else " (torch)"),
+              _x(r["auto_vs_train"]) + ("" if r["auto_backend"] == "kernel" else " (torch)"),
               f"{r['roofline_fraction']:.0%}"] for r in rows]
+    return "\n".join(table(cols, cells, markdown) + verdicts(rows))
+
+
+def table(cols: list[str], cells: list[list[str]], markdown: bool = False) -> list[str]:
+    """Right-aligned text table lines: a header and one line per row (`markdown` adds the `|---:|` separator).
+
+    Arguments:
+        cols: column headings.  cells: rows of cell strings, one per heading.  markdown: a Markdown table.
+
+    Returns:
+        the lines.
+    """
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     if markdown:
         lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(cols, widths)) + " |",
                  "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"]
-        lines += ["| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |" for row in cells]
-    else:
-        lines = [" ".join(c.rjust(w) for c, w in zip(cols, widths))]
-        lines += [" ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    return "\n".join(lines + verdicts(rows))
+        return lines + ["| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |" for row in cells]
+    return [" ".join(c.rjust(w) for c, w in zip(row, widths)) for row in [cols, *cells]]
 
 
 def verdicts(rows: list[dict]) -> list[str]:
@@ -241,12 +250,12 @@ def verdicts(rows: list[dict]) -> list[str]:
                    f"({'met' if worst_a >= t['vs_autograd'] else 'missed'})")
         out.append(f"target kernel ≥ {t['vs_train']:g}× train() at n·m ≤ 1e4: worst {worst_t:.1f}× "
                    f"({'met' if worst_t >= t['vs_train'] else 'missed'})")
-    picked = [r for r in rows if r.get("auto_backend", "kernel") == "kernel"]
+    picked = [r for r in rows if r["auto_backend"] == "kernel"]
     if picked:
         worst = min(r["auto_vs_train"] for r in picked)
         out.append(f"target auto never slower than train(): worst {worst:.2f}× where auto takes the kernel "
                    f"({'met' if worst >= 0.95 else 'missed'}, 5% timing noise allowed)")
-    same = [r for r in rows if r.get("auto_backend") == "torch"]
+    same = [r for r in rows if r["auto_backend"] == "torch"]
     if same:  # auto is the torch engine itself there: the ratio measures timing noise, not a choice
         lo, hi = min(r["auto_vs_train"] for r in same), max(r["auto_vs_train"] for r in same)
         out.append(f"  where auto is the torch engine itself ({len(same)} rows, the same code timed twice): "

@@ -19,13 +19,12 @@ estimates ignore checkpoint recording and the checks' own analysis (seconds to m
 from __future__ import annotations
 
 import argparse
-import math
-import time
 from dataclasses import dataclass
 
 import torch
 
 from . import validate
+from .bench import best_time, table
 from .init import init_params
 from .train import train
 
@@ -104,16 +103,14 @@ def steps_per_second(n: int, m: int, d: int, seeds: int, per_seed_data: bool, *,
     X = torch.randn(*shape, generator=g, dtype=dtype).to(device)
     y = torch.randn(*shape[:-1], generator=g, dtype=dtype).to(device)
     W, a = init_params(m, d, scale=1e-3, seed=0, n_seeds=seeds if seeds > 1 else None, dtype=dtype, device=device)
-    best = math.inf
-    for rep in range(repeats + 1):  # the first run warms up (allocations, cuBLAS handles, the kernel's compile)
-        _sync(device)
-        t0 = time.perf_counter()
+    def run():
         train(X, y, W, a, lr=1e-3, steps=probe, n_checkpoints=0, stop_tol=0.0, record_patterns=False,
               progress=False, optimizer=optimizer, batch_size=batch_size)
-        _sync(device)
-        if rep:
-            best = min(best, (time.perf_counter() - t0) / probe)
-    return 1.0 / best
+        _sync(device)  # each timed call ends with the device idle, so the next one starts from idle too
+
+    _sync(device)
+    # bench.best_time: one warm-up call (allocations, cuBLAS handles, the kernel's compile), then the best repeat
+    return probe / best_time(run, 1, repeats)
 
 
 def measure(runs=PAPER_RUNS, *, device: str = "cpu", scale: float = 1.0, probe: int = 200,
@@ -153,15 +150,7 @@ def format_rows(rows: list[dict], device: str, markdown: bool = False) -> str:
     head = ["check", "n", "m", "d", "seeds", "optimizer", "steps", "runs", "steps/s", "est. time"]
     cells = [[r["check"], str(r["n"]), str(r["m"]), str(r["d"]), str(r["seeds"]), r["optimizer"], f"{r['steps']:.0e}",
               str(r["runs"]), f"{r['sps']:.0f}", _hours(r["seconds"])] for r in rows]
-    sep = " | " if markdown else "  "
-    lines = [f"paper presets on {device} (float64, seeds batched):"]
-    if markdown:
-        lines += ["| " + sep.join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-        lines += ["| " + sep.join(c) + " |" for c in cells]
-    else:
-        widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(head)]
-        lines += [sep.join(h.rjust(w) for h, w in zip(head, widths))]
-        lines += [sep.join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    lines = [f"paper presets on {device} (float64, seeds batched):", *table(head, cells, markdown)]
     totals: dict[str, float] = {}
     for r in rows:
         totals[r["check"]] = totals.get(r["check"], 0.0) + r["seconds"]
