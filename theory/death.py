@@ -26,7 +26,7 @@ import numpy as np
 
 from . import validate
 from .errors import TheoryError
-from .extremal import g_n
+from .extremal import _g
 
 __all__ = ["DEFAULT_DT", "DEFAULT_T_MAX", "death_times", "still_active_fraction"]
 
@@ -83,7 +83,7 @@ def death_times(U, X, y, *, dt: float = DEFAULT_DT, t_max: float = DEFAULT_T_MAX
     for k in range(1, steps + 1):
         if not len(idx):
             break
-        g = g_n(V, X, y)
+        g = _g(V, X, y)  # g_n on the input checked once above (as in extremal's loops)
         step = V - dt * (g - np.sum(g * V, axis=1, keepdims=True) * V)
         step /= np.linalg.norm(step, axis=1, keepdims=True)
         dead = ~(step @ X.T > 0).any(axis=1)
