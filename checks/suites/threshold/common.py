@@ -2,6 +2,7 @@
 batched GPU path), their cache, the OLS references, the shared sweep design and the n* locator."""
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,23 +47,26 @@ def test_points(d: int, seed: int, n_test: int = 20_000, sigma: float = SIGMA) -
 def threshold_point(n: int, seed: int, d: int = 5, m: int = 200, lam: float = 1e-3, horizon: float = 4000.0,
                     plateau: float = 300.0, activation: str = "relu", optimizer: str = "gd", lr: float = 0.2,
                     sigma: float = SIGMA, n_test: int = 20_000, refine: int = 0, init: str = "balanced",
-                    batch_size: int | None = None) -> dict:
+                    batch_size: int | None = None, device: str = "cpu") -> dict:
     """One sweep point: train on E5 data, return train/test MSE and (W, a) at the post-fit plateau and the end.
 
     `init` is the `numerics.init_params` scheme at scale `lam`; optimizer "sgd" draws mini-batches of `batch_size`
-    (None: train's default n // 10) with the generator seeded by `seed`.
+    (None: train's default n // 10) with the generator seeded by `seed`. `device` is where it trains (a CPU point
+    runs in a one-thread worker of the sweep pool; the GPU path's SGD points run here one after another).
     `refine` > 0 (GD only): while a protected sign(a_j) flips (BF-P3: gradient flow cannot flip it, so such a run
     is not tracking the flow), rerun the same flow time at half the step, at most `refine` times. The row keeps the
     flip count at the design step (`sign_flips_first`), the final one (`sign_flips`) and the step used (`lr_used`)."""
-    torch.set_num_threads(1)
+    if device == "cpu":
+        torch.set_num_threads(1)
     ds = data.linear_teacher(n, d, sigma, seed=seed)
-    W, a = numerics.init_params(m, d, scale=lam, scheme=init, seed=seed)
+    W, a = numerics.init_params(m, d, scale=lam, scheme=init, seed=seed, device=device)
+    X, y = (torch.tensor(v, device=device) for v in (ds.X, ds.y))
     first = None
     for i in range(int(refine) + 1 if optimizer == "gd" else 1):
         step = lr / 2 ** i
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # sign flips are counted below, not printed
-            tr = numerics.train(ds.X, ds.y, W, a, lr=step, horizon=horizon, activation=activation,
+            tr = numerics.train(X, y, W, a, lr=step, horizon=horizon, activation=activation,
                                 optimizer=optimizer, n_checkpoints=40, record_at_times=[plateau],
                                 record_patterns=False, progress=False, **_sgd_options(optimizer, batch_size, seed))
         flips = sign_violations(tr.W, tr.a) if optimizer == "gd" else 0
@@ -82,11 +86,11 @@ def threshold_seeds(n: int, seeds, d: int = 5, m: int = 200, lam: float = 1e-3, 
     protected signs flip are rerun together at half the step); returns {"rows": [...]}. SGD (one data set per
     run in `numerics.train`) runs the seeds one after another on `device`, each as `threshold_point` does."""
     seeds = [int(s) for s in seeds]
+    if optimizer == "sgd":
+        return {"rows": [threshold_point(n, s, d, m, lam, horizon, plateau, activation, "sgd", lr, sigma, n_test,
+                                         init=init, batch_size=batch_size, device=device) for s in seeds]}
     sets = [data.linear_teacher(n, d, sigma, seed=s) for s in seeds]
     inits = [numerics.init_params(m, d, scale=lam, scheme=init, seed=s) for s in seeds]
-    if optimizer == "sgd":
-        return {"rows": [_sgd_on_device(n, s, ds, ini, device, d, lr, horizon, plateau, activation, sigma, n_test,
-                                        batch_size) for s, ds, ini in zip(seeds, sets, inits)]}
     rows, todo, first = {}, list(range(len(seeds))), {}
     for i in range(int(refine) + 1 if optimizer == "gd" else 1):
         step = lr / 2 ** i
@@ -114,16 +118,6 @@ def threshold_seeds(n: int, seeds, d: int = 5, m: int = 200, lam: float = 1e-3, 
 def _sgd_options(optimizer, batch_size, seed) -> dict:
     """train's mini-batch options of a point: SGD batches drawn with the point's seed (none for GD and Adam)."""
     return dict(batch_size=batch_size, seed_batch=int(seed)) if optimizer == "sgd" else {}
-
-
-def _sgd_on_device(n, seed, ds, init, device, d, lr, horizon, plateau, activation, sigma, n_test, batch_size) -> dict:
-    """One SGD sweep point on `device`: `threshold_point`'s run and summary (SGD has no step refinement)."""
-    X, y = (torch.tensor(v, device=device) for v in (ds.X, ds.y))
-    tr = numerics.train(X, y, init[0].to(device), init[1].to(device), lr=lr, horizon=horizon, activation=activation,
-                        optimizer="sgd", n_checkpoints=40, record_at_times=[plateau], record_patterns=False,
-                        progress=False, **_sgd_options("sgd", batch_size, seed))
-    row = _summary(n, seed, d, tr.time, tr.loss, tr.W, tr.a, plateau, activation, "sgd", sigma, n_test)
-    return dict(row, sign_flips_first=0, lr_used=lr, halvings=0)
 
 
 def _summary(n, seed, d, time, loss, Ws, As, plateau, activation, optimizer, sigma, n_test) -> dict:
@@ -180,7 +174,8 @@ def point_options(design) -> dict:
     return {k: v for k, v in opts.items() if v != POINT_DEFAULTS[k]}
 
 
-POINT_DEFAULTS = dict(optimizer="gd", batch_size=None, init="balanced")
+POINT_DEFAULTS = {k: inspect.signature(threshold_point).parameters[k].default
+                  for k in ("optimizer", "batch_size", "init")}  # threshold_point's own defaults
 
 
 def references(n: int, seed: int, d: int, sigma: float, th, n_test: int = 0) -> dict:
