@@ -22,7 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, ClassVar
 
-from .criteria import ERROR, FAIL, INCONCLUSIVE, PASS, Criterion, plain, status_of
+from .criteria import ERROR, FAIL, INCONCLUSIVE, PASS, Criterion, claim_status, plain, refinement_status, status_of
 from .design import TIERS, Design, describe_dataset
 from .errors import CheckError
 from .family import FamilyResult, run_family
@@ -193,22 +193,25 @@ class Check:
         for pid in self.ids():
             crit = self._of(out.criteria, pid)
             alts = [a for a in out.alternatives if a["against"] == pid]
-            status = status_of(crit)
+            status, refined = claim_status(crit), refinement_status(crit)
             msg = message
             if status == PASS and any(a["status"] == PASS for a in alts):
                 status = INCONCLUSIVE
                 msg = (msg + " " if msg else "") + "an alternative fits as well as the prediction: " + ", ".join(
                     a["name"] for a in alts if a["status"] == PASS)
+            if refined == FAIL:
+                msg = (msg + " " if msg else "") + "our reconstruction did not hold (a refinement of ours, not the " \
+                    "paper's claim): " + ", ".join(c.name for c in crit if c.level == "refinement" and c.passed is False)
             fam = out.family.to_dict() if out.family is not None and any(
                 c.name.startswith("family:") for c in crit) else None
             result.append(Verdict(
                 check=self.name, prediction_id=pid, paper=self.paper, claim=self.claims.get(pid, self.claim),
-                provenance=self.provenances.get(pid, self.provenance), status=status,
+                provenance=self.provenances.get(pid, self.provenance), status=status, refinement_status=refined,
                 criteria=tuple(c.to_dict() for c in crit), alternatives=tuple(alts),
                 predicted=plain({c.name: c.predicted for c in crit if c.predicted is not None}),
                 observed=plain({c.name: c.value for c in crit}), numbers=plain(out.numbers),
                 tier=tier, seed=out.design.seed, design=out.design.to_dict(), family=fam, seconds=seconds,
-                message=msg, versions=versions(), commit=commit()))
+                message=msg, protocol=tuple(out.design.protocol_card()), versions=versions(), commit=commit()))
         return result
 
     def error_verdicts(self, d: Design | None, tier: str, exc: BaseException, seconds: float) -> list[Verdict]:

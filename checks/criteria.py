@@ -10,7 +10,20 @@ The frame derives the verdict's status from the criteria:
 
 Constructors: `within` (|obs − pred| ≤ tol), `at_most`, `at_least`, `holds` (a boolean fact), `undecided`,
 `regime` (whether the run reached the regime its claim is about) and `gated` (a regime criterion first; when it
-does not hold, the criteria it guards are reported but judge nothing, so the verdict is INCONCLUSIVE with why).
+does not hold, the criteria it guards are reported but judge nothing, so the verdict is INCONCLUSIVE with why),
+`measured` (a number reported beside the verdict that judges nothing).
+
+**Claim levels.** Every criterion has a `level` (`LEVELS`):
+
+    regime      a hypothesis of the theorem, measured on the run (the regime gate): INCONCLUSIVE when it fails
+    claim       the prediction ID's claim as the specification states it (the paper's own claim where it is [V])
+    refinement  a refinement of ours ([R] reconstructed law or [C] calibrated expectation) beyond that claim
+    measure     a measurement reported with the verdict, judged by nothing
+
+The verdict of a prediction ID is `claim_status` (regime + claim criteria); `refinement_status` (regime +
+refinement criteria) is judged and reported apart, so a refinement that fails reads "our reconstruction did not
+hold", never "the paper's claim failed". Each criterion may also carry the provenance `tag` of its statement
+("V", "R" or "C").
 SymPy expressions are shown one way, as `theory.formula.to_text` writes them (η²⋅(g_a² − ‖g_w‖²)), never `str()`.
 """
 from __future__ import annotations
@@ -26,6 +39,9 @@ from theory.formula import to_text
 
 PASS, FAIL, INCONCLUSIVE, ERROR = "PASS", "FAIL", "INCONCLUSIVE", "ERROR"
 STATUSES = (PASS, FAIL, INCONCLUSIVE, ERROR)
+REGIME, CLAIM, REFINEMENT, MEASURE = "regime", "claim", "refinement", "measure"
+LEVELS = (REGIME, CLAIM, REFINEMENT, MEASURE)
+TAGS = ("", "V", "R", "C")
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,8 @@ class Criterion:
         predicted: the predicted number the value is compared with, where there is one.
         prediction_id: the ID this criterion judges ("" = the check's first ID).
         details: extra JSON-plain numbers for the record.
+        level: `regime`, `claim` (default), `refinement` or `measure` (see the module docstring).
+        tag: provenance of the criterion's own statement: "V" (paper), "R" (reconstructed), "C" (calibrated), "".
     """
 
     name: str
@@ -51,6 +69,19 @@ class Criterion:
     predicted: Any = None
     prediction_id: str = ""
     details: dict = field(default_factory=dict)
+    level: str = CLAIM
+    tag: str = ""
+
+    def __post_init__(self):
+        if self.level not in LEVELS:
+            raise ValueError(f"criterion {self.name!r}: level={self.level!r}; use one of {', '.join(LEVELS)}")
+        if self.tag not in TAGS:
+            raise ValueError(f"criterion {self.name!r}: tag={self.tag!r}; use one of V, R, C or ''")
+
+    @property
+    def judged(self) -> bool:
+        """Whether the criterion counts towards a status (every level but `measure`)."""
+        return self.level != MEASURE
 
     def to_dict(self) -> dict:
         return plain(asdict(self))
@@ -61,9 +92,15 @@ class Criterion:
         return f"{self.name}: {fmt(self.value)} ({pred}{self.tolerance})"
 
 
+def _level(c) -> str:
+    return c.get("level", CLAIM) if isinstance(c, dict) else c.level
+
+
 def status_of(criteria) -> str:
-    """FAIL if any failed, INCONCLUSIVE if any undecided, PASS if all passed (an empty list is INCONCLUSIVE)."""
-    criteria = list(criteria)
+    """FAIL if any judged criterion failed, INCONCLUSIVE if any is undecided, PASS if all passed (no judged
+    criterion: INCONCLUSIVE). `measure` criteria judge nothing. Accepts Criterion objects or their dicts."""
+    criteria = [c if isinstance(c, Criterion) else _AsCrit(c) for c in criteria]
+    criteria = [c for c in criteria if _level(c) != MEASURE]
     if not criteria:
         return INCONCLUSIVE
     if any(c.passed is False for c in criteria):
@@ -71,6 +108,26 @@ def status_of(criteria) -> str:
     if any(c.passed is None for c in criteria):
         return INCONCLUSIVE
     return PASS
+
+
+class _AsCrit:
+    """A criterion dict read like a Criterion (passed, level)."""
+
+    def __init__(self, d):
+        self.passed, self.level = d["passed"], d.get("level", CLAIM)
+
+
+def claim_status(criteria) -> str:
+    """The status of the prediction ID's claim: regime gates and claim-level criteria only."""
+    return status_of([c for c in criteria if _level(c) in (REGIME, CLAIM)])
+
+
+def refinement_status(criteria) -> str:
+    """The status of our refinements (regime gates and refinement-level criteria), or "" when there are none."""
+    crit = list(criteria)
+    if not any(_level(c) == REFINEMENT for c in crit):
+        return ""
+    return status_of([c for c in crit if _level(c) in (REGIME, REFINEMENT)])
 
 
 def _finite(x) -> bool:
@@ -125,10 +182,22 @@ def regime(name, reached, why_not, rationale="", *, value=None, tolerance="holds
         **kw: prediction_id=, details= of `Criterion`.
     """
     details = {"why": why_not, **kw.pop("details", {})}
+    kw.setdefault("level", REGIME)
     if reached:
         return Criterion(name, True if value is None else value, tolerance, True, rationale, details=details, **kw)
     return Criterion(name, why_not if value is None else value, tolerance, None, f"{why_not}. {rationale}".strip(),
                      details=details, **kw)
+
+
+def measured(name, value, rationale="", **kw) -> Criterion:
+    """A measurement reported with the verdict that judges nothing (level `measure`): e.g. a quantity the paper
+    does not state, shown so a reader can see it.
+
+    Arguments:
+        name: what is measured.  value: the number.  rationale: why it is reported and not judged.
+        **kw: predicted=, prediction_id=, details=, tag= of `Criterion`.
+    """
+    return Criterion(name, value, "reported, not judged", None, rationale, level=MEASURE, **kw)
 
 
 def gated(regimes, criteria) -> list[Criterion]:

@@ -56,6 +56,7 @@ class Design:
     paper_needs: ClassVar = None               # "cuda": the paper preset is impractical on a CPU (or a
     #                                            zero-argument callable giving it, e.g. only when a data set is found)
     accepts_data: ClassVar[bool] = False
+    protocol: ClassVar[dict] = {}              # setting → checks.protocol.Paper: the paper's protocol (card())
 
     def __post_init__(self):
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
@@ -143,6 +144,12 @@ class Design:
                                  f"{', '.join(self.keys())}")
         return dataclasses.replace(self, **{k: v if k == "dataset" else coerce(k, v, hints[k], type(self).__name__)
                                             for k, v in changes.items()})
+
+    def protocol_card(self) -> list[dict]:
+        """The paper's protocol beside this run's (`checks.protocol.card`): one row per declared setting."""
+        from .protocol import card
+
+        return card(self)
 
     def to_dict(self) -> dict:
         """Every setting as JSON-plain values; a user data set as its name, shape and SHA-256."""

@@ -148,18 +148,51 @@ def generate() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+README = Path(__file__).resolve().parent.parent / "README.md"
+FINDINGS_START, FINDINGS_END = "<!-- findings:start (python -m checks.docs) -->", "<!-- findings:end -->"
+
+
+def findings() -> str:
+    """The README's list of known findings, generated from checks/expected-status.toml (the same data the report's
+    first table reads): one bullet per entry with its check, ID, level, tiers and reason."""
+    from .expected import load
+
+    lines = []
+    for (check, pid), e in load().items():
+        tiers = f", {', '.join(e['tiers'])} tier" if e.get("tiers") else ""
+        what = " and ".join(x for x in (f"claim {e['status']}" if e["status"] != "PASS" else "",
+                                       f"our refinement {e['refinement']}" if e["refinement"] != "PASS" else "") if x)
+        lines.append(f"- **{pid}** (`{check}`{tiers}; {what}; level: *{e['level']}*): " + " ".join(e["reason"].split()))
+    return "\n".join(lines) + "\n"
+
+
+def readme_with_findings(text: str) -> str:
+    """README text with the block between the findings markers replaced by `findings()`."""
+    i, j = text.find(FINDINGS_START), text.find(FINDINGS_END)
+    if i < 0 or j < i:
+        raise SystemExit(f"README.md lacks the markers {FINDINGS_START!r} … {FINDINGS_END!r}")
+    return text[:i + len(FINDINGS_START)] + "\n" + findings() + text[j:]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m checks.docs", description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="exit 1 if docs/checks.md differs from the registry")
     p.add_argument("--out", default=str(DOCS), help="where to write (default: docs/checks.md)")
     args = p.parse_args(argv)
     text, out = generate(), Path(args.out)
+    readme_old = README.read_text(encoding="utf-8") if README.is_file() else ""
+    readme_new = readme_with_findings(readme_old) if readme_old else ""
     if args.check:
         same = out.is_file() and out.read_text(encoding="utf-8") == text
         print(f"{out}: {'up to date' if same else 'out of date; run python -m checks.docs'}")
-        return 0 if same else 1
+        fresh = readme_new == readme_old
+        print(f"{README} findings: {'up to date' if fresh else 'out of date; run python -m checks.docs'}")
+        return 0 if same and fresh else 1
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
+    if readme_new and readme_new != readme_old:
+        README.write_text(readme_new, encoding="utf-8")
+        print(f"updated the findings in {README}")
     print(f"wrote {out} ({len(text.splitlines())} lines)")
     return 0
 

@@ -120,29 +120,66 @@ def _cell(text) -> str:
     return " ".join(str(text).replace("|", "\\|").split())
 
 
+def _crit_text(c: dict) -> str:
+    pred = "" if c.get("predicted") is None else f"pred {fmt(c['predicted'])}, "
+    return f"{c['name']}: {fmt(c['value'])} ({pred}{c['tolerance']})"
+
+
+def _best_alternative(v) -> str:
+    """The alternative closest to fitting: one that PASSes, else the one failing the fewest criteria."""
+    if not v.alternatives:
+        return ""
+    a = min(v.alternatives, key=lambda a: (a["status"] != "PASS", len(a["failed"])))
+    return f"{a['name']}: {a['status']}" + (f" (fails {a['failed'][0]})" if a["failed"] else "")
+
+
+def _first_sentence(text: str, limit: int = 240) -> str:
+    text = " ".join(str(text).split())
+    cut = text.find(". ")
+    text = text if cut < 0 else text[:cut + 1]
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def coverage(verdicts) -> list[dict]:
-    """One row per prediction ID of the specification: the checks judging it, their status, scores."""
+    """One row per prediction ID of the specification and check judging it: the claim's status, the deciding
+    criterion (the failed one for FAIL, the undecided one for INCONCLUSIVE, the prediction's own for PASS) with
+    observed vs predicted, the best alternative, the status of our refinements, and a known finding's reason and
+    level (from checks/expected-status.toml)."""
+    from .expected import finding, load
+
+    table = load()
     rows = []
+
+    def row(pid, title, v):
+        if v is None:
+            return dict(id=pid, claim=title, check="—", status="not run", score="", best_alternative="",
+                        refinement="", finding="", level="")
+        f = finding(v, table)
+        deciding = "; ".join(_crit_text(c) for c in v.deciding()[:2]) if v.status != "ERROR" else v.message
+        return dict(id=pid, claim=title, check=v.check, status=v.status, score=deciding,
+                    best_alternative=_best_alternative(v), refinement=v.refinement_status,
+                    finding=_first_sentence(f["reason"]) if f else "", level=f["level"] if f else "")
+
     for pid, title in PREDICTIONS.items():
         vs = [v for v in verdicts if v.prediction_id == pid]
-        for v in vs or [None]:
-            if v is None:
-                rows.append(dict(id=pid, claim=title, check="—", status="not run", score="", best_alternative=""))
-                continue
-            crit = v.criteria[0] if v.criteria else None
-            score = f"{crit['name']}: {fmt(crit['value'])}" if crit else ""
-            alts = [a for a in v.alternatives]
-            best = ""
-            if alts:
-                fitting = [a for a in alts if a["status"] == "PASS"]
-                a = (fitting or alts)[0]
-                best = f"{a['name']}: {a['status']}" + (f" ({a['failed'][0]})" if a["failed"] else "")
-            rows.append(dict(id=pid, claim=title, check=v.check, status=v.status, score=score, best_alternative=best))
+        rows += [row(pid, title, v) for v in vs or [None]]
     extra = sorted({(v.prediction_id, v.check) for v in verdicts if v.prediction_id not in PREDICTIONS})
     for pid, check in extra:
-        v = next(x for x in verdicts if x.prediction_id == pid and x.check == check)
-        rows.append(dict(id=pid, claim="(toolkit's own)", check=check, status=v.status, score="", best_alternative=""))
+        rows.append(row(pid, "(toolkit's own)", next(x for x in verdicts if x.prediction_id == pid and
+                                                     x.check == check)))
     return rows
+
+
+def _protocol_md(v) -> list[str]:
+    if not v.protocol:
+        return []
+    out = ["", "*Protocol card* (the paper's protocol beside this run's; ≠ marks a deviation and its reason):", "",
+           "| setting | paper | source | this run | | why it differs |", "|---|---|---|---|---|---|"]
+    for r in v.protocol:
+        mark = {True: "=", False: "≠", None: ""}[r["same"]]
+        out.append(f"| {_cell(r['setting'])} | {_cell(r['paper'])} | {_cell(theory_refs(r['source']))} "
+                   f"| {_cell(r['run'])} | {mark} | {_cell(r['why'])} |")
+    return out
 
 
 def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta: dict | None = None) -> str:
@@ -159,12 +196,17 @@ def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta
     lines += [(f"Prediction IDs link to the theory digest ([{base}index.md]({base}index.md), copied next to "
                "this report); papers:") if base else "Papers:", ""]
     lines += [f"- **{key}**: {PAPERS[key]}" for key in sorted({v.paper for v in verdicts}) if key in PAPERS] + [""]
-    lines += ["## Coverage by prediction ID", "", "| ID | prediction | check | status | score | best alternative |",
-              "|---|---|---|---|---|---|"]
+    lines += ["## The papers' claims, by prediction ID", "",
+              "The status is the claim's as the specification states it, judged inside its regime; our own refinements "
+              "([R] reconstructed laws, [C] calibrated expectations) are judged apart (*refinements*). A known finding "
+              "gives its reason and the level that failed.", "",
+              "| ID | prediction | check | claim | deciding criterion (observed vs predicted) | best alternative "
+              "| refinements | known finding (level) |", "|---|---|---|---|---|---|---|---|"]
     for r in cov:
         rid = _md_link(r["id"], base) if r["id"] in PREDICTIONS else r["id"]
+        known = f"{r['finding']} ({r['level']})" if r["finding"] else ""
         lines.append(f"| {rid} | {_cell(r['claim'])} | {r['check']} | **{r['status']}** | {_cell(r['score'])} "
-                     f"| {_cell(r['best_alternative'])} |")
+                     f"| {_cell(r['best_alternative'])} | {r['refinement']} | {_cell(known)} |")
     lines += ["", "## Verdicts", "", "| check | ID | provenance | status | deciding criterion |", "|---|---|---|---|---|"]
     for v in verdicts:
         lines.append(f"| [{v.check}](#{_anchor(v)}) | {_md_link(v.prediction_id, base)} "
@@ -175,9 +217,12 @@ def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta
                   f"**{v.status}** · {_md_link(v.prediction_id, base)} · {v.provenance} · "
                   f"{v.seconds:.1f} s · {PAPERS.get(v.paper, v.paper)}", "",
                   f"*Claim.* {theory_refs(v.claim)}", "",
-                  "| criterion | observed | predicted | tolerance | passed | rationale |", "|---|---|---|---|---|---|"]
+                  *([f"*Our refinements:* **{v.refinement_status}**", ""] if v.refinement_status else []),
+                  "| level | criterion | observed | predicted | tolerance | passed | rationale |",
+                  "|---|---|---|---|---|---|---|"]
         for c in v.criteria:
-            lines.append(f"| {_cell(c['name'])} | {_cell(fmt(c['value']))} | "
+            lines.append(f"| {c.get('level', 'claim')}{' [' + c['tag'] + ']' if c.get('tag') else ''} "
+                         f"| {_cell(c['name'])} | {_cell(fmt(c['value']))} | "
                          f"{'' if c.get('predicted') is None else _cell(fmt(c['predicted']))} | {_cell(c['tolerance'])} "
                          f"| {c['passed']} | {_cell(theory_refs(c['rationale']))} |")
         if v.alternatives:
@@ -190,6 +235,7 @@ def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta
             f = v.family
             lines += ["", f"*Family:* {f['passed']}/{f['instances']} instances pass"
                       + (f"; shrunk counterexample `{f['counterexample']}`" if f.get("counterexample") else "")]
+        lines += _protocol_md(v)
         lines += ["", "*Design:* `" + ", ".join(f"{k}={v2}" for k, v2 in v.design.items()) + "`"]
         if v.message:
             lines += ["", f"*Message.* `{theory_refs(v.message)}`"]
@@ -231,8 +277,11 @@ window.addEventListener("load", () => {{
 <table>{meta}</table>
 <p>{digest}Papers:</p>
 <ul>{papers}</ul>
-<h2>Coverage by prediction ID</h2>
-<table><tr><th>ID</th><th>prediction</th><th>check</th><th>status</th><th>score</th><th>best alternative</th></tr>
+<h2>The papers' claims, by prediction ID</h2>
+<p>The status is the claim's as the specification states it, judged inside its regime; our own refinements ([R]
+reconstructed laws, [C] calibrated expectations) are judged apart. A known finding gives its reason and level.</p>
+<table><tr><th>ID</th><th>prediction</th><th>check</th><th>claim</th><th>deciding criterion (observed vs predicted)</th>
+<th>best alternative</th><th>refinements</th><th>known finding (level)</th></tr>
 {coverage}
 </table>
 <h2>Verdicts</h2>
@@ -242,6 +291,18 @@ window.addEventListener("load", () => {{
 {sections}
 </body></html>
 """
+
+
+def _protocol_html(v) -> str:
+    e = html.escape
+    if not v.protocol:
+        return ""
+    rows = "".join(f"<tr><td>{e(r['setting'])}</td><td>{e(r['paper'])}</td><td>{e(theory_refs(r['source']))}</td>"
+                   f"<td>{e(r['run'])}</td><td>{ {True: '=', False: '≠', None: ''}[r['same']] }</td>"
+                   f"<td>{e(r['why'])}</td></tr>" for r in v.protocol)
+    return ("<p><b>Protocol card</b> (the paper's protocol beside this run's; ≠ marks a deviation):</p><table><tr>"
+            "<th>setting</th><th>paper</th><th>source</th><th>this run</th><th></th><th>why it differs</th></tr>"
+            f"{rows}</table>")
 
 
 def _badge(status: str) -> str:
@@ -267,13 +328,16 @@ def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, met
 
     cov = "\n".join(f"<tr><td>{link(r['id'])}</td><td>{e(r['claim'])}</td><td>{e(r['check'])}</td>"
                     f"<td>{_badge(r['status']) if r['status'] in COLOURS else e(r['status'])}</td>"
-                    f"<td>{e(r['score'])}</td><td>{e(r['best_alternative'])}</td></tr>" for r in coverage(verdicts))
+                    f"<td>{e(r['score'])}</td><td>{e(r['best_alternative'])}</td><td>{e(r['refinement'])}</td>"
+                    f"<td>{e(r['finding'] + (' (' + r['level'] + ')' if r['level'] else ''))}</td></tr>"
+                    for r in coverage(verdicts))
     rows = "\n".join(f'<tr><td><a href="#{_anchor(v)}">{e(v.check)}</a></td><td>{link(v.prediction_id)}</td>'
                      f"<td>{e(v.provenance)}</td><td>{_badge(v.status)}</td><td>{e(v.headline())}</td></tr>"
                      for v in verdicts)
     sections = []
     for v in verdicts:
-        crit = "".join(f"<tr><td>{e(c['name'])}</td><td>{e(fmt(c['value']))}</td>"
+        crit = "".join(f"<tr><td>{e(c.get('level', 'claim'))}{e(' [' + c['tag'] + ']' if c.get('tag') else '')}</td>"
+                       f"<td>{e(c['name'])}</td><td>{e(fmt(c['value']))}</td>"
                        f"<td>{'' if c.get('predicted') is None else e(fmt(c['predicted']))}</td>"
                        f"<td>{e(c['tolerance'])}</td><td>{e(str(c['passed']))}</td>"
                        f"<td>{e(theory_refs(c['rationale']))}</td></tr>"
@@ -292,10 +356,11 @@ def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, met
             f'<section id="{_anchor(v)}"><h3>{e(v.check)} · {e(v.prediction_id)} {_badge(v.status)}</h3>'
             f"<p>{link(v.prediction_id)} · {e(PAPERS.get(v.paper, v.paper))} · {e(v.provenance)} · "
             f"{v.seconds:.1f} s</p><p><b>Claim.</b> {e(theory_refs(v.claim))}</p>"
-            "<table><tr><th>criterion</th><th>observed</th><th>predicted</th>"
+            + (f"<p><b>Our refinements:</b> {_badge(v.refinement_status)}</p>" if v.refinement_status else "")
+            + "<table><tr><th>level</th><th>criterion</th><th>observed</th><th>predicted</th>"
             f"<th>tolerance</th><th>passed</th><th>rationale</th></tr>{crit}</table>"
             + (f"<p><b>Alternatives</b> (each must be rejected):</p><ul>{alts}</ul>" if alts else "")
-            + fam + f"<p><b>Design.</b> <code>{e(str(v.design))}</code></p>{msg}{figs}</section>")
+            + fam + _protocol_html(v) + f"<p><b>Design.</b> <code>{e(str(v.design))}</code></p>{msg}{figs}</section>")
     counts = ", ".join(f"{sum(v.status == s for v in verdicts)} {s}" for s in COLOURS
                        if any(v.status == s for v in verdicts))
     meta = meta or {}

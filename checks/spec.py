@@ -15,7 +15,7 @@ PREDICTIONS = {
     'PIN-8': 'Mutual alignment and merging',
     'PIN-9': 'Pruning',
     'PIN-10': 'Staggered escapes: unlocking and the race between groups',
-    'PIN-11': 'Target direction at convergence',
+    'PIN-11': 'Target direction at escape',
     'PIN-12': 'Gradient ratios at init',
     'BF-P1': 'Alignment at a fixed fraction of the horizon',
     'BF-P2': 'Small output during the phase',

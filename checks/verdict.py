@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .criteria import fmt, plain
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The one table of the source papers (verified against the project's theory reference and the seeds):
 # key → (authors, year, title, arXiv id, venue). `PAPERS` derives the full citation of each key from it.
 REFERENCES = {
@@ -59,6 +59,7 @@ class Verdict:
     claim: str
     provenance: str
     status: str
+    refinement_status: str = ""
     criteria: tuple = ()
     alternatives: tuple = ()
     predicted: dict = field(default_factory=dict)
@@ -71,6 +72,7 @@ class Verdict:
     figures: tuple = ()
     seconds: float = 0.0
     message: str = ""
+    protocol: tuple = ()
     versions: dict = field(default_factory=dict)
     commit: str = ""
     schema: int = SCHEMA_VERSION
@@ -86,16 +88,37 @@ class Verdict:
 
     @property
     def undecided(self) -> list[str]:
-        return [c["name"] for c in self.criteria if c["passed"] is None]
+        return [c["name"] for c in self.criteria if c["passed"] is None and c.get("level", "claim") != "measure"]
+
+    def _of(self, *levels) -> list[dict]:
+        return [c for c in self.criteria if c.get("level", "claim") in levels]
+
+    @property
+    def refinements_failed(self) -> list[str]:
+        """Names of our refinements ([R]/[C], judged apart from the claim) that failed."""
+        return [c["name"] for c in self._of("refinement") if c["passed"] is False]
+
+    def deciding(self) -> list[dict]:
+        """The criteria that decide the claim's status: the failed ones for FAIL, the undecided regime or claim
+        ones for INCONCLUSIVE, else the claim's own (those with a prediction first; the first claim criterion)."""
+        judged = self._of("regime", "claim")
+        if self.status == "FAIL":
+            return [c for c in judged if c["passed"] is False]
+        if self.status == "INCONCLUSIVE":
+            return [c for c in judged if c["passed"] is None]
+        claim = self._of("claim") or judged or list(self.criteria)
+        return [c for c in claim if c.get("predicted") is not None][:1] or claim[:1]
 
     def headline(self) -> str:
-        """One line: the failed criteria (or the undecided ones, or the first) as `name: value (tol)`."""
-        pick = ([c for c in self.criteria if c["passed"] is False] or [c for c in self.criteria if c["passed"] is None]
-                or list(self.criteria[:1]))
+        """One line: the deciding criteria (`deciding`) as `name: value (tol)`, then any refinement of ours that
+        did not hold and any alternative that fits."""
+        pick = self.deciding()
         parts = []
         for c in pick[:2]:
             pred = "" if c.get("predicted") is None else f"pred {fmt(c['predicted'])}, "
             parts.append(f"{c['name']}: {fmt(c['value'])} ({pred}{c['tolerance']})")
+        if self.refinement_status == "FAIL":
+            parts.append("our reconstruction did not hold: " + ", ".join(self.refinements_failed[:2]))
         fitting = [a["name"] for a in self.alternatives if a["status"] == "PASS"]
         if fitting:
             parts.append("alternative also fits: " + ", ".join(fitting))
@@ -111,10 +134,12 @@ class Verdict:
     def rows(self) -> list[dict]:
         """One flat row per criterion (for results.csv / pandas)."""
         base = dict(check=self.check, prediction_id=self.prediction_id, provenance=self.provenance,
-                    status=self.status, tier=self.tier, seed=self.seed, commit=self.commit)
-        return [dict(base, criterion=c["name"], value=c["value"], predicted=c.get("predicted"),
-                     tolerance=c["tolerance"], passed=c["passed"]) for c in self.criteria] or [
-            dict(base, criterion="", value="", predicted="", tolerance="", passed="")]
+                    status=self.status, refinement_status=self.refinement_status, tier=self.tier, seed=self.seed,
+                    commit=self.commit)
+        return [dict(base, criterion=c["name"], level=c.get("level", "claim"), tag=c.get("tag", ""),
+                     value=c["value"], predicted=c.get("predicted"), tolerance=c["tolerance"], passed=c["passed"])
+                for c in self.criteria] or [
+            dict(base, criterion="", level="", tag="", value="", predicted="", tolerance="", passed="")]
 
 
 @functools.lru_cache(maxsize=1)

@@ -163,4 +163,4 @@ def test_records_match_the_json_schema(tmp_path):
     assert Verdict(**{k: v for k, v in rec.items() if k != "citation"}).status == PASS
     csv = (tmp_path / "results.csv").read_text().splitlines()
     assert csv[0].startswith("check,prediction_id") and len(csv) == 1 + len(rec["criteria"])
-    assert "Coverage by prediction ID" in (tmp_path / "report.md").read_text()
+    assert "The papers' claims, by prediction ID" in (tmp_path / "report.md").read_text()

@@ -17,6 +17,7 @@ from ...core import Check, Variant, register, relative_slope
 from ...criteria import at_most, within
 from ...design import Design, positive
 from ...errors import CheckError
+from .runs import racing_init
 
 RHO, THETA = polar.rho, polar.theta
 
@@ -65,7 +66,7 @@ def _data(d):
 def _polar_state(ds, d, lam):
     """Per neuron at t = 0: (a, ρ, s, θ) from data, gating and residual, and the engine's gradient in polar form."""
     X, y = torch.tensor(ds.inputs), torch.tensor(ds.y)
-    W, a = numerics.init_params(d.m, X.shape[1], scale=lam, seed=d.seed)
+    W, a = racing_init(d.m, X.shape[1], lam, d.seed)
     lg = numerics.loss_and_grad(W, a, X, y)
     e = ds.y - numerics.forward(W, a, X).numpy()
     Wn, an = W.numpy(), a.numpy()
@@ -87,7 +88,7 @@ def _fig3_state(ds, d):
     the same gradient at h = 0 up to O(h)): the outgoing angle φ_a and the ratio (∂L/∂φ_a)/(∂L/∂‖a‖) per neuron."""
     Y = np.where(ds.y[:, None] > 0, [0.5, -0.5], [-0.5, 0.5])
     X = torch.tensor(ds.inputs)
-    W, a = numerics.init_params(d.m, X.shape[1], scale=d.fig3_lam, k=2, seed=d.seed)
+    W, a = racing_init(d.m, X.shape[1], d.fig3_lam, d.seed, k=2)
     lg = numerics.loss_and_grad(W, a, X, torch.tensor(Y))
     h = numerics.forward(W, a, X).numpy()
     an, ga, Wn = a.numpy(), lg.grad_a.numpy(), W.numpy()

@@ -16,7 +16,7 @@ from ...core import Check, Variant, register
 from ...criteria import Criterion, at_most, holds
 from ...design import Design, positive
 from ...errors import CheckError
-from .runs import neuron_targets
+from .runs import neuron_targets, racing_init
 
 
 # --------------------------------------------------------------------------- PIN-10
@@ -37,7 +37,7 @@ def unlock_run(norms: tuple, lam: float, seed: int, n_per: int = 50, d: int = 10
     """E6 init-scale scan: XOR clusters of `norms`, balanced init at scale λ, full-batch GD, checkpoints every
     `every` steps (defaults: d = 10, 50 points per cluster, m = 300, η = 0.05, 4000 steps)."""
     ds = data.xor_clusters(norms, n_per, d, noise, seed=seed)
-    W, a = numerics.init_params(m, d, scale=lam, seed=seed)
+    W, a = racing_init(m, d, lam, seed)
     tr = numerics.train(ds.inputs, ds.y, W, a, lr=lr, steps=steps, n_checkpoints=0, linear_every=every,
                         progress=False, desc=f"unlock λ={lam:g}")
     return ds, tr
