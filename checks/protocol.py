@@ -9,7 +9,9 @@ setting the design does not hold as one number (the init law, the judging time) 
     setting | paper (source) | this run | same? | why it differs
 
 `same` is True/False where the paper states a comparable value, None where it states none ("not stated"); a row
-with same = False must carry its reason (`why`), and `tests/test_protocol.py` holds every tier's card to that.
+with same = False must carry its reason (`why`), and `tests/test_claim_levels.py` holds every tier's card to that.
+A design that declares no `protocol` gets the card its `paper_source` and `sources` give (the quoted paper setting
+and where each value comes from), each row marked "not declared" — what the design says, no comparison.
 """
 from __future__ import annotations
 
@@ -72,8 +74,15 @@ def card(design) -> list[dict]:
     Returns:
         rows `dict(setting, paper, source, run, same, why)`, JSON-plain; `same` is True, False or None.
     """
+    cls = type(design)
+    if not cls.protocol:
+        source, _ = cls.paper_info()
+        rows = [dict(setting="paper setting", paper=source, source="the design's paper preset (--tier paper)",
+                     run="this run's design (see Design)", same=None, why="")]
+        return rows + [dict(setting=key, paper="not declared", source=text, run=_text(getattr(design, key, None)),
+                            same=None, why="") for key, text in cls.sources.items() if hasattr(design, key)]
     rows = []
-    for key, row in type(design).protocol.items():
+    for key, row in cls.protocol.items():
         if row is None:
             continue
         run = row.run(design) if row.run is not None else getattr(design, key, None)

@@ -26,7 +26,7 @@ def _families():
 
     mods = []
     for name in ("racing", "extremal", "references", "conservation", "lie", "decay", "momentum", "intrinsic_dim",
-                 "law_search", "polar"):
+                 "law_search", "polar", "return_time"):
         try:
             mods.append(importlib.import_module(f"theory.{name}"))
         except ModuleNotFoundError as exc:

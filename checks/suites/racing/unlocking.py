@@ -16,6 +16,7 @@ from ...core import Check, Variant, register
 from ...criteria import Criterion, at_most, holds
 from ...design import Design, positive
 from ...errors import CheckError
+from ...protocol import Paper
 from .runs import neuron_targets, racing_init
 
 
@@ -68,6 +69,18 @@ class UnlockDesign(Design):
     lams: tuple[float, ...] = (1e-8, 1e-6, 1e-4, 1e-2)
     control_lam: float = 1e-4
     presets: ClassVar = {"quick": dict(lams=(1e-6, 1e-4, 1e-2)), "paper": dict(d=2, m=1000)}
+    protocol: ClassVar = {
+        "norms": Paper((1.0, 2.0, 3.0, 4.0), "spec E6 init-scale scan [C] (the paper: 4 different norms, not stated)"),
+        "d": Paper(2, "Pinson Figs. 2–5 [R: drawn in 2-D]", why="the E6 prior construction (d = 10) of the spec's "
+                   "[C] fit steps; the paper tier runs d = 2"),
+        "m": Paper(1000, "Pinson Fig. 3 caption", why="the E6 prior construction (m = 300); the paper tier runs 1000"),
+        "init": Paper("balanced, per-weight std λ/√d, a = ±‖w‖", "spec E6 and PIN-8 convention",
+                      run=lambda d: "balanced, per-weight std λ/√d, a = ±‖w‖"),
+        "lr": Paper(0.05, "spec E6 init-scale scan [C] (the paper: not stated)"),
+        "steps": Paper(4000, "spec E6 init-scale scan [C] (the paper: not stated)"),
+        "judged at": Paper("fit step of each cluster (its loss below half its initial value), against ln(1/λ)",
+                           "spec E6 'fit step', PIN-10", run=lambda d: "fit step of each cluster, slope against "
+                           "ln(1/λ)", compare=False)}
     paper_source: ClassVar = ("Pinson Figs. 2 and 4 (captions; docs/theory/pinson-racing.md#e6): 4 norms → 4 drops, init scale "
                               "varied; paper-like XOR construction d = 2, m = 1000 (scalar output: no such setting)")
 

@@ -16,8 +16,10 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, gated, measured, undecided
 from ...design import Design, positive
 from ...errors import CheckError
+from ...protocol import Paper
 from .escape import EARLY_RESIDUAL, ESCAPE_SHARE, escape, mass_trajectory, mean_direction
-from .runs import XOR_PAPER_SOURCES, check_device, check_dim, loss_drop_regime, race_dataset, racing_init
+from .runs import (XOR_PAPER_SOURCES, check_device, check_dim, loss_drop_regime, race_dataset, racing_init,
+                   xor_protocol)
 
 IN_TOL = 0.99  # PIN-11: "expect cos > 0.99 on tight-cluster data" (8°)
 OUT_TOL = 0.99  # PIN-11's 0.99 for the outgoing direction too, judged at escape
@@ -62,6 +64,11 @@ class VectorTargetDesign(Design):
     escape_share: float = ESCAPE_SHARE
     early_residual: float = EARLY_RESIDUAL
     presets: ClassVar = {"quick": dict(m=200, steps=450, seeds=1), "paper": dict(m=1000, seeds=3)}
+    protocol: ClassVar = xor_protocol(
+        "at each cluster's escape, with the gating and residual there (Theorem 4.1: for a fixed gating pattern)",
+        lambda d: f"at each early-escape cluster's escape (it first holds {d.escape_share:g} of its final mass), its "
+                  "members, gating and residual there", data=None,
+        outputs=Paper(2, "spec E6 paper-like construction: a 2-output one-hot target", run=lambda d: 2))
     sources: ClassVar = {"lam": "E6 race run (docs/theory/pinson-racing.md#e6): λ = 1e-3, η = 0.1, 600 steps",
                          **XOR_PAPER_SOURCES}
     paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6): the paper-like XOR "
