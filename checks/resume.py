@@ -16,7 +16,7 @@ from .verdict import SCHEMA_VERSION, Verdict, commit
 
 __all__ = ["reusable", "verdict_of"]
 
-_TUPLES = ("criteria", "alternatives", "figures")
+_TUPLES = ("criteria", "alternatives", "figures", "protocol")
 
 
 def verdict_of(record: dict) -> Verdict:

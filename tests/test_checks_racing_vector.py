@@ -74,8 +74,8 @@ def test_quick_run_gives_a_verdict_with_the_named_criteria():
     check, d, out = quick_outcome("racing.target_direction_vector")
     names = [c.name for c in out.criteria]
     assert any(n.startswith("the loss dropped") for n in names)
-    assert any(n.startswith("incoming: min cos(ŵ, sign(c₁⁺)v₁)") for n in names)
-    assert any(n.startswith("outgoing: min cos(â, sign(c₁⁺)u₁)") for n in names)
+    assert any(n.startswith("incoming at escape: min cos(ŵ, sign(c₁⁺)v₁)") for n in names)
+    assert any(n.startswith("outgoing at escape: min cos(â, sign(c₁⁺)u₁)") for n in names)
     (verdict,) = check.verdicts(out, "quick")
     assert verdict.prediction_id == "PIN-11" and verdict.status in ("PASS", "FAIL", "INCONCLUSIVE")
     assert len(out.alternatives) == 3 and all(a["status"] != "PASS" for a in out.alternatives)
