@@ -200,8 +200,9 @@ class Check:
                 msg = (msg + " " if msg else "") + "an alternative fits as well as the prediction: " + ", ".join(
                     a["name"] for a in alts if a["status"] == PASS)
             if refined == FAIL:
-                msg = (msg + " " if msg else "") + "our reconstruction did not hold (a refinement of ours, not the " \
-                    "paper's claim): " + ", ".join(c.name for c in crit if c.level == "refinement" and c.passed is False)
+                failed = [c.name for c in crit if c.level == "refinement" and c.passed is False]
+                msg = (msg + " " if msg else "") + ("our reconstruction did not hold (a refinement of ours, not the "
+                                                    "paper's claim): " + ", ".join(failed))
             fam = out.family.to_dict() if out.family is not None and any(
                 c.name.startswith("family:") for c in crit) else None
             result.append(Verdict(

@@ -90,8 +90,8 @@ def card(design) -> list[dict]:
         why = row.why(design) if callable(row.why) else row.why
         if design.dataset is not None and key in ("data", "dim"):
             same, why = False, why or "your own data set"
-        rows.append(dict(setting=key, paper=_text(row.value), source=row.source, run="—" if run is None else _text(run),
-                         same=same,
+        rows.append(dict(setting=key, paper=_text(row.value), source=row.source,
+                         run="—" if run is None else _text(run), same=same,
                          why=str(why) if same is False else ""))
     return rows
 

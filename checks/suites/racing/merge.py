@@ -78,7 +78,8 @@ class MergeDesign(Design):
         lambda d: f"clusters at cos > {d.cluster_cos:g} of (w; a) at the last of {d.steps} GD steps, for each λ",
         lam=None, lams=Paper((1e-6, 1e-4, 1e-2, 1e-1), "spec E6 init-scale scan [C] (Fig. 4 varies the init scale)",
                              why=lambda d: "a reduced scan (quick tier)" if len(d.lams) < 4 else
-                             "the scan adds λ = 1e-3, the race run's λ that PIN-8's '≤ 20 clusters at λ ≤ 1e-3' names"),
+                             "the scan adds λ = 1e-3, the race run's λ that PIN-8's '≤ 20 clusters at λ ≤ 1e-3' "
+                             "names"),
         cluster_cos=Paper(0.99, "Pinson Fig. 1 v2: clusters at cos_sim > 0.99"))
     sources: ClassVar = {**XOR_PAPER_SOURCES,
                          "cluster_cos": "the paper's v2 criterion cos_sim > 0.99 (docs/theory/index.md#protocol)"}
