@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import validate
 from .errors import TheoryError
 from .formula import Formula, to_text
 
@@ -74,6 +75,14 @@ class Edit:
     name: str
     rhs: object
     original: object
+
+    def __post_init__(self):
+        validate.text("formula_id", self.formula_id)
+        validate.text("name", self.name)
+        validate.choice("edit", self.edit, CLASSES)
+        for what in ("rhs", "original"):
+            if not isinstance(getattr(self, what), (sp.Basic, sp.MatrixBase)):
+                raise TheoryError(f"{what} must be a SymPy expression, got {getattr(self, what)!r}")
 
     def apply(self, f: Formula) -> Formula:
         """The mutated formula: `f` (which must be the formula this edit was generated from) with the new rhs.
