@@ -9,8 +9,9 @@ INCONCLUSIVE hides nothing). A mutant that is not killed is
     equivalent for that check  when the check cannot see it: at every point where the check evaluated the formula's
                                numeric function (recorded while the theory was judged), in every number of the
                                prediction (e.g. an elasticity computed symbolically) and in every criterion value
-                               it gives what the original gives (relative 1e-9: numerical noise, far below any
-                               check's tolerance, so a tolerance never turns a survivor into an "equivalent");
+                               it gives what the original gives (to 1e-9 relative + 1e-13 absolute: round-off, far
+                               below any check's tolerance, so a tolerance never turns a survivor into an
+                               "equivalent");
     a survivor                 otherwise, reported with the criterion that came nearest to failing.
 
 Per formula: killed by some check; else "not observable by any check" when equivalent for every check that reads
@@ -35,7 +36,8 @@ from .criteria import fmt
 
 __all__ = ["judge_check", "report", "summarise"]
 
-RTOL = 1e-9          # "the same number": numerical noise only
+RTOL = 1e-9          # "the same number": numerical noise only …
+ATOL = 1e-13         # … and round-off around 0 (a law that cancels to 1e-17 and its negation are the same 0)
 MAX_CALLS = 400      # evaluation points recorded per formula (the first ones)
 
 
@@ -87,7 +89,7 @@ def _close(a, b) -> bool:
                                                                                  y[~fin & ~np.isnan(y)]):
             return False
         scale = max(np.abs(x[fin]).max(initial=0.0), np.abs(y[fin]).max(initial=0.0))
-        return bool(np.all(np.abs(x[fin] - y[fin]) <= RTOL * scale + 1e-300))
+        return bool(np.all(np.abs(x[fin] - y[fin]) <= RTOL * scale + ATOL))
     except (TypeError, ValueError):
         return False
 

@@ -181,7 +181,7 @@ class MomentumDesign(Design):
         n_out, m_in, r: the linear net (output, input, inner width); X = I, Gaussian target.
     """
 
-    tau: float = 1.0
+    tau: float = 2.0
     horizon: float = 3.0
     v0_scale: float = 1.0
     rtol: float = 1e-10
