@@ -1,9 +1,9 @@
 """Generated mutants judged on the checks' own runs: `python -m checks.mutants --generated [--tier T] [--only SEL]`.
 
-Each check is observed once at the tier (its quick preset for a check of other tiers only, as in the teeth test);
-every single-node edit `theory.mutate` generates of each Formula it uses goes through the frame's mutant path
-(`Check.all_mutants(th, generated=True)`, `Check.score_variant`, the rule of `Check.kills`: a kill counts only from
-a criterion the unmutated theory passes, criterion by criterion, so a check whose own verdict is FAIL or
+Each check that reads a Formula is observed once at the tier (a check of other tiers only on that tier's preset, as
+in the teeth test); every single-node edit `theory.mutate` generates of each Formula it uses goes through the frame's
+mutant path (`Check.all_mutants(th, generated=True)`, `Check.score_variant`, the rule of `Check.kills`: a kill counts
+only from a criterion the unmutated theory passes, criterion by criterion, so a check whose own verdict is FAIL or
 INCONCLUSIVE hides nothing). A mutant that is not killed is
 
     equivalent for that check  when the check cannot see it: at every point where the check evaluated the formula's
@@ -239,13 +239,15 @@ def summarise(rows: list[dict]) -> dict:
     out = {}
     for fid, f in sorted(per.items()):
         res = {"checks": f["checks"], "generated": 0, "equivalent": 0, "killed": 0, "survived": 0,
-               "killed_by_error": 0, "survivors": [], "not_observable": []}
+               "killed_by_error": 0, "survivors": [], "not_observable": [], "errors": []}
         for name, rs in f["mutants"].items():
             res["generated"] += 1
             kills = [r for r in rs if r["result"].startswith("killed")]
             if kills:
                 res["killed"] += 1
-                res["killed_by_error"] += all(r["result"] == "killed (error)" for r in kills)
+                if all(r["result"] == "killed (error)" for r in kills):
+                    res["killed_by_error"] += 1
+                    res["errors"].append((name, kills[0]["closest"]))
             elif all(r["result"] == "equivalent" for r in rs):
                 res["equivalent"] += 1
                 res["not_observable"].append(name)
@@ -260,8 +262,9 @@ def report(tier: str = "quick", only: str | None = None, progress: bool = True, 
     """Print the per-formula table, the survivors and the unobservable mutants; 1 when a survivor remains."""
     t0 = time.perf_counter()
     rows = []
-    for cls in api.discover(None, only):
-        rows += judge_check(cls, tier, progress)
+    for cls in api.discover(None, only):  # every check (its quick preset too), but only those that read a Formula
+        if any(isinstance(obj, Formula) for obj in vars(cls().theory()).values()):
+            rows += judge_check(cls, tier, progress)
     s = summarise(rows)
     w = max([len(k) for k in s] + [7])
     print(f"{'formula':{w}}  generated  equivalent  killed  survived  kill rate  checks", file=stream)
@@ -283,6 +286,11 @@ def report(tier: str = "quick", only: str | None = None, progress: bool = True, 
             print(f"  {name}", file=stream)
             for chk, closest in where:
                 print(f"      {chk}: {closest}", file=stream)
+    errors = [e for r in s.values() for e in r["errors"]]
+    if errors:
+        print("\nKilled only by an evaluation error (the check's theory refused the mutant):", file=stream)
+        for name, why in errors:
+            print(f"  {name}: {why}", file=stream)
     hidden = [name for r in s.values() for name in r["not_observable"]]
     if hidden:
         print("\nNot observable by any check (equal to the original wherever the checks evaluate it):", file=stream)
