@@ -169,8 +169,8 @@ def _closest(truth: dict, crit: list) -> str:
         if st is not None and sm is not None and st > 0 and math.isfinite(st) and math.isfinite(sm):
             ratio = sm / st
             if best is None or ratio < best[0]:
-                best = (ratio, f"{c.name}: {fmt(t.value)} → {fmt(c.value)} ({c.tolerance}); "
-                               f"margin left {100 * ratio:.0f}% of the theory's")
+                best = (ratio, (f"{c.name}: {fmt(t.value)} → {fmt(c.value)} ({c.tolerance}); "
+                                f"margin left {100 * ratio:.0f}% of the theory's"))
     if best is not None:
         return best[1]
     moved = [c for c in crit if c.name in truth and not _same(truth[c.name].value, c.value)]
@@ -186,7 +186,7 @@ def judge_check(cls, tier: str = "quick", progress: bool = True) -> list[dict]:
     """One row per generated mutant of the formulas check `cls` reads: check, formula, edit, name, result
     ("killed", "killed (error)", "equivalent", "survived"), closest criterion; observed once."""
     check = cls()
-    d = cls.design.build(tier, **({"instances": 0} if "instances" in cls.design.keys() else {}))
+    d = cls.design.build(tier, **({"instances": 0} if "instances" in cls.design.keys() else {}))  # noqa: SIM118
     t0 = time.perf_counter()
     out = check.outcome(d)
     t_obs = time.perf_counter() - t0

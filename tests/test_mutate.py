@@ -147,10 +147,9 @@ def test_random_expressions_give_distinct_deterministic_edits(rhs):
 def test_a_check_judges_generated_mutants_on_its_own_run():
     """racing.gradient_ratios: every generated mutant killed but |a| → ρ, which balancedness (|a| = ρ at the
     check's points) makes equal to the original: reported as equivalent, not as a survivor."""
+    from checks import api
     from checks.core import REGISTRY
     from checks.generated import judge_check, summarise
-
-    from checks import api
 
     api.discover()
     rows = judge_check(REGISTRY["racing.gradient_ratios"], "quick", progress=False)

@@ -25,6 +25,8 @@ within a class the edits nearest the root come first; the kept edits keep the ge
 """
 from __future__ import annotations
 
+import itertools
+import operator
 from dataclasses import dataclass
 
 import sympy as sp
@@ -33,7 +35,7 @@ from . import validate
 from .errors import TheoryError
 from .formula import Formula, to_text
 
-__all__ = ["CAP", "CLASSES", "Edit", "KINDS", "edits", "kind_of"]
+__all__ = ["CAP", "CLASSES", "KINDS", "Edit", "edits", "kind_of"]
 
 CLASSES = ("sign", "exponent", "constant", "drop-term", "drop-factor", "trig", "swap")
 CAP = 48
@@ -213,7 +215,7 @@ def _conforms(e, shape) -> bool:
         mats = [a for a in node.args if isinstance(a, sp.MatrixExpr)]
         if isinstance(node, (sp.Add, sp.MatAdd)) and (len(mats) != len(node.args) or len({m.shape for m in mats}) > 1):
             return False
-        if isinstance(node, (sp.Mul, sp.MatMul)) and any(a.shape[1] != b.shape[0] for a, b in zip(mats, mats[1:])):
+        if isinstance(node, (sp.Mul, sp.MatMul)) and any(a.shape[1] != b.shape[0] for a, b in itertools.pairwise(mats)):
             return False
     return True
 
@@ -232,45 +234,44 @@ def _raw(f: Formula, rhs):
     """(class, description, new rhs) for every edit, before deduplication; invalid ones (shapes) are skipped."""
     out = []
 
-    def add(cls, what, build):
+    def add(cls, what, path, make, *args):
+        """The node at `path` replaced by make(*args) (path None: the whole side is make(*args))."""
         try:
-            new = build()
+            new = make(*args) if path is None else _at(rhs, path, make(*args))
             if isinstance(rhs, sp.MatrixExpr) and not _conforms(new, rhs.shape):
                 return
             out.append((cls, what, new))
         except (sp.ShapeError, TypeError, ValueError, AttributeError, sp.SympifyError):
             pass
 
-    add("sign", "sign of the whole side flipped", lambda: -rhs)
+    def rebuilt(node, i, arg):
+        return node.func(*node.args[:i], arg, *node.args[i + 1:])
+
+    add("sign", "sign of the whole side flipped", None, operator.neg, rhs)
     for path, node, parent in _nodes(rhs):
-        at = (lambda new, p=path: _at(rhs, p, new))
         if isinstance(node, (sp.Add, sp.MatAdd)):
             for i, term in enumerate(node.args):
-                add("sign", f"sign of term {_t(term)} flipped", lambda i=i, term=term: at(
-                    node.func(*node.args[:i], -term, *node.args[i + 1:])))
+                add("sign", f"sign of term {_t(term)} flipped", path, rebuilt, node, i, -term)
         if isinstance(node, sp.Pow) and node.exp.is_Rational:
             e = node.exp
             for new_e in (e + 1, e - 1, 2 * e, e / 2):
                 if new_e != e:
-                    add("exponent", f"exponent of {_t(node.base)} {e} → {new_e}",
-                        lambda new_e=new_e, node=node: at(sp.Pow(node.base, new_e)))
+                    add("exponent", f"exponent of {_t(node.base)} {e} → {new_e}", path, sp.Pow, node.base, new_e)
         if isinstance(node, (sp.Number, sp.NumberSymbol)) and node != 0 and not (
                 isinstance(parent, sp.Pow) and path[-1] == 1):
             where = f" in {_t(parent)}" if parent is not None else ""
             for new_c in (2 * node, node / 2):
-                add("constant", f"constant {_t(node)} → {_t(new_c)}{where}", lambda new_c=new_c: at(new_c))
+                add("constant", f"constant {_t(node)} → {_t(new_c)}{where}", path, sp.sympify, new_c)
         if isinstance(node, (sp.Add, sp.MatAdd)) and len(node.args) >= 2:
             for i, term in enumerate(node.args):
-                add("drop-term", f"term {_t(term)} dropped", lambda i=i, node=node: at(_without(node, i)))
+                add("drop-term", f"term {_t(term)} dropped", path, _without, node, i)
         if isinstance(node, (sp.Mul, sp.MatMul)) and len(node.args) >= 2:
             for i, factor in enumerate(node.args):
-                add("drop-factor", f"factor {_t(factor)} of {_t(node)} dropped",
-                    lambda i=i, node=node: at(_without(node, i)))
+                add("drop-factor", f"factor {_t(factor)} of {_t(node)} dropped", path, _without, node, i)
         if isinstance(node, _TRIG):
             for g in _TRIG:
                 if not isinstance(node, g):
-                    add("trig", f"{node.func.__name__} → {g.__name__} in {_t(node)}",
-                        lambda g=g, node=node: at(g(*node.args)))
+                    add("trig", f"{node.func.__name__} → {g.__name__} in {_t(node)}", path, g, *node.args)
     present = rhs.free_symbols | rhs.atoms(sp.MatrixSymbol)
     for s in [a for a in f.args if a in present]:
         kind = kind_of(f, s)
@@ -279,8 +280,8 @@ def _raw(f: Formula, rhs):
         for other in f.args:
             if other != s and isinstance(other, type(s)) and kind_of(f, other) == kind and (
                     getattr(s, "shape", None) == getattr(other, "shape", None)):
-                add("swap", f"{_t(s)} → {_t(other)}", lambda s=s, other=other: rhs.xreplace({s: other}))
+                add("swap", f"{_t(s)} → {_t(other)}", None, rhs.xreplace, {s: other})
         if kind == "count" and isinstance(s, sp.Symbol):
             for shift in (-1, 1, 2):
-                add("swap", f"{_t(s)} → {_t(s + shift)}", lambda s=s, shift=shift: rhs.xreplace({s: s + shift}))
+                add("swap", f"{_t(s)} → {_t(s + shift)}", None, rhs.xreplace, {s: s + shift})
     return out
