@@ -118,16 +118,22 @@ class Check:
         """The theory objects of `uses`, built once per run."""
         return SimpleNamespace(**{k: f() for k, f in self.uses.items()})
 
-    def all_mutants(self, th: SimpleNamespace | None = None) -> tuple:
-        """The check's own mutants, then every mutant `theory` declares beside a Formula the check uses."""
+    def all_mutants(self, th: SimpleNamespace | None = None, generated: bool = False) -> tuple:
+        """The check's own mutants, then every mutant `theory` declares beside a Formula the check uses; with
+        `generated`, then every single-node edit `theory.mutate.edits` generates of those formulas (their `why`
+        names the edit class)."""
         from theory.formula import Formula
         from theory.mutants import mutants_of
+        from theory.mutate import edits
 
         th = self.theory() if th is None else th
         found = list(self.mutants)
         for key, obj in vars(th).items():
             if isinstance(obj, Formula):
                 found += [Variant(f"{obj.id}: {m.name}", {key: m.apply}, against="*") for m in mutants_of(obj.id)]
+        if generated:
+            found += [Variant(e.name, {key: e.apply}, against="*", why=f"generated: {e.edit}")
+                      for key, obj in vars(th).items() if isinstance(obj, Formula) for e in edits(obj)]
         return tuple(found)
 
     def judge(self, d: Design, th: SimpleNamespace, obs: dict) -> tuple[dict, list[Criterion]]:
@@ -158,8 +164,12 @@ class Check:
     def kills(self, variant: Variant, d: Design, th, obs, truth_failed=()) -> bool:
         """Whether `variant` FAILs a criterion that theory's own prediction passes on the same observation
         (a mutant 'killed' only by a criterion the truth fails too shows nothing)."""
-        s = self.score_variant(variant, d, th, obs)
-        return s["status"] == FAIL and bool(set(s["failed"]) - set(truth_failed))
+        return self.killed(self.score_variant(variant, d, th, obs), truth_failed)
+
+    @staticmethod
+    def killed(score: dict, truth_failed=()) -> bool:
+        """Whether a `score_variant` result FAILs a criterion not in `truth_failed` (the rule of `kills`)."""
+        return score["status"] == FAIL and bool(set(score["failed"]) - set(truth_failed))
 
     def outcome(self, d: Design) -> Outcome:
         """Predict, observe once, judge the prediction, every alternative and the family."""

@@ -4,6 +4,9 @@ Each check is observed once; its prediction, every declared mutant (a wrong form
 every alternative (a referee's near miss) are judged on that same observation. A mutant that does not FAIL a
 criterion the theory passes is a survivor: the check could not tell that wrong theory from the right one (a
 criterion that fails for the theory too — a known finding — kills nothing). Exits 1 on a survivor.
+
+With `--generated`, the mutants are instead every single-node edit `theory.mutate` generates of each formula a check
+reads, scored per formula (generated, equivalent, killed, survived; see `checks.generated`).
 """
 from __future__ import annotations
 
@@ -41,7 +44,17 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m checks.mutants", description=__doc__.splitlines()[0])
     p.add_argument("--tier", default="quick", help="tier (default quick)")
     p.add_argument("--only", help="selection, as for checks.all")
+    p.add_argument("--generated", action="store_true",
+                   help="judge the generated single-node edits of every formula a check reads (checks.generated)")
     args = p.parse_args(argv)
+    if args.generated:
+        from .generated import report
+
+        try:
+            return report(args.tier, args.only)
+        except CheckError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     try:
         rows = table(args.tier, args.only)
     except CheckError as exc:

@@ -128,6 +128,11 @@ def _registry() -> dict:
         "mutants.mutant": (call(st.one_of(st.text(max_size=3), JUNK), st.one_of(st.text(max_size=3), JUNK)), 10),
         "mutants.mutants_of": (call(st.one_of(st.sampled_from(["F3.2", "F1.4", "nope"]), JUNK)), 10),
         "mutants.catalog": (NOARGS, 1),
+        "mutate.edits": (call(Fo, st.one_of(st.sampled_from([None, 1, 5, 0, -1, 2.5, True]), JUNK)), 10),
+        "mutate.kind_of": (call(Fo, st.one_of(st.sampled_from(sp.symbols("d s x")), JUNK)), 10),
+        "mutate.Edit": (call(st.one_of(st.text(max_size=3), JUNK), st.sampled_from(["sign", "trig", "nope", None]),
+                             st.one_of(st.text(max_size=3), JUNK), st.sampled_from([SYM[0], "x", None]),
+                             st.sampled_from([SYM[1], 2, None])), 10),
         "__main__.main": (call(st.lists(st.sampled_from(["F1.4", "F3.2", "--latex", "nope"]), max_size=2)), 4),
         # references
         "references.ols": (X.map(lambda a: (a, {})), 15),

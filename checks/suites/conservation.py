@@ -13,7 +13,7 @@ import numerics
 from numerics import data
 from scipy.integrate import solve_ivp
 
-from theory import conservation
+from theory import conservation, momentum
 from theory.conservation import linear_S_rate, linear_gd_defect
 from theory.formula import lambdify
 from theory.network import drift_order, gd_defect_formula, with_eta_power
@@ -327,7 +327,7 @@ class ODEConservation(Check):
              "tolerance")
     provenance = "[C]"
     design = ODEDesign
-    uses = {"rate": linear_S_rate, "solver": conservation.solver_error_law}
+    uses = {"rate": linear_S_rate, "solver": conservation.solver_error_law, "law": momentum.plain_law}
     alternatives = (Variant("the accurate solve drifts like the loose one (drift ∝ rtol⁰)",
                             {"solver": lambda f: f.with_rhs(f.args[1])},
                             why="a drift set by the dynamics (S only approximately conserved, or round-off), not by "
@@ -335,8 +335,9 @@ class ODEConservation(Check):
     mutants = ()  # theory.conservation declares F3.4-rate's mutants
 
     def predict(self, d, th):
-        f = _linear_function(th.rate, d)
+        f, law = _linear_function(th.rate, d), _linear_function(th.law, d)  # law: F3.4 of (t, τ, U, V, U̇, V̇)
         return {"rate": lambda U, V, G: np.asarray(f(U, V, G, 0.0), float),  # plain gradient flow: ν = 0
+                "law": lambda U, V: np.asarray(law(0.0, 1.0, U, V, U, V), float),
                 "tol_order": conservation.tolerance_order(th.solver)}
 
     def _solve(self, d, method, rtol):
@@ -380,6 +381,12 @@ class ODEConservation(Check):
                                "2.5e-13, RK45 at 1e-6 drifts 2.3e-6). Any non-zero dS/dt law integrates to O(‖S‖·T) "
                                "≫ this bound. Linear net: smooth RHS, no ReLU kinks to stall the adaptive solver."))
         acc, con = obs["accurate"], obs["contrast"]
+        law = np.array([pred["law"](s["U"], s["V"]) for s in acc["states"]])
+        out.append(at_most(f"{d.method} at rtol {acc['rtol']:g}: max_t |S(t) − S(0)| of the law S = UᵀU − VᵀV read "
+                           "from theory (F3.4)", float(np.abs(law - law[0]).max()), 100 * acc["rtol"] * acc["scale"],
+                           "The law itself, evaluated on the solved states, drifts only at the solver tolerance (the "
+                           "bound above). Another quadratic of the weights (UᵀU + VᵀV, UᵀU alone, UᵀU − 2VᵀV) is not "
+                           "conserved by the flow: it moves by O(‖S‖) while the net learns."))
         name = "log-log slope of the miss between the two solves against rtol vs theory's tolerance order"
         if np.isclose(acc["rtol"], con["rtol"]):
             out.append(undecided(name, f"both solves at rtol {acc['rtol']:g}: the slope needs two tolerances"))

@@ -36,6 +36,13 @@ def _phi_linear(theta, n, m, r):
     return (U @ V.T).reshape(-1)
 
 
+def _count(value):
+    """A predicted count as a number: int when it is an integer, else the exact value as a float (never truncated,
+    so a formula giving D − ½ is not read as D − 1)."""
+    value = sp.sympify(value)
+    return int(value) if value.is_integer else float(value)
+
+
 def _autograd_rank(phi, D, points, rng):
     ranks = []
     for _ in range(points):
@@ -60,7 +67,7 @@ class IntrinsicDimDesign(Design):
     hidden: int = 2
     d_out: int = 2
     bias: bool = True
-    n: int = 3
+    n: int = 4  # n ≠ m and n + m ≠ 2r + 2: at (3, 3, 2), r(n + m − r) could not tell n from m, nor r from r + 2
     m: int = 3
     r: int = 2
     points: int = 3
@@ -220,8 +227,8 @@ class SymbolicSanity(Check):
         lin, relu = self._nets(d)
         g = th.generic
         return {"product": law_search.coefficient_matrix(th.product, x, 2),
-                "generic_N": int(g.rhs.subs(g.args[0], d.generic_dim)),
-                "generic_poly": int(th.generic_poly.rhs.subs(th.generic_poly.args[0], d.search_degree)),
+                "generic_N": _count(g.rhs.subs(g.args[0], d.generic_dim)),
+                "generic_poly": _count(th.generic_poly.rhs.subs(th.generic_poly.args[0], d.search_degree)),
                 "linear": law_search.coefficient_matrix(th.linear(lin), lin.theta, 2),
                 "relu": law_search.coefficient_matrix(th.relu(relu), relu.theta, 2)}
 

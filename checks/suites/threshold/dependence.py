@@ -251,7 +251,8 @@ class ThresholdDependence(Check):
     def _d_criteria(self, d, pred, obs):
         t = self._d_table(d, pred, obs)
         units = [r["horizon_in_T"] for r in t["per_d"]]
-        spread = max(abs(u / units[0] - 1) for u in units)
+        # a time unit ≤ 0 is no time unit: the horizons cannot be "as many T_λ" (a sign-flipped T_λ would pass)
+        spread = max(abs(u / units[0] - 1) for u in units) if min(units) > 0 else float("inf")
         dims = ", ".join(str(r["d"]) for r in t["per_d"])
         out = [at_most(f"spread of the d scan's horizons in units of T_λ (d = {dims})", spread, 1e-6,
                        "Same protocol in the theory's time unit: every d trains for as many T_λ (F2.5 with F2.8: T_λ "
