@@ -37,9 +37,9 @@ def theory_refs(text) -> str:
 
 
 def _id_link(pid: str, base: str | None) -> str | None:
-    from .docs import theory_link
+    from .docs import _in_digest, theory_link
 
-    return None if base is None else theory_link(pid, base)
+    return None if base is None or not _in_digest(pid) else theory_link(pid, base)   # no link to a missing anchor
 
 
 def _local_page(target: str) -> str | None:
