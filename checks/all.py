@@ -3,8 +3,9 @@
 Prints one verdict table and a tally; writes records, results.csv, summary.json, report.md/html and figures into
 a fresh run folder `results/<YYYYmmdd-HHMMSS>-<tier>/` (`results/latest` points at it), or exactly into --out DIR.
 Each check's records are written when it ends; after Ctrl-C or a kill, `--resume` (same arguments) reuses them
-and runs the rest. Exits 1 on an ERROR or on a FAIL that `checks/expected-status.toml` does not list, 2 on bad
-arguments, 130 when interrupted, else 0 (known findings, listed with their reasons in that file, keep it 0).
+and runs the rest. Exit status, shared with `python -m checks.run` (`checks.cli.finish`): 0 when every verdict is
+PASS, INCONCLUSIVE or a known finding listed with its reason in `checks/expected-status.toml`; 1 on an ERROR or on a
+FAIL that file does not list; 2 on bad arguments; 130 when interrupted.
 """
 from __future__ import annotations
 
@@ -16,15 +17,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from . import api, expected  # noqa: E402
-from .cli import add_common, add_out, fail, out_of, overrides_of  # noqa: E402
+from . import api  # noqa: E402
+from .cli import EXIT_RULE, add_common, add_out, fail, finish, out_of, overrides_of  # noqa: E402
 from .errors import CheckError  # noqa: E402
 from .live import recorded_seconds  # noqa: E402
 from .table import coverage_text, format_table  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m checks.all", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m checks.all", description=__doc__.splitlines()[0], epilog=EXIT_RULE)
     add_common(p)
     p.add_argument("--only", metavar="SEL", help="check names, globs (racing.*), suite prefixes (racing) or "
                    "prediction IDs (PIN-7), comma-separated")
@@ -74,7 +75,6 @@ def main(argv=None) -> int:
         print(f"\ninterrupted: {done} records of finished checks are in {out}/; continue with the same arguments "
               f"and --resume" + ("" if args.out is not None else f" (or --out {out} --resume)"), file=sys.stderr)
         return 130
-    problems, notes = expected.compare(verdicts, args.tier)
     if args.json:
         print(json.dumps([v.to_dict() for v in verdicts], indent=2))
     else:
@@ -84,11 +84,7 @@ def main(argv=None) -> int:
         reused = f" ({len(summary['resumed'])} reused by --resume)" if summary.get("resumed") else ""
         print(f"{len(classes)} checks{reused} in {summary['seconds']} s; report: {out / 'report.html'}; records, "
               f"results.csv and figures in {out}/")
-        for n in notes:
-            print(f"note: {n}")
-        for p in problems:
-            print(f"problem: {p}", file=sys.stderr)
-    return 1 if problems else 0
+    return finish(verdicts, args.tier, quiet=args.json)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,30 @@ def overrides_of(args) -> dict:
     return out
 
 
+EXIT_RULE = ("Exit status (python -m checks.all and python -m checks.run alike): 0 when every verdict is PASS, "
+             "INCONCLUSIVE (the fix is printed) or a known finding listed in checks/expected-status.toml; 1 on an "
+             "ERROR or a FAIL that file does not list; 2 on bad arguments; 130 when interrupted.")
+
+
+def finish(verdicts, tier: str, quiet: bool = False, notes: bool = True) -> int:
+    """The one exit-status rule of both commands (see EXIT_RULE): print the notes and problems, return 0 or 1.
+
+    Arguments:
+        verdicts: the run's verdicts.  tier: its tier.  quiet: print nothing (--json output stays pure JSON).
+        notes: print the differences from checks/expected-status.toml that do not fail the run (off for own data:
+            the file's findings are about the toolkit's data sets, not yours).
+    """
+    from . import expected
+
+    problems, diffs = expected.compare(verdicts, tier)
+    if not quiet:
+        for n in diffs if notes else ():
+            print(f"note: {n}")
+        for p in problems:
+            print(f"problem: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def fail(exc: Exception) -> int:
     print(f"error: {exc}", file=sys.stderr)
     return 2

@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from .criteria import fmt
+from .criteria import OUTCOMES, fmt, label
 from .io import write_text
 from .spec import PREDICTIONS
 from .verdict import PAPERS, Verdict
@@ -175,11 +175,11 @@ def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta
                   f"**{v.status}** · {_md_link(v.prediction_id, base)} · {v.provenance} · "
                   f"{v.seconds:.1f} s · {PAPERS.get(v.paper, v.paper)}", "",
                   f"*Claim.* {theory_refs(v.claim)}", "",
-                  "| criterion | observed | predicted | tolerance | passed | rationale |", "|---|---|---|---|---|---|"]
+                  "| criterion | observed | predicted | tolerance | result | rationale |", "|---|---|---|---|---|---|"]
         for c in v.criteria:
-            lines.append(f"| {_cell(c['name'])} | {_cell(fmt(c['value']))} | "
+            lines.append(f"| {_cell(label(c))} | {_cell(fmt(c['value']))} | "
                          f"{'' if c.get('predicted') is None else _cell(fmt(c['predicted']))} | {_cell(c['tolerance'])} "
-                         f"| {c['passed']} | {_cell(theory_refs(c['rationale']))} |")
+                         f"| {OUTCOMES[c['passed']]} | {_cell(theory_refs(c['rationale']))} |")
         if v.alternatives:
             lines += ["", "*Alternatives (judged on the same run; each must be rejected):*", ""]
             for a in v.alternatives:
@@ -273,9 +273,9 @@ def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, met
                      for v in verdicts)
     sections = []
     for v in verdicts:
-        crit = "".join(f"<tr><td>{e(c['name'])}</td><td>{e(fmt(c['value']))}</td>"
+        crit = "".join(f"<tr><td>{e(label(c))}</td><td>{e(fmt(c['value']))}</td>"
                        f"<td>{'' if c.get('predicted') is None else e(fmt(c['predicted']))}</td>"
-                       f"<td>{e(c['tolerance'])}</td><td>{e(str(c['passed']))}</td>"
+                       f"<td>{e(c['tolerance'])}</td><td>{e(OUTCOMES[c['passed']])}</td>"
                        f"<td>{e(theory_refs(c['rationale']))}</td></tr>"
                        for c in v.criteria)
         alts = "".join(f"<li>{e(a['name'])}: {_badge(a['status'])} {e(', '.join(a['failed']))}</li>"
@@ -293,7 +293,7 @@ def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, met
             f"<p>{link(v.prediction_id)} · {e(PAPERS.get(v.paper, v.paper))} · {e(v.provenance)} · "
             f"{v.seconds:.1f} s</p><p><b>Claim.</b> {e(theory_refs(v.claim))}</p>"
             "<table><tr><th>criterion</th><th>observed</th><th>predicted</th>"
-            f"<th>tolerance</th><th>passed</th><th>rationale</th></tr>{crit}</table>"
+            f"<th>tolerance</th><th>result</th><th>rationale</th></tr>{crit}</table>"
             + (f"<p><b>Alternatives</b> (each must be rejected):</p><ul>{alts}</ul>" if alts else "")
             + fam + f"<p><b>Design.</b> <code>{e(str(v.design))}</code></p>{msg}{figs}</section>")
     counts = ", ".join(f"{sum(v.status == s for v in verdicts)} {s}" for s in COLOURS

@@ -13,6 +13,10 @@ missing array, a pickled or non-numeric array, a CSV with empty cells) stops wit
 and the fix, as does a bad --out or --seed, before any training. Every design setting of the check can be
 overridden (`--set`, `--config`, keyword arguments); one the check does not have is rejected. Without --out the
 run goes to a fresh `results-own/<YYYYmmdd-HHMMSS>-<tier>/` (`results-own/latest` points at it).
+
+Exit status, the rule of `python -m checks.all` (`checks.cli.finish`): 0 when every verdict is PASS, INCONCLUSIVE
+(the table prints what the run lacked and the fix) or a known finding listed in `checks/expected-status.toml`; 1 on
+an ERROR or a FAIL that file does not list; 2 on bad arguments; 130 when interrupted.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ import numpy as np
 
 from . import api
 from .api import run
-from .cli import add_common, add_out, fail, out_of, overrides_of
+from .cli import EXIT_RULE, add_common, add_out, fail, finish, out_of, overrides_of
 from .errors import CheckError
 from .table import format_table
 
@@ -111,7 +115,8 @@ def load_data(path, labels=None) -> tuple[np.ndarray, np.ndarray]:
 def main(argv=None) -> int:
     api._import_suites()
     own = sorted(n for n, c in api.REGISTRY.items() if c.design.accepts_data)
-    p = argparse.ArgumentParser(prog="python -m checks.run", description="Run one check on your own data.")
+    p = argparse.ArgumentParser(prog="python -m checks.run", description="Run one check on your own data.",
+                                epilog=EXIT_RULE)
     p.add_argument("name", help=f"check name, one of {', '.join(own)}")
     p.add_argument("--data", required=True, type=Path, help=".npz with arrays X (n, d) and y (n,), a .csv (last "
                    "column y, header optional), or an .npy of X with --labels")
@@ -128,9 +133,12 @@ def main(argv=None) -> int:
         v = run(args.name, X, y, tier=args.tier, out=out, config=args.config, progress=None, **overrides)
     except CheckError as exc:
         return fail(exc)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
     vs = v if isinstance(v, list) else [v]
-    print(format_table(vs))
-    return 1 if any(x.status == "ERROR" for x in vs) else 0
+    print(format_table(vs, colour=sys.stdout.isatty()))
+    return finish(vs, args.tier, notes=False)
 
 
 if __name__ == "__main__":

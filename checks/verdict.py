@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .criteria import fmt, plain
+from .criteria import describe, plain
 
 SCHEMA_VERSION = 2
 # The one table of the source papers (verified against the project's theory reference and the seeds):
@@ -89,13 +89,11 @@ class Verdict:
         return [c["name"] for c in self.criteria if c["passed"] is None]
 
     def headline(self) -> str:
-        """One line: the failed criteria (or the undecided ones, or the first) as `name: value (tol)`."""
+        """One line: the failed criteria (or the undecided ones, or the first), each as `checks.criteria.describe`
+        writes it from its result (held / FAILED / undecided with the value, the rule and, if undecided, the fix)."""
         pick = ([c for c in self.criteria if c["passed"] is False] or [c for c in self.criteria if c["passed"] is None]
                 or list(self.criteria[:1]))
-        parts = []
-        for c in pick[:2]:
-            pred = "" if c.get("predicted") is None else f"pred {fmt(c['predicted'])}, "
-            parts.append(f"{c['name']}: {fmt(c['value'])} ({pred}{c['tolerance']})")
+        parts = [describe(c) for c in pick[:2]]
         fitting = [a["name"] for a in self.alternatives if a["status"] == "PASS"]
         if fitting:
             parts.append("alternative also fits: " + ", ".join(fitting))
