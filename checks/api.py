@@ -171,7 +171,7 @@ def execute(classes, designs, tier: str, out_path: Path | None, progress=None, r
     mode = progress if isinstance(progress, str) else (None if progress in (None, True) else "off")
     if out_path is not None:
         outputs.clean(out_path, keep_records=resume)
-    verdicts, reused, start = [], [], time.perf_counter()
+    verdicts, reused, wall, start = [], [], {}, time.perf_counter()
     with live.Live([c.name for c in classes], recorded, mode=mode) as view:
         for i, (cls, d) in enumerate(zip(classes, designs), 1):
             view.begin(i, cls.name)
@@ -184,10 +184,11 @@ def execute(classes, designs, tier: str, out_path: Path | None, progress=None, r
                 vs = cls().run(d, tier, out_path)
                 if out_path is not None:
                     outputs.write_records(vs, out_path)     # a kill from here on keeps this check's work
-                view.end(vs, time.perf_counter() - t0)
+                wall[cls.name] = round(time.perf_counter() - t0, 3)     # figures and records included
+                view.end(vs, wall[cls.name])
             verdicts += vs
     if out_path is not None:
-        outputs.write_all(verdicts, out_path, tier, round(time.perf_counter() - start, 1), resumed=reused)
+        outputs.write_all(verdicts, out_path, tier, round(time.perf_counter() - start, 1), resumed=reused, wall=wall)
     return verdicts
 
 
