@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -80,3 +81,19 @@ def finish(verdicts, tier: str, quiet: bool = False, notes: bool = True) -> int:
 def fail(exc: Exception) -> int:
     print(f"error: {exc}", file=sys.stderr)
     return 2
+
+
+def entry(main, argv=None) -> int:
+    """Run a command's `main`; when its reader goes away (`… | head`), end quietly with status 141 (as a process
+    killed by SIGPIPE) instead of a BrokenPipeError traceback.
+
+    Arguments:
+        main: the command's main(argv) -> int.  argv: its arguments (None: sys.argv[1:]).
+    """
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error when Python flushes
+        return 141

@@ -142,7 +142,9 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .cli import entry
+
+    sys.exit(entry(main))
 
 
 class _CallableModule(type(sys)):
