@@ -206,7 +206,7 @@ def test_own_data_api_and_cli(tmp_path, capsys):
     assert own.main(["racing.fixed_gating", "--quick", "--data", str(path), "--out", str(tmp_path / "cli")]) in (0, 1)
     capsys.readouterr()
     for bad, msg in [("missing.npz", "is not a file"), ("empty.npz", "is empty"), ("x.npy", "--labels y.npy"),
-                     ("bad.npz", "lacks array y")]:
+                     ("bad.npz", "has no array y")]:
         p = tmp_path / bad
         if bad == "empty.npz":
             p.write_bytes(b"")

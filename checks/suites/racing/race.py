@@ -129,7 +129,7 @@ class RaceXor(Check):
     mutants = ()  # theory.racing declares F1.7-predictor's mutants
 
     def predict(self, d, th):
-        return {"predictor": th.predictor.numeric("numpy")}
+        return {"predictor": th.predictor.numeric("numpy"), "formula": th.predictor.text()}
 
     def observe(self, d):
         runs = []
@@ -205,13 +205,14 @@ class RaceXor(Check):
                      0.95, "[C] PIN-7: the predictor reaches Spearman ≥ 0.95 before the drop (E6 prior runs 0.96–1.00 "
                      f"at steps 20–50). Judged at t = {t_judge} (the last checkpoint with median δ > "
                      f"{d.judge_angle_deg:g}°, at most {d.pre_drop_fraction:g}× the drop time), not at the old 0.4× "
-                     "drop time where δ ≈ 14° and every p·cosᵏ predictor ranks alike."),
+                     "drop time where δ ≈ 14° and every p·cosᵏ predictor ranks alike.", predicted=pred["formula"]),
             at_most("median ratio residual std(log p_end − log π)/std(log p_end) at the judging time",
                     m["ratio_residual_judge"], 0.06,
                     "F1.7: within a group π_i/π_j is constant while gating and residual are fixed, and π → p as δ → 0, "
                     "so log p_end − log π(t) is one constant per cluster; the residual spread is relative to the "
                     "spread of the final log norms. GD (η s ≈ 0.1) and gating flips leave ≈ 0.02 on E6 [C]; changing "
-                    "the power of cos(δ/2) by ±2 at median δ ≈ 45° leaves ≥ 0.12, so 0.06 separates the two."),
+                    "the power of cos(δ/2) by ±2 at median δ ≈ 45° leaves ≥ 0.12, so 0.06 separates the two.",
+                    predicted=pred["formula"]),
             at_least("median Spearman of cos δ at t = 0", m["cos_t0"], 0.0,
                      "PIN-7 bullet 1: early alignment already correlates at t = 0 (> 0; [C] E6 prior 0.66–0.89, "
                      "reported, not required)."),
