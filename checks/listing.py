@@ -38,7 +38,7 @@ def list_checks(classes, tier: str, width: int = WIDTH) -> list[str]:
         out += [f"{'':{nw}} {more}" for more in ids[1:]]
         if tier == "paper":
             source, needs = c.paper_info()
-            out += wrap(source + (f" (needs {needs})" if needs else ""), width, " " * 6, "    paper: ")
+            out += wrap(source + (f" — needs {needs}" if needs else ""), width, " " * 6, "    paper: ")
     return out
 
 
