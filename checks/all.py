@@ -75,7 +75,8 @@ def main(argv=None) -> int:
         print(json.dumps([v.to_dict() for v in verdicts], indent=2))
     else:
         print(format_table(verdicts, colour=sys.stdout.isatty(), claims=args.claims))
-        print(coverage_text(verdicts, full=args.coverage))
+        first, *rest = coverage_text(verdicts, full=args.coverage).splitlines()
+        print("\n".join([*wrap(first, indent="  ", first=""), *rest]))
         summary = json.loads((out / "summary.json").read_text())
         reused = f" ({len(summary['resumed'])} reused by --resume)" if summary.get("resumed") else ""
         print(f"{len(classes)} check{'s' if len(classes) != 1 else ''}{reused} in {summary['seconds']} s")

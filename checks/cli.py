@@ -71,10 +71,12 @@ def finish(verdicts, tier: str, quiet: bool = False, notes: bool = True) -> int:
 
     problems, diffs = expected.compare(verdicts, tier)
     if not quiet:
+        from .listing import wrap
+
         for n in diffs if notes else ():
-            print(f"note: {n}")
+            print("\n".join(wrap(f"note: {n}", indent="      ", first="")))
         for p in problems:
-            print(f"problem: {p}", file=sys.stderr)
+            print("\n".join(wrap(f"problem: {p}", indent="         ", first="")), file=sys.stderr)
     return 1 if problems else 0
 
 

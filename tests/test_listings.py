@@ -60,3 +60,16 @@ def test_closing_lines_of_a_run_fit(tmp_path, capsys):
     lines = _lines(capsys)
     tail = lines[lines.index(next(ln for ln in lines if ln.startswith("1 check in"))):]
     assert all(len(ln) <= 100 for ln in tail) and any(ln.startswith("report: ") for ln in tail), tail
+
+
+def test_notes_and_problems_wrap_to_100_columns(capsys):
+    from checks import cli
+    from checks.verdict import Verdict
+
+    v = dict(check="racing.race", prediction_id="PIN-7", paper="Pinson", claim="c", provenance="[R]")
+    assert cli.finish([Verdict(status="PASS", **v)], "quick") == 0          # a note: the file says FAIL
+    assert cli.finish([Verdict(status="ERROR", message="x " * 200, **v)], "quick") == 1
+    out = capsys.readouterr()
+    lines = (out.out + out.err).splitlines()
+    assert any(ln.startswith("note: ") for ln in lines) and any(ln.startswith("problem: ") for ln in lines)
+    assert max(map(len, lines)) <= 100
