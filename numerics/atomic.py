@@ -13,8 +13,12 @@ from pathlib import Path
 
 def umask_mode(mode: int = 0o666) -> int:
     """`mode` less the process's umask: the permissions `open()` (0o666) or `mkdir()` (0o777) would give."""
-    mask = os.umask(0)
-    os.umask(mask)
+    try:                  # Linux: read it, so no other thread ever sees a zero umask
+        with open("/proc/self/status", encoding="ascii") as fh:
+            mask = next(int(line.split()[1], 8) for line in fh if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        mask = os.umask(0)
+        os.umask(mask)
     return mode & ~mask
 
 
