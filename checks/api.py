@@ -1,7 +1,7 @@
 """The Python front door: select checks, build their designs from tier + config + overrides, run, write outputs.
 
     import checks
-    verdicts = checks.run_all(tier="quick", only="conservation.*", out="my-results")
+    verdicts = checks.run_all(tier="quick", only="conservation.*", out="results/mine")
     v = checks.run("racing.race", X, y, m=1000, lam=1e-4)     # own data, one check
 
 Selection (`only`): exact check names, globs (`racing.*`), a suite prefix (`racing`), or prediction IDs
@@ -17,6 +17,7 @@ import difflib
 import fnmatch
 import importlib
 import pkgutil
+import re
 import time
 from pathlib import Path
 
@@ -116,7 +117,10 @@ def designs_for(classes, tier: str, overrides: dict | None = None, config: dict 
         values = {**config.get("common", {}), **config.get("checks", {}).get(cls.name, {}), **overrides}
         if dataset is not None:
             values["dataset"] = dataset
-        out.append(cls.design.build(tier, **values))
+        try:
+            out.append(cls.design.build(tier, **values))
+        except CheckError as exc:      # name the user's check, not the design class behind it
+            raise CheckError(f"{cls.name}: " + re.sub(rf" of (the )?{cls.design.__name__}\b", "", str(exc))) from None
     return out
 
 
@@ -171,7 +175,7 @@ def execute(classes, designs, tier: str, out_path: Path | None, progress=None, r
     mode = progress if isinstance(progress, str) else (None if progress in (None, True) else "off")
     if out_path is not None:
         outputs.clean(out_path, keep_records=resume)
-    verdicts, reused, start = [], [], time.perf_counter()
+    verdicts, reused, wall, start = [], [], {}, time.perf_counter()
     with live.Live([c.name for c in classes], recorded, mode=mode) as view:
         for i, (cls, d) in enumerate(zip(classes, designs), 1):
             view.begin(i, cls.name)
@@ -184,10 +188,11 @@ def execute(classes, designs, tier: str, out_path: Path | None, progress=None, r
                 vs = cls().run(d, tier, out_path)
                 if out_path is not None:
                     outputs.write_records(vs, out_path)     # a kill from here on keeps this check's work
-                view.end(vs, time.perf_counter() - t0)
+                wall[cls.name] = round(time.perf_counter() - t0, 3)     # figures and records included
+                view.end(vs, wall[cls.name])
             verdicts += vs
     if out_path is not None:
-        outputs.write_all(verdicts, out_path, tier, round(time.perf_counter() - start, 1), resumed=reused)
+        outputs.write_all(verdicts, out_path, tier, round(time.perf_counter() - start, 1), resumed=reused, wall=wall)
     return verdicts
 
 
@@ -220,7 +225,7 @@ def run_all(tier: str = "standard", only: str | None = None, out=None, overrides
     return execute(classes, designs, tier, out_path, progress, resume, recorded)
 
 
-def run(check_name: str, X=None, y=None, *, tier: str = "standard", out=RunFolder("results-own"), config=None,
+def run(check_name: str, X=None, y=None, *, tier: str = "standard", out=RunFolder("results/own"), config=None,
         progress: bool = False, **overrides) -> Verdict | list[Verdict]:
     """Run one check, on your own data (X (n, d), y (n,)) if given, with design overrides; returns its verdict.
 
@@ -229,7 +234,7 @@ def run(check_name: str, X=None, y=None, *, tier: str = "standard", out=RunFolde
         X, y: your data (own-data checks only; both or neither).
         tier: the preset the overrides start from (default standard).
         out: output folder (record, figures, report), written exactly there; the default is a fresh
-            `results-own/<stamp>-<tier>/` (and `results-own/latest`); None writes nothing.
+            `results/own/<stamp>-<tier>/` (and `results/own/latest`); None writes nothing.
         config: a TOML path or loaded config.
         progress: the live view (see `run_all`); off by default.
         **overrides: design settings (m=1000, lam=1e-4, seed=1, …); unknown keys raise CheckError.
@@ -239,7 +244,7 @@ def run(check_name: str, X=None, y=None, *, tier: str = "standard", out=RunFolde
     _import_suites()
     if check_name not in REGISTRY:
         close = difflib.get_close_matches(str(check_name), sorted(REGISTRY), n=5, cutoff=0.5)
-        raise CheckError(f"check_name={check_name!r} is unknown; "
+        raise CheckError(f"check {check_name!r} is unknown; "
                          + (f"close names: {', '.join(close)}" if close else f"known checks: {', '.join(sorted(REGISTRY))}"))
     cls = REGISTRY[check_name]
     dataset = None
@@ -251,6 +256,22 @@ def run(check_name: str, X=None, y=None, *, tier: str = "standard", out=RunFolde
         dataset = user_dataset(X, y)
     vs = run_all(tier, check_name, out, overrides, config, progress=progress, dataset=dataset)
     return vs[0] if len(vs) == 1 else vs
+
+
+def non_finite(X, y) -> str:
+    """"" when X and y are finite, else where the first NaN/inf is ("X[7, 2] = nan (sample 7, feature 2, from 0)").
+
+    Arguments:
+        X: (n, d) float array.  y: (n,) float array.
+    """
+    for name, arr in (("X", X), ("y", y)):
+        bad = np.argwhere(~np.isfinite(arr))
+        if bad.size:
+            idx = tuple(int(i) for i in bad[0])
+            more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+            return (f"{name}[{', '.join(map(str, idx))}] = {arr[idx]}{more} (sample {idx[0]}"
+                    + (f", feature {idx[1]}" if len(idx) > 1 else "") + ", counted from 0)")
+    return ""
 
 
 def user_dataset(X, y):
@@ -268,8 +289,9 @@ def user_dataset(X, y):
         raise CheckError(f"X must have shape (n, d) with n, d ≥ 1, got shape {X.shape}")
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise CheckError(f"y must have shape (n,) = ({X.shape[0]},) to match X, got shape {y.shape}")
-    if not (np.isfinite(X).all() and np.isfinite(y).all()):
-        raise CheckError("X and y must be finite: remove or impute NaN/inf entries")
+    where = non_finite(X, y)
+    if where:
+        raise CheckError(f"{where}: X and y must be finite; remove or impute that sample")
     if X.shape[0] < 2:
         raise CheckError(f"X needs at least 2 samples, got n = {X.shape[0]}")
     return Dataset("user", X, y, meta=dict(seed=0))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -53,6 +54,48 @@ def overrides_of(args) -> dict:
     return out
 
 
+EXIT_RULE = ("Exit status (python -m checks.all and python -m checks.run alike): 0 when every verdict is PASS, "
+             "INCONCLUSIVE (the fix is printed) or a known finding listed in checks/expected-status.toml; 1 on an "
+             "ERROR or a FAIL that file does not list; 2 on bad arguments; 130 when interrupted.")
+
+
+def finish(verdicts, tier: str, quiet: bool = False, notes: bool = True) -> int:
+    """The one exit-status rule of both commands (see EXIT_RULE): print the notes and problems, return 0 or 1.
+
+    Arguments:
+        verdicts: the run's verdicts.  tier: its tier.  quiet: print nothing (--json output stays pure JSON).
+        notes: print the differences from checks/expected-status.toml that do not fail the run (off for own data:
+            the file's findings are about the toolkit's data sets, not yours).
+    """
+    from . import expected
+
+    problems, diffs = expected.compare(verdicts, tier)
+    if not quiet:
+        from .listing import wrap
+
+        for n in diffs if notes else ():
+            print("\n".join(wrap(f"note: {n}", indent="      ", first="")))
+        for p in problems:
+            print("\n".join(wrap(f"problem: {p}", indent="         ", first="")), file=sys.stderr)
+    return 1 if problems else 0
+
+
 def fail(exc: Exception) -> int:
     print(f"error: {exc}", file=sys.stderr)
     return 2
+
+
+def entry(main, argv=None) -> int:
+    """Run a command's `main`; when its reader goes away (`… | head`), end quietly with status 141 (as a process
+    killed by SIGPIPE) instead of a BrokenPipeError traceback.
+
+    Arguments:
+        main: the command's main(argv) -> int.  argv: its arguments (None: sys.argv[1:]).
+    """
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error when Python flushes
+        return 141

@@ -82,6 +82,8 @@ class Check:
     claims: ClassVar[dict] = {}                # ID → claim, for also_judges
     provenance: ClassVar[str] = ""
     provenances: ClassVar[dict] = {}           # ID → provenance, for also_judges
+    new_predictions: ClassVar[dict] = {}       # ID → title, for an ID outside the specification (checks/spec.py)
+    reference: ClassVar[tuple | None] = None   # (authors, year, title, arXiv id, venue) of a paper not in REFERENCES
     design: ClassVar[type[Design]] = Design
     tiers: ClassVar[tuple] = TIERS
     uses: ClassVar[dict[str, Callable[[], Any]]] = {}
@@ -306,6 +308,9 @@ def register(cls: type[Check]) -> type[Check]:
         raise ValueError(f"check {cls.name}: paper, prediction_id, claim and provenance are required")
     if not (isinstance(cls.design, type) and issubclass(cls.design, Design)):
         raise ValueError(f"check {cls.name}: design must be a Design subclass")
+    from .spec import declare
+
+    declare(cls)                                # an unknown ID or paper key: one error naming where to declare it
     REGISTRY[cls.name] = cls
     return cls
 

@@ -87,9 +87,51 @@ class Criterion:
         return plain(asdict(self))
 
     def text(self) -> str:
-        """`name: value (predicted …, tol …)` for tables."""
-        pred = "" if self.predicted is None else f"pred {fmt(self.predicted)}, "
-        return f"{self.name}: {fmt(self.value)} ({pred}{self.tolerance})"
+        """`held: name: value (pred …, rule)` (or FAILED / undecided with the fix), from the result: see `describe`."""
+        return describe(self.to_dict())
+
+
+OUTCOMES = {True: "held", False: "FAILED", None: "undecided"}
+
+
+def outcome(c: dict) -> str:
+    """held / FAILED / undecided from the result, or "reported" for a measurement (level `measure`)."""
+    return "reported" if c.get("level") == MEASURE else OUTCOMES[c["passed"]]
+
+
+def label(c: dict) -> str:
+    """The criterion's name as its result reads: a regime criterion's "(regime reached…)" becomes "(regime not
+    reached…)" when it did not hold, so a name never states what the run did not do."""
+    name = str(c["name"])
+    return name if c["passed"] is True else name.replace("(regime reached", "(regime not reached")
+
+
+def fix(c: dict) -> str:
+    """What an undecided criterion lacks and how to fix it (its regime's `why`, a gated criterion's note, or its
+    rationale's first sentence); "" for a decided one."""
+    if c["passed"] is not None:
+        return ""
+    details = c.get("details") or {}
+    text = details.get("why") or str(c.get("rationale", ""))
+    if "would_pass" in details or not details.get("why"):
+        text = text.split(". ")[0]
+    return "" if text == c.get("value") else text.strip().rstrip(".")
+
+
+def describe(c: dict) -> str:
+    """One criterion, computed from its result: "held: name: value (pred p, rule)", "FAILED: …", or "undecided:
+    name: value (rule); fix" — the one text of the terminal table and the report.
+
+    Arguments:
+        c: a criterion as a record holds it (`Criterion.to_dict()`).
+    """
+    pred = "" if c.get("predicted") is None else f"pred {fmt(c['predicted'])}, "
+    if c.get("level") == MEASURE:  # judges nothing: reported with its value, no rule and no fix
+        return f"reported: {c['name']}: {fmt(c['value'])}" + (f" ({pred.rstrip(', ')})" if pred else "")
+    rule = f"{pred}{c['tolerance']}" if c["tolerance"] != "cannot decide" else pred.rstrip(", ")
+    text = f"{outcome(c)}: {label(c)}: {fmt(c['value'])}" + (f" ({rule})" if rule else "")
+    why = fix(c)
+    return text + (f"; {why}" if why else "")
 
 
 def _level(c) -> str:
@@ -181,10 +223,11 @@ def regime(name, reached, why_not, rationale="", *, value=None, tolerance="holds
         tolerance: the rule in words.
         **kw: prediction_id=, details= of `Criterion`.
     """
-    details = {"why": why_not, **kw.pop("details", {})}
+    details = kw.pop("details", {})
     kw.setdefault("level", REGIME)
-    if reached:
+    if reached:   # `why_not` describes a miss: a reached regime's record does not carry it (no template holes)
         return Criterion(name, True if value is None else value, tolerance, True, rationale, details=details, **kw)
+    details = {"why": why_not, **details}
     return Criterion(name, why_not if value is None else value, tolerance, None, f"{why_not}. {rationale}".strip(),
                      details=details, **kw)
 

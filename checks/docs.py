@@ -51,6 +51,18 @@ def theory_link(pid: str, base: str = "theory/") -> str:
     return f"{base}{page}#{anchor}"
 
 
+def _in_digest(pid: str) -> bool:
+    """Whether the theory digest (docs/theory) has an anchor for `pid` (every ID of the specification does; an ID a
+    check declares for its own claim may not)."""
+    from .spec import PREDICTIONS
+
+    if pid in PREDICTIONS:
+        return True
+    page, anchor = theory_link(pid, "").split("#")
+    path = DOCS.parent / "theory" / page
+    return path.is_file() and f'<a id="{anchor}"></a>' in path.read_text(encoding="utf-8")
+
+
 def _arguments(doc: str | None) -> dict:
     """`name: text` entries of a docstring's Arguments section (continuation lines joined)."""
     out, current, inside = {}, [], False
@@ -91,7 +103,8 @@ def _cell(text) -> str:
 
 def _section(cls) -> list[str]:
     d = cls.design
-    ids = ", ".join(f"[{pid}]({theory_link(pid)})" for pid in cls.ids())
+    ids = ", ".join(f"[{pid}]({theory_link(pid)})" if _in_digest(pid) else f"{pid} (declared by the check)"
+                    for pid in cls.ids())
     lines = [f"## {cls.name}", "", f"*{_cell(cls.claim)}*", "",
              f"- **IDs:** {ids}",
              f"- **Provenance:** {_cell(cls.provenance)}",

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from numerics.atomic import write_text
+from numerics.atomic import publish, write_text
 
 __all__ = ["save_figure", "write_json", "write_text"]
 
@@ -25,7 +25,7 @@ def save_figure(fig, path) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         plt.close(fig)
         if os.path.exists(tmp):

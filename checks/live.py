@@ -5,8 +5,12 @@ ends (the verdict table follows); a line per finished check stays above it. Else
 it prints one plain line per finished check on stderr. The engine reports its phase through
 `numerics.progress.notify(desc, done, total)`; while the view listens, numerics' own tqdm bar is switched off.
 
+A sweep (`numerics.sweep.run_sweep`) reports its points as an outer phase ("… (points)"), shown on its own line
+above the steps of the run in progress, so a check that trains many points shows both, each with its rate.
+
 ETA: a check's recorded time in an earlier run of the same tier, where there is one (`recorded_seconds`), else the
-current phase's step rate; the run's ETA adds the recorded (or the mean observed) time of the checks still to run.
+rate of its sweep's points (or of the current phase's steps); the run's ETA adds the recorded (or the mean
+observed) time of the checks still to run.
 
     with Live(names, recorded) as view:
         for i, name in enumerate(names, 1):
@@ -40,14 +44,23 @@ def duration(seconds: float) -> str:
 
 
 def recorded_seconds(folders, tier: str) -> dict[str, float]:
-    """Check name → seconds it took in the first of `folders` whose records include it at `tier`.
+    """Check name → seconds it took in the first of `folders` that ran it at `tier`: the check's wall time from
+    summary.json (figures and records included), else the time its record carries.
 
     Arguments:
-        folders: run folders to read `records/*.json` from, most relevant first (missing ones are skipped).
-        tier: only records of this tier count.
+        folders: run folders to read `summary.json` / `records/*.json` from, most relevant first (missing ones are
+            skipped).
+        tier: only runs and records of this tier count.
     """
     found: dict[str, float] = {}
     for folder in folders:
+        try:
+            summary = json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))
+            if summary.get("tier") == tier:
+                for name, secs in (summary.get("check_seconds") or {}).items():
+                    found.setdefault(str(name), float(secs))
+        except (OSError, ValueError, TypeError, AttributeError):
+            pass
         for path in sorted(Path(folder).glob("records/*.json")):
             try:
                 rec = json.loads(path.read_text(encoding="utf-8"))
@@ -77,6 +90,8 @@ class Live:
         self.start = time.perf_counter()
         self.i, self.name, self.t_check = 0, "", self.start
         self.phase = ("", 0, 0, self.start)      # desc, done, total, when the phase began
+        self.outer = ("", 0, 0, self.start)      # the same for a sweep's points (desc ends with "(points)")
+        self.t_points = None                     # (when, points done) as the sweep began: cached points are free
         self.done: list[tuple[str, float]] = []   # (status line, seconds) of finished checks
         self._live = self._listen = None
         self._env = None
@@ -114,13 +129,22 @@ class Live:
         """Check `i` of N, `name`, starts."""
         self.i, self.name = i, name
         self.t_check = time.perf_counter()
-        self.phase = ("", 0, 0, self.t_check)
+        self.phase = self.outer = ("", 0, 0, self.t_check)
+        self.t_points = None
 
     def update(self, desc: str, done: int, total: int) -> None:
         """A progress notification of the engine (the `numerics.progress` listener)."""
         now = time.perf_counter()
-        began = self.phase[3] if desc == self.phase[0] and done >= self.phase[1] else now
-        self.phase = (str(desc), int(done), int(total), began)
+        outer = str(desc).endswith("(points)")
+        old = self.outer if outer else self.phase
+        began = old[3] if desc == old[0] and done >= old[1] else now
+        if outer and desc != old[0]:
+            self.t_points = (now, int(done))       # points already cached count as no time
+        new = (str(desc), int(done), int(total), began)
+        if outer:
+            self.outer = new
+        else:
+            self.phase = new
 
     def end(self, verdicts, seconds: float, reused: bool = False) -> None:
         """The current check finished with `verdicts` after `seconds` (or its records were reused)."""
@@ -140,10 +164,32 @@ class Live:
         rec = self.recorded.get(self.name)
         if rec is not None and rec > elapsed:
             return rec - elapsed
-        desc, done, total, began = self.phase
-        if total > 0 and done > 0 and now > began:
-            return (now - began) / done * max(0, total - done)
+        rate = self._rate(self.outer, now)
+        if rate:
+            return max(0, self.outer[2] - self.outer[1]) / rate
+        rate = self._rate(self.phase, now)
+        return max(0, self.phase[2] - self.phase[1]) / rate if rate else None
+
+    def _rate(self, phase, now: float) -> float | None:
+        """Units per second of `phase` since it began (a sweep's cached points excluded), or None."""
+        desc, done, total, began = phase
+        start = 0
+        if phase is self.outer and self.t_points is not None:
+            began, start = self.t_points
+        if total > 0 and done > start and now > began:
+            return (done - start) / (now - began)
         return None
+
+    def _phase_line(self, phase, now: float, default: str) -> str:
+        desc, done, total, _ = phase
+        if total <= 0:
+            return f"  {desc or default}" + (f"  {done} done" if done else "")
+        frac = min(1.0, done / total)
+        bar = "█" * int(24 * frac) + "░" * (24 - int(24 * frac))
+        unit = "" if desc.endswith(")") else " steps"
+        rate = self._rate(phase, now)
+        left = f", ETA {duration(max(0, total - done) / rate)}" if rate else ""
+        return f"  {desc or 'training'}  {bar} {done}/{total}{unit}" + (f"  {rate:.3g}/s{left}" if rate else "")
 
     def run_eta(self, now: float) -> float | None:
         """Seconds left in the run: this check's ETA plus the recorded (else mean observed) time of the rest."""
@@ -168,20 +214,15 @@ class Live:
         label = "ETA" if rec is not None and rec > now - self.t_check else "phase ETA"
         head = (f"check {self.i}/{n}  {self.name}  elapsed {duration(now - self.t_check)}"
                 + (f", {label} {duration(eta)}" if eta is not None else "")) if self.i else f"starting {n} checks"
-        desc, done, total, _ = self.phase
-        if total > 0:
-            frac = min(1.0, done / total)
-            bar = "█" * int(24 * frac) + "░" * (24 - int(24 * frac))
-            phase = f"  {desc or 'training'}  {bar} {done}/{total} steps"
-        else:
-            phase = f"  {desc or 'running'}" + (f"  {done} done" if done else "")
+        phase = self._phase_line(self.phase, now, "running")
+        if self.outer[2] > 0:
+            phase = self._phase_line(self.outer, now, "sweep") + "\n" + phase
         run_left = self.run_eta(now)
         tail = (f"run: {len(self.done)}/{n} checks done, elapsed {duration(now - self.start)}"
                 + (f", ETA {duration(run_left)}" if run_left is not None else ""))
-        return [head, phase, tail]
+        return [head, *phase.split("\n"), tail]
 
     def __rich__(self):
         from rich.text import Text
 
-        head, phase, tail = self.lines()
-        return Text(f"{head}\n{phase}\n{tail}", no_wrap=True, overflow="ellipsis")
+        return Text("\n".join(self.lines()), no_wrap=True, overflow="ellipsis")

@@ -174,13 +174,14 @@ def results_csv(verdicts) -> str:
     return buf.getvalue()
 
 
-def write_all(verdicts: list[Verdict], out: Path, tier: str, seconds: float, resumed=()) -> dict:
+def write_all(verdicts: list[Verdict], out: Path, tier: str, seconds: float, resumed=(), wall=None) -> dict:
     """Write records, results.csv, summary.json, the report and its theory/ copies; remove stale records, figures
     and digest copies.
 
     Arguments:
         verdicts: every verdict of the run (reused ones included).  out: the run folder.  tier: the tier.
         seconds: wall time of this invocation.  resumed: names of the checks whose records --resume reused.
+        wall: check name → its wall time in this invocation, figures and records included (the next run's ETA).
     Returns:
         the summary dict (as written to summary.json).
     """
@@ -200,7 +201,7 @@ def write_all(verdicts: list[Verdict], out: Path, tier: str, seconds: float, res
     write_text(out / "results.csv", results_csv(verdicts))
     summary = dict(tier=tier, seconds=seconds, versions=versions(), commit=commit(), resumed=sorted(set(resumed)),
                    counts={s: sum(v.status == s for v in verdicts) for s in ("PASS", "FAIL", "INCONCLUSIVE", "ERROR")},
-                   verdicts=[v.to_dict() for v in verdicts])
+                   verdicts=[v.to_dict() for v in verdicts], check_seconds=dict(wall or {}))
     write_json(out / "summary.json", summary)
     write_report(verdicts, out, tier, seconds)
     return summary

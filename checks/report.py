@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from .criteria import fmt
+from .criteria import describe, fmt, label, outcome
 from .io import write_text
 from .spec import PREDICTIONS
 from .verdict import PAPERS, Verdict
@@ -37,9 +37,9 @@ def theory_refs(text) -> str:
 
 
 def _id_link(pid: str, base: str | None) -> str | None:
-    from .docs import theory_link
+    from .docs import _in_digest, theory_link
 
-    return None if base is None else theory_link(pid, base)
+    return None if base is None or not _in_digest(pid) else theory_link(pid, base)   # no link to a missing anchor
 
 
 def _local_page(target: str) -> str | None:
@@ -120,11 +120,6 @@ def _cell(text) -> str:
     return " ".join(str(text).replace("|", "\\|").split())
 
 
-def _crit_text(c: dict) -> str:
-    pred = "" if c.get("predicted") is None else f"pred {fmt(c['predicted'])}, "
-    return f"{c['name']}: {fmt(c['value'])} ({pred}{c['tolerance']})"
-
-
 def _best_alternative(v) -> str:
     """The alternative closest to fitting: one that PASSes, else the one failing the fewest criteria."""
     if not v.alternatives:
@@ -155,7 +150,7 @@ def coverage(verdicts) -> list[dict]:
             return dict(id=pid, claim=title, check="—", status="not run", score="", best_alternative="",
                         refinement="", finding="", level="")
         f = finding(v, table)
-        deciding = "; ".join(_crit_text(c) for c in v.deciding()[:2]) if v.status != "ERROR" else v.message
+        deciding = "; ".join(describe(c) for c in v.deciding()[:2]) if v.status != "ERROR" else v.message
         return dict(id=pid, claim=title, check=v.check, status=v.status, score=deciding,
                     best_alternative=_best_alternative(v), refinement=v.refinement_status,
                     finding=_first_sentence(f["reason"]) if f else "", level=f["level"] if f else "")
@@ -218,13 +213,13 @@ def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta
                   f"{v.seconds:.1f} s · {PAPERS.get(v.paper, v.paper)}", "",
                   f"*Claim.* {theory_refs(v.claim)}", "",
                   *([f"*Our refinements:* **{v.refinement_status}**", ""] if v.refinement_status else []),
-                  "| level | criterion | observed | predicted | tolerance | passed | rationale |",
+                  "| level | criterion | observed | predicted | tolerance | result | rationale |",
                   "|---|---|---|---|---|---|---|"]
         for c in v.criteria:
             lines.append(f"| {c.get('level', 'claim')}{' [' + c['tag'] + ']' if c.get('tag') else ''} "
-                         f"| {_cell(c['name'])} | {_cell(fmt(c['value']))} | "
+                         f"| {_cell(label(c))} | {_cell(fmt(c['value']))} | "
                          f"{'' if c.get('predicted') is None else _cell(fmt(c['predicted']))} | {_cell(c['tolerance'])} "
-                         f"| {c['passed']} | {_cell(theory_refs(c['rationale']))} |")
+                         f"| {outcome(c)} | {_cell(theory_refs(c['rationale']))} |")
         if v.alternatives:
             lines += ["", "*Alternatives (judged on the same run; each must be rejected):*", ""]
             for a in v.alternatives:
@@ -337,9 +332,9 @@ def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, met
     sections = []
     for v in verdicts:
         crit = "".join(f"<tr><td>{e(c.get('level', 'claim'))}{e(' [' + c['tag'] + ']' if c.get('tag') else '')}</td>"
-                       f"<td>{e(c['name'])}</td><td>{e(fmt(c['value']))}</td>"
+                       f"<td>{e(label(c))}</td><td>{e(fmt(c['value']))}</td>"
                        f"<td>{'' if c.get('predicted') is None else e(fmt(c['predicted']))}</td>"
-                       f"<td>{e(c['tolerance'])}</td><td>{e(str(c['passed']))}</td>"
+                       f"<td>{e(c['tolerance'])}</td><td>{e(outcome(c))}</td>"
                        f"<td>{e(theory_refs(c['rationale']))}</td></tr>"
                        for c in v.criteria)
         alts = "".join(f"<li>{e(a['name'])}: {_badge(a['status'])} {e(', '.join(a['failed']))}</li>"
@@ -358,7 +353,7 @@ def html_page(verdicts: list[Verdict], out: Path, tier: str, seconds: float, met
             f"{v.seconds:.1f} s</p><p><b>Claim.</b> {e(theory_refs(v.claim))}</p>"
             + (f"<p><b>Our refinements:</b> {_badge(v.refinement_status)}</p>" if v.refinement_status else "")
             + "<table><tr><th>level</th><th>criterion</th><th>observed</th><th>predicted</th>"
-            f"<th>tolerance</th><th>passed</th><th>rationale</th></tr>{crit}</table>"
+            f"<th>tolerance</th><th>result</th><th>rationale</th></tr>{crit}</table>"
             + (f"<p><b>Alternatives</b> (each must be rejected):</p><ul>{alts}</ul>" if alts else "")
             + fam + _protocol_html(v) + f"<p><b>Design.</b> <code>{e(str(v.design))}</code></p>{msg}{figs}</section>")
     counts = ", ".join(f"{sum(v.status == s for v in verdicts)} {s}" for s in COLOURS

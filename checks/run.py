@@ -1,7 +1,7 @@
 """Run one check on your own data.
 
     import checks
-    v = checks.run("racing.race", X, y, m=300, lam=1e-3, out="my-results")
+    v = checks.run("racing.race", X, y, m=300, lam=1e-3, out="results/my-data")
 
     python -m checks.run racing.race --data mydata.npz [--set m=300 lam=1e-3] [--quick] [--out DIR]
     python -m checks.run racing.race --data X.npy --labels y.npy
@@ -12,7 +12,11 @@ X is (n, d), y is (n,) with real (e.g. ±1) targets: an .npz with arrays `X` and
 missing array, a pickled or non-numeric array, a CSV with empty cells) stops with one CheckError naming the file
 and the fix, as does a bad --out or --seed, before any training. Every design setting of the check can be
 overridden (`--set`, `--config`, keyword arguments); one the check does not have is rejected. Without --out the
-run goes to a fresh `results-own/<YYYYmmdd-HHMMSS>-<tier>/` (`results-own/latest` points at it).
+run goes to a fresh `results/own/<YYYYmmdd-HHMMSS>-<tier>/` (`results/own/latest` points at it).
+
+Exit status, the rule of `python -m checks.all` (`checks.cli.finish`): 0 when every verdict is PASS, INCONCLUSIVE
+(the table prints what the run lacked and the fix) or a known finding listed in `checks/expected-status.toml`; 1 on
+an ERROR or a FAIL that file does not list; 2 on bad arguments; 130 when interrupted.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ import numpy as np
 
 from . import api
 from .api import run
-from .cli import add_common, add_out, fail, out_of, overrides_of
+from .cli import EXIT_RULE, add_common, add_out, fail, finish, out_of, overrides_of
 from .errors import CheckError
 from .table import format_table
 
@@ -40,6 +44,19 @@ def _numeric(arr, path: Path, what: str) -> np.ndarray:
         raise CheckError(f"--data {str(path)!r}: {what} has dtype {arr.dtype}, not numbers; store X and y as "
                          "numeric arrays (e.g. X.astype(float))")
     return arr
+
+
+def _finite(path: Path, X, y) -> tuple:
+    """(X, y) unchanged, or a CheckError naming the file and the first NaN/inf entry."""
+    from .api import non_finite
+
+    try:
+        where = non_finite(np.asarray(X, float), np.asarray(y, float))
+    except (TypeError, ValueError):
+        return X, y                      # shapes are judged later, with their own message
+    if where:
+        raise CheckError(f"--data {str(path)!r}: {where} is not a finite number; remove or impute that sample")
+    return X, y
 
 
 def _load_npy(path: Path, flag: str) -> np.ndarray:
@@ -92,7 +109,7 @@ def load_data(path, labels=None) -> tuple[np.ndarray, np.ndarray]:
     if kind == ".npy":
         if labels is None:
             raise CheckError(f"--data {str(path)!r} is one .npy array; pass y too with --labels y.npy, or {_SAVE}")
-        return _load_npy(path, "--data"), _load_npy(Path(labels), "--labels")
+        return _finite(path, _load_npy(path, "--data"), _load_npy(Path(labels), "--labels"))
     if kind != ".npz":
         raise CheckError(f"--data {str(path)!r}: use an .npz file with arrays X and y ({_SAVE}), an .npy pair "
                          "(--data X.npy --labels y.npy) or a .csv whose last column is y")
@@ -100,27 +117,30 @@ def load_data(path, labels=None) -> tuple[np.ndarray, np.ndarray]:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in ("X", "y") if k not in f.files]
             if missing:
-                raise CheckError(f"--data {str(path)!r} lacks array {', '.join(missing)} (it has "
+                raise CheckError(f"--data {str(path)!r} has no array {' or '.join(missing)} (it has "
                                  f"{', '.join(f.files) or 'no arrays'}); {_SAVE}")
-            return _numeric(f["X"], path, "array X"), _numeric(f["y"], path, "array y")
+            return _finite(path, _numeric(f["X"], path, "array X"), _numeric(f["y"], path, "array y"))
+    except CheckError:
+        raise
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         why = "holds pickled objects" if "pickle" in str(exc) else f"is not a readable .npz file ({exc})"
-        raise CheckError(f"--data {str(path)!r} {why}; {_SAVE} with numeric arrays") from None
+        raise CheckError(f"--data {str(path)!r} {why}; save numeric arrays with np.savez(path, X=X, y=y)") from None
 
 
 def main(argv=None) -> int:
     api._import_suites()
     own = sorted(n for n, c in api.REGISTRY.items() if c.design.accepts_data)
-    p = argparse.ArgumentParser(prog="python -m checks.run", description="Run one check on your own data.")
+    p = argparse.ArgumentParser(prog="python -m checks.run", description="Run one check on your own data.",
+                                epilog=EXIT_RULE)
     p.add_argument("name", help=f"check name, one of {', '.join(own)}")
     p.add_argument("--data", required=True, type=Path, help=".npz with arrays X (n, d) and y (n,), a .csv (last "
                    "column y, header optional), or an .npy of X with --labels")
     p.add_argument("--labels", type=Path, metavar="Y.npy", help="the .npy file of y when --data is an .npy of X")
-    add_out(p, "results-own")
+    add_out(p, "results/own")
     add_common(p)
     args = p.parse_args(argv)
     try:
-        out = out_of(args, "results-own")
+        out = out_of(args, "results/own")
         if args.out is not None:
             api.resolve_out(out, args.tier)          # --out checked before any work
         overrides = overrides_of(args)               # --seed, --device checked before the data are read
@@ -128,13 +148,18 @@ def main(argv=None) -> int:
         v = run(args.name, X, y, tier=args.tier, out=out, config=args.config, progress=None, **overrides)
     except CheckError as exc:
         return fail(exc)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
     vs = v if isinstance(v, list) else [v]
-    print(format_table(vs))
-    return 1 if any(x.status == "ERROR" for x in vs) else 0
+    print(format_table(vs, colour=sys.stdout.isatty()))
+    return finish(vs, args.tier, notes=False)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .cli import entry
+
+    sys.exit(entry(main))
 
 
 class _CallableModule(type(sys)):

@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .criteria import fmt, plain
+from .criteria import describe, plain
 
 SCHEMA_VERSION = 3
 # The one table of the source papers (verified against the project's theory reference and the seeds):
@@ -110,13 +110,10 @@ class Verdict:
         return [c for c in claim if c.get("predicted") is not None][:1] or claim[:1]
 
     def headline(self) -> str:
-        """One line: the deciding criteria (`deciding`) as `name: value (tol)`, then any refinement of ours that
-        did not hold and any alternative that fits."""
-        pick = self.deciding()
-        parts = []
-        for c in pick[:2]:
-            pred = "" if c.get("predicted") is None else f"pred {fmt(c['predicted'])}, "
-            parts.append(f"{c['name']}: {fmt(c['value'])} ({pred}{c['tolerance']})")
+        """One line: the deciding criteria (`deciding`), each as `checks.criteria.describe` writes it from its
+        result (held / FAILED / undecided with the value, the rule and, if undecided, the fix), then any refinement
+        of ours that did not hold and any alternative that fits."""
+        parts = [describe(c) for c in self.deciding()[:2]]
         if self.refinement_status == "FAIL":
             parts.append("our reconstruction did not hold: " + ", ".join(self.refinements_failed[:2]))
         fitting = [a["name"] for a in self.alternatives if a["status"] == "PASS"]

@@ -9,7 +9,7 @@ run on it through `checks.run`, each writing its record, figures and report unde
 - racing.race (PIN-7): within a cluster, the head start p·cos⁴(δ/2) ranks the final norms.
 
     python examples/own_data.py                  # ≈ 10–40 s on one core
-    python examples/own_data.py --out my-results --check racing.fixed_gating
+    python examples/own_data.py --out results/my-data --check racing.fixed_gating
 """
 from __future__ import annotations
 

@@ -112,8 +112,12 @@ def run_sweep(fn: Callable, configs: Iterable[dict], cache=None, workers: int = 
 
     from tqdm.auto import tqdm
 
+    from . import progress as _progress
     from .train import _default_progress
 
+    finished = [len(keys) - len(todo)]
+    label = f"{desc} (points)"     # the unit in the label: listeners tell a sweep's points from a run's steps
+    _progress.notify(label, finished[0], len(keys))
     bar = tqdm(total=len(keys), initial=len(keys) - len(todo), desc=desc, leave=False, delay=1.0,
                disable=not (_default_progress() if progress is None else progress))
 
@@ -124,6 +128,8 @@ def run_sweep(fn: Callable, configs: Iterable[dict], cache=None, workers: int = 
         if cache is not None:
             _write_atomic(cache / f"{k}.json", {"config": c, "result": res})
         bar.update(1)
+        finished[0] += 1
+        _progress.notify(label, finished[0], len(keys))
 
     try:
         if scheduler is not None:

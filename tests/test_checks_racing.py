@@ -178,6 +178,6 @@ def test_target_direction_records_escape_diagnostics():
         assert (np.asarray(esc["r_escape"]) >= 0).all() and (np.abs(esc["cos_e_escape"]) <= 1 + 1e-9).all()
         assert len(esc["early"]) == n and sum(g["n"] for g in esc["groups"].values()) == n
     levels = {c.name.split(":")[0] + ":" + c.level for c in out.criteria}
-    assert {"E6:claim", "E6:measure", "simplex:claim", "simplex:measure"} <= levels
+    assert {"E6:claim", "E6:measure", "simplex:refinement", "simplex:measure"} <= levels
 
 

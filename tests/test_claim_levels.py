@@ -122,7 +122,7 @@ def test_first_table_names_the_deciding_criterion_and_the_finding():
 
     v, = ToyCheck().run(ToyDesign.build("quick"), "quick")
     row = next(r for r in coverage([v]) if r["check"] == "toy.levels")
-    assert row["status"] == PASS and row["refinement"] == FAIL and row["score"].startswith("paper's claim")
+    assert row["status"] == PASS and row["refinement"] == FAIL and row["score"].startswith("held: paper's claim")
 
 
 def test_fail_headline_is_the_failed_criterion():
@@ -135,4 +135,4 @@ def test_fail_headline_is_the_failed_criterion():
 
     v, = Bad().run(ToyDesign.build("quick"), "quick")
     assert v.status == FAIL and [c["name"] for c in v.deciding()] == ["the failing one"]
-    assert v.headline().startswith("the failing one")
+    assert v.headline().startswith("FAILED: the failing one")

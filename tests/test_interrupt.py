@@ -44,7 +44,8 @@ class Waits(core.Check):
 
 api._import_suites = lambda: None                         # only the stand-ins: a fast start
 for name in ("a", "b", "c"):
-    core.register(type(f"Z{name}", (Waits,), dict(name=f"zz.{name}", prediction_id=f"ZZ-{name}")))
+    core.register(type(f"Z{name}", (Waits,), dict(name=f"zz.{name}", prediction_id=f"ZZ-{name}",
+                                                  new_predictions={f"ZZ-{name}": "a stand-in prediction"})))
 sys.exit(checks_all.main(sys.argv[1:]))
 '''
 

@@ -51,4 +51,4 @@ def test_readme_checks_all_command_lines_parse_and_build_their_designs(tmp_path,
         if "--device" in args and not torch.cuda.is_available():
             continue
         assert checks_all.main(args + ["--list-settings"]) == 0, line
-    assert "racing.race: " in capsys.readouterr().out
+    assert re.search(r"^racing\.race\b", capsys.readouterr().out, re.M)

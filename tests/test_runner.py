@@ -80,6 +80,27 @@ def test_cli_run_writes_records_csv_report_and_removes_stale_records(tmp_path, c
     assert 'src="data:image/png;base64,' in (tmp_path / "report.html").read_text()   # the page travels alone
 
 
+def test_outputs_honour_the_umask(tmp_path, capsys):
+    """Every file and folder of a run gets the mode the umask allows (not a temporary file's 0600): a run folder
+    can be shared on a shared file system."""
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        assert checks_all.main(["--quick", "--only", "conservation.drift_order", "--out", str(tmp_path / "r")]) == 0
+        write_json = __import__("checks.io", fromlist=["write_json"]).write_json
+        write_json(tmp_path / "r" / "extra" / "x.json", {"a": 1})           # the atomic writer, folders included
+    finally:
+        os.umask(old)
+    capsys.readouterr()
+    made = [p for p in (tmp_path / "r").rglob("*") if not p.is_symlink()]
+    assert any(p.suffix == ".png" for p in made) and any(p.name == "report.html" for p in made)
+    for p in made:
+        want = 0o750 if p.is_dir() else 0o640
+        assert stat.S_IMODE(p.stat().st_mode) == want, (p, oct(p.stat().st_mode))
+
+
 def test_config_file_errors(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("m = [")
@@ -185,7 +206,7 @@ def test_own_data_api_and_cli(tmp_path, capsys):
     assert own.main(["racing.fixed_gating", "--quick", "--data", str(path), "--out", str(tmp_path / "cli")]) in (0, 1)
     capsys.readouterr()
     for bad, msg in [("missing.npz", "is not a file"), ("empty.npz", "is empty"), ("x.npy", "--labels y.npy"),
-                     ("bad.npz", "lacks array y")]:
+                     ("bad.npz", "has no array y")]:
         p = tmp_path / bad
         if bad == "empty.npz":
             p.write_bytes(b"")

@@ -3,7 +3,34 @@ from __future__ import annotations
 
 from .formula import Formula
 
-__all__ = ["all_formulas"]
+__all__ = ["GENERAL", "all_formulas", "general_latex"]
+
+# The general symbolic form of the formulas the catalog holds as a small worked instance (a 2-D network, three data
+# points, 1×1 factors: what SymPy computes with), with every index of formulas.md. `python -m theory --latex` prints
+# these; every other formula's own SymPy form is already general.
+GENERAL = {
+    "F1.1": r"\frac{\partial L}{\partial w_j} = -a_j m_j,\quad \frac{\partial L}{\partial a_j} = -w_j \cdot m_j,"
+            r"\quad m_j = \frac{1}{n}\sum_{k=1}^{n} g_{jk} e_k x_k",
+    "F1.2": r"\frac{d}{dt} w_j = a_j m_j,\quad \frac{d}{dt} a_j = m_j^{T} w_j"
+            r"\quad \mathrm{(gating\ and\ residual\ fixed)}",
+    "F1.3": r"t_j = \mathrm{sign}(a_j)\,\frac{m_j}{\Vert m_j \Vert},\quad s_j = \Vert m_j \Vert",
+    "F2.2": r"G_n(w) = -\frac{1}{n}\sum_{k=1}^{n} y_k\,\mathrm{relu}(w \cdot x_k)",
+    "F3.1": r"\Delta_j = a_j^{2} - \Vert w_j \Vert^{2}",
+    "F3.2": r"\Delta_j(\theta_{i+1}) - \Delta_j(\theta_i) = \eta^{2}\,(g_{a_j}^{2} - \Vert g_{w_j} \Vert^{2})",
+    "F3.4": r"S = U^{T} U - V^{T} V",
+}
+
+
+def general_latex(fid: str, formula: Formula | None = None) -> str:
+    """The LaTeX (math mode, no delimiters) of formula `fid` in its general form: `GENERAL[fid]` where the catalog
+    holds a worked instance, else the formula's own `latex()`.
+
+    Arguments:
+        fid: a formula ID of `all_formulas()`.  formula: that Formula, if already built.
+    """
+    if fid in GENERAL:
+        return GENERAL[fid]
+    return (formula if formula is not None else all_formulas()[fid]).latex()
 
 
 def all_formulas() -> dict[str, Formula]:

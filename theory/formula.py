@@ -138,7 +138,7 @@ def _torch_printer():
 NAMES = {  # symbol name → (LaTeX, Unicode)
     "nabla_theta L": (r"\nabla_{\theta} L", "∇_θ L"),
     "(t, s)": (r"\left(t, s\right)", "(t, s)"),
-    "DeltaDelta_j": (r"\Delta\Delta_{j}", "ΔΔ_j"),
+    "DeltaDelta_j": (r"\Delta_{j}(\theta_{i+1}) - \Delta_{j}(\theta_{i})", "ΔΔ_j"),   # the change over one step
     "dL/da": (r"\frac{\partial L}{\partial a}", "∂L/∂a"),
     "dL/dphi": (r"\frac{\partial L}{\partial \phi}", "∂L/∂φ"),
     "dL/drho": (r"\frac{\partial L}{\partial \rho}", "∂L/∂ρ"),

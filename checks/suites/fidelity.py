@@ -116,6 +116,7 @@ class FlowFidelity(Check):
     name = "engine.flow_fidelity"
     paper = "GF"
     prediction_id = "GF-proxy"
+    new_predictions = {"GF-proxy": "GD as a proxy of the gradient flow (the toolkit's own claim)"}
     claim = ("GD with step η is explicit Euler on the gradient flow, so θ_η(T) is off by O(ηᵖ), p = order of "
              "its tableau, and the η/2 rerun estimates that error (Richardson); an RK method that stops at every "
              "gating flip keeps its smooth order across the ReLU kinks")

@@ -164,7 +164,8 @@ class RaceXor(Check):
     mutants = ()  # theory.racing declares F1.7-predictor's mutants
 
     def predict(self, d, th):
-        return {"predictor": th.predictor.numeric("numpy"), "return_time": th.return_time.numeric("numpy")}
+        return {"predictor": th.predictor.numeric("numpy"), "formula": th.predictor.text(),
+                "return_time": th.return_time.numeric("numpy")}
 
     def observe(self, d):
         runs = []
@@ -261,7 +262,7 @@ class RaceXor(Check):
                   "the head-start predictor ranks the final norms better than at t = 0. A sign test on the medians; "
                   "the cos δ alternative (alignment alone) fails it. " + when,
                   value=m["predictor_judge"] - m["predictor_t0"], tolerance="> 0 (judging time after t = 0)",
-                  tag="V", details={"t0": m["predictor_t0"], "judge": m["predictor_judge"]}),
+                  tag="V", predicted=pred["formula"], details={"t0": m["predictor_t0"], "judge": m["predictor_judge"]}),
         ]
         drop_gate = regime(f"growth of p from the judging time to the drop ≥ {LOCK_IN:g}× its change after the drop in "
                            "every run (regime reached)", ratio >= LOCK_IN,
@@ -278,7 +279,7 @@ class RaceXor(Check):
         refinements = [
             at_least("median Spearman of the predictor with the final norm at the judging time", m["predictor_judge"],
                      0.95, "[C] the predictor reaches Spearman ≥ 0.95 before the drop (E6 prior runs 0.96–1.00 at "
-                     "steps 20–50). " + when, level="refinement", tag="C"),
+                     "steps 20–50). " + when, level="refinement", tag="C", predicted=pred["formula"]),
             *gated(drop_gate, [at_most(
                 "median ratio residual std(log p_end − log π)/std(log p_end) at the judging time",
                 m["ratio_residual_judge"], 0.06,
@@ -286,7 +287,7 @@ class RaceXor(Check):
                 "δ → 0, so log p_end − log π(t) is one constant per cluster; the residual spread is relative to the "
                 "spread of the final log norms. GD (η s ≈ 0.1) and gating flips leave ≈ 0.02 on E6 [C]; changing the "
                 "power of cos(δ/2) by ±2 at median δ ≈ 45° leaves ≥ 0.12, so 0.06 separates the two.",
-                level="refinement", tag="R")]),
+                level="refinement", tag="R", predicted=pred["formula"])]),
             (at_least if d.data == "xor" and d.dataset is None else _reported)(
                 "median Spearman of cos δ at t = 0 (calibrated level ≥ 0.5)", m["cos_t0"], 0.5,
                 "[C] E6 prior runs 0.66–0.89 at t = 0 (spec PIN-7: > 0 [V], ≥ 0.5 [C]); calibrated on E6 only, so on "
@@ -294,7 +295,7 @@ class RaceXor(Check):
         ]
         report = [measured("change of the Spearman of cos δ alone from t = 0 to the judging time",
                            m["cos_judge"] - m["cos_t0"],
-                           "Reported, not judged: the paper does not state it, and F1.4 (tan(δ/2)e^{st} constant "
+                           "Reported, not judged: the paper does not state it, and F1.4 (tan(δ/2)·exp(st) constant "
                            "within a group) predicts that ranks by angle do not change; its sign depends on the "
                            "reference direction and the time picked.",
                            details={"t0": m["cos_t0"], "judge": m["cos_judge"]})]
