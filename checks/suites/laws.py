@@ -113,7 +113,7 @@ class LawCountDesign(Design):
                               "the reference code's 100 random architectures")
     sources: ClassVar = {"instances": "E8 Counting: ≥ 10 Hypothesis-generated architectures; the reference code "
                                       "asserted 50 random linear and 50 random ReLU ones (the full/paper tier)",
-                         "relu_d_in": "experiments.md E8 'Recoverability': ReLU (d_in, r, d_out) = (3,2,1), (4,5,2), "
+                         "relu_d_in": "docs/theory/mpg-conservation.md#mpg-p8 (E8 'Recoverability'): ReLU (d_in, r, d_out) = (3,2,1), (4,5,2), "
                                       "(2,3,3); MPG-P7: gap 0 for every ReLU path-lifting case"}
 
     def validate(self):

@@ -73,7 +73,7 @@ class FixedPointsDesign(Design):
     paper_source: ClassVar = ("BF-EA code defaults (E4): width m = 20000 beside BF-P5's 100 and 1000, step 2e-3 on L, "
                               "balanced init; on the design's ring data (E4's Stewart data has one extremal vector)")
     sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#bf-p5: m ∈ {100, 1000, 10000}",
-                         "labels": "issue #25: labels of both signs, so that a negative cluster at a maximum of G_n is "
+                         "labels": "docs/theory/bf-early-alignment.md#bf-p6: labels of both signs, so that a negative cluster at a maximum of G_n is "
                                    "judged (BF-P6's sign rule is vacuous with all labels positive)"}
 
     def validate(self):

@@ -191,7 +191,7 @@ class NotAMinimumDesign(Design):
     paper_source: ClassVar = ("BF-EA code defaults (E4) on E1 (BF-P8's instance): m = 20000, step 2e-3 on L, 2·10⁶ "
                               "iterations (flow time 4000) to the spurious point and as many after")
     paper_needs: ClassVar = "cuda"
-    sources: ClassVar = {"data": "experiments.md BF-P9: 'At the failure point' (of BF-P8, E1)",
+    sources: ClassVar = {"data": "docs/theory/bf-early-alignment.md#bf-p9: 'At the failure point' (of BF-P8, E1)",
                          "lam": "BF-P8 on E1: every seed stuck for λ ≤ 1e-8 at m = 100–200 (1e-16: inside that range)"}
 
     def validate(self):

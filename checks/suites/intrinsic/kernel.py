@@ -95,7 +95,7 @@ class InclusionDesign(Design):
     presets: ClassVar = {"quick": dict(instances=3), "full": dict(instances=60)}
     sources: ClassVar = {"ns": "docs/theory/mpg-conservation.md#e8 'Kernel inclusion': (2,2,2), (3,2,3), (3,3,3), (4,3,2)",
                          "kappa": "docs/theory/mpg-conservation.md#e8: S = 0.8·I",
-                         "relu_d_in": "experiments.md E8 'Recoverability': ReLU (d_in, r, d_out) = (3,2,1), (4,5,2), "
+                         "relu_d_in": "docs/theory/mpg-conservation.md#mpg-p8 (E8 'Recoverability'): ReLU (d_in, r, d_out) = (3,2,1), (4,5,2), "
                                       "(2,3,3) → 0 (MPG-P8 [V])"}
 
     def validate(self):
