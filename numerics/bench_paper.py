@@ -64,7 +64,8 @@ PAPER_RUNS = (
     PaperRun("early_alignment.spurious_stationary", 3, 20000, 2, 3, 2_000_000, runs=3,
              note="E2 3-point set, λ ∈ {1e-3, 1 (large), 1e-3 gaussian} × 3 seeds, m = 20000, 2·10⁶ steps"),
     PaperRun("early_alignment.not_a_minimum", 3, 20000, 2, 1, 2_000_000, runs=2,
-             note="E2, m = 20000, λ = 1e-3: to the spurious point (flow time 4000) and as long again after"),
+             note="E1 (BF-P8's instance), m = 20000, λ = 1e-16: to the spurious point (flow time 4000) and as "
+                  "long again after"),
     *(PaperRun("threshold.sweep", n, 10000, 5, 1, 200_000, runs=3, optimizer="sgd", batch_size=max(1, n // 10),
                note="BF-ST Fig. 1: d = 5, m = 10000, SGD on batches n // 10, default init, horizon 1000 / step "
                     "0.005, 3 seeds one after another (SGD takes one data set)")

@@ -41,3 +41,16 @@ def test_law_count_on_a_relu_net_cannot_reject_the_linear_alternatives(tmp_path)
     assert [v.prediction_id for v in vs] == ["MPG-P6", "MPG-P7"]
     assert all(c["passed"] for v in vs for c in v.criteria)
     assert all(v.status == "INCONCLUSIVE" and "alternative" in v.message for v in vs)
+
+
+def test_symbolic_sanity_controls_share_the_count_but_have_polynomial_laws():
+    """Issue #25: N = D − 1 is not what tells a generic field apart — a rotation and a constant field have it too,
+    with polynomial laws of low degree, which the generic field lacks."""
+    from checks.suites.lie_more import control_fields
+    from theory import law_search, lie
+
+    for name, (x, f) in control_fields(5).items():
+        assert lie.count_laws_fields(f, x).N == 4, name
+        assert law_search.law_count_mod_p(f, x, 2) >= 1, name
+    theta, chi = law_search.generic_field(5, 2, 0)
+    assert lie.count_laws_fields(chi, theta).N == 4 and law_search.law_count_mod_p(chi, theta, 2) == 0

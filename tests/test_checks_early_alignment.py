@@ -47,13 +47,14 @@ def test_alignment_design_validation():
 
 
 def test_fixed_points_data_have_several_interior_extremal_vectors():
-    """The reviewer's point: on E3 G_n has one extremal vector, so '≤ #extremal clusters' is '≤ 1'. The ring
-    has six, all minima, interior to their cells (res = 0, ≥ 20° from every kink), rates within 10 % of g*."""
+    """The reviewer's point: on E3 G_n has one extremal vector, so '≤ #extremal clusters' is '≤ 1'. The ring with
+    labels (1, −0.95, 0.9) has four, three minima and one maximum (so a negative cluster is judged, issue #25),
+    interior to their cells (res = 0, ≥ 20° from every kink), rates within 10 % of g*."""
     e3 = data.stewart(40, seed=0)
     assert len(extremal.enumerate_extremal(e3.inputs, e3.y)) == 1
     ds = ring_data(ExtremalFixedPoints.design.build("standard").labels)
     ext = extremal.enumerate_extremal(ds.X, ds.y)
-    assert len(ext) == 6 and {e.kind for e in ext} == {"min"}
+    assert len(ext) == 4 and sorted(e.kind for e in ext) == ["max", "min", "min", "min"]
     U = np.array([e.u for e in ext])
     assert np.all(extremal.residual(U, ds.X, ds.y) < 1e-12)
     assert np.all(np.abs(U @ ds.X.T) > np.sin(np.radians(20)))
@@ -105,3 +106,24 @@ def test_small_datasets_satisfy_the_hypotheses(ds):
     assert np.all(C > 0.15) and np.all(C[~np.eye(len(y), dtype=bool)] < np.cos(np.radians(2.0)) + 1e-12)
     mins = [e for e in extremal.enumerate_extremal(X, y) if e.kind == "min"]
     assert len(mins) == 1 and all(mins[0].pattern) and np.all(X @ mins[0].u > 0)
+
+
+def test_fixed_points_with_positive_labels_cannot_judge_the_maxima():
+    """All labels positive: G_n has no maximum, no negative cluster forms, so the sign rule's negative half and the
+    'negative cluster at a maximum' criterion are vacuous: INCONCLUSIVE, never PASS."""
+    c = ExtremalFixedPoints()
+    out = c.outcome(ExtremalFixedPoints.design.build("quick", labels=(1.0, 0.95, 0.9)))
+    vs = {v.prediction_id: v for v in c.verdicts(out, "quick")}
+    assert vs["BF-P5"].status == "INCONCLUSIVE", vs["BF-P5"].criteria
+
+
+def test_separating_data_put_every_rival_direction_at_least_ten_degrees_from_the_extremal_vector():
+    """Issue #25: on E2 the mean input, the nearest point and the top principal direction lie within 1 − cos ≤ 5e-3
+    of ĝ; on the separating data each is ≥ 10° away (24°–32°), so BF-P1's alternatives are rejected by angle."""
+    from checks.suites.early_alignment import alignment, separation
+
+    ds = separation.separating_data()
+    ext = extremal.enumerate_extremal(ds.X, ds.y)
+    assert [e.kind for e in ext] == ["min"]
+    angles = separation.referee_angles(ext[0].u, ds.X, ds.y, alignment.RIVALS)
+    assert set(angles) == set(alignment.RIVALS) and min(angles.values()) >= 10.0, angles

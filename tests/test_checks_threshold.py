@@ -96,3 +96,14 @@ def test_alignment_time_matches_the_plateau_unit():
         assert time_unit(f, dim, m, lam) == pytest.approx(suite.plateau_time(lam, m, dim) / 2, rel=1e-12)
     d = suite.DependenceDesign.build("standard")
     assert scaled_horizon(d, dict(d=10, m=d.m, lam=d.lam)) == pytest.approx(d.horizon * 201.7349 / 122.5307, rel=1e-5)
+
+
+def test_population_count_merges_endpoints_at_any_angle():
+    """BF-P13's count at several de-duplication angles: greedy merging of the ascent endpoints, best first."""
+    from checks.suites.threshold.population import merged_count, search_spread
+
+    e = np.eye(3)
+    near = np.array([1.0, 0.01, 0.0]) / np.linalg.norm([1.0, 0.01, 0.0])  # 0.57° from e₀
+    found = [(e[0], 1.0), (near, 0.9), (-e[0], 0.8), (e[1], 0.5)]
+    assert [merged_count(found, np.radians(a)) for a in (0.1, 1.0, 100.0)] == [4, 3, 2]
+    assert abs(search_spread(found, np.radians(1.0)) - np.radians(0.573)) < 1e-4

@@ -70,7 +70,7 @@ def test_cli_run_writes_records_csv_report_and_removes_stale_records(tmp_path, c
     assert rc == 0 and "PASS" in out and "MPG-P3" in out and "verdicts:" in out
     assert "coverage: 2/45 prediction IDs judged" in out
     rec = json.loads((tmp_path / "records" / "conservation.drift_order.MPG-P3.json").read_text())
-    assert rec["status"] == "PASS" and rec["provenance"] == "[R]" and rec["design"]["seed"] == 1
+    assert rec["status"] == "PASS" and rec["provenance"] == "[V: SGD bound; R; C]" and rec["design"]["seed"] == 1
     assert rec["figures"] == ["figures/conservation.drift_order.png"] and rec["tier"] == "quick"
     assert (tmp_path / rec["figures"][0]).stat().st_size > 1000
     assert not stale.exists() and not list(tmp_path.rglob("*.tmp"))

@@ -174,6 +174,8 @@ def _registry() -> dict:
         "network.drift_order": (call(Fo), 8),
         "network.sign_frozen": (call(vec, vec, rtol=reals(0, 1)), 15),
         "network.flow_rate": (call(st.one_of(st.none(), Fo)), 4),
+        "network.sgd_bound_formula": (NOARGS, 1),
+        "network.law_hessian_norm": (call(ints()), 8),
         # polar
         **{f"polar.{k}": (NOARGS, 1) for k in ("grad_rho", "grad_phi", "grad_a", "ratio_a", "ratio_rho",
                                                  "angular_speed", "outgoing_ratio", "fig3_target_angle", "verify",
@@ -221,6 +223,7 @@ def _registry() -> dict:
         "intrinsic.chain_rate_formula": (NOARGS, 1),
         "intrinsic.kernel_inclusion": (call(arr((2, 1)), st.one_of(arr((2, 1)), arr((1, 2)))), 5),
         "intrinsic.intersection_dim": (call(ints(), ints(), ints()), 10),
+        "intrinsic.relu_intersection_dim": (call(ints(), ints(), ints(), st.one_of(st.booleans(), JUNK)), 10),
         "intrinsic.inclusion_predicted": (call(mat, mat), 15),
         "intrinsic.chain_elementary": (call(st.one_of(reals(), vec), reals(), reals()), 15),
         "intrinsic.chain_s": (call(reals(-1e3, 1e3), reals(), reals()), 15),

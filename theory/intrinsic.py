@@ -18,6 +18,7 @@ from .mutants import mutant
 from .network import is_zero
 
 __all__ = ["metric_A", "metric_B", "relaxed_balanced", "verify", "kernel_inclusion", "intersection_dim",
+           "relu_intersection_dim",
            "inclusion_predicted", "chain_elementary", "chain_s", "chain_rate_formula", "chain_rate", "verify_chain"]
 
 
@@ -137,15 +138,38 @@ def kernel_inclusion(U, V, rcond: float = 1e-9, tol: float = 1e-8) -> tuple[bool
 
 
 def intersection_dim(n: int, r: int, m: int) -> int | None:
-    """F3.11 [R]: dim(ker ∂φ ∩ ker ∂h) = r(r−1)/2 for z = UVᵀ with U, V of full column rank and r ≤ min(n, m).
+    """F3.11 [R]: dim(ker ∂φ ∩ ker ∂h) for z = UVᵀ at a generic (U, V), by a dimension count.
 
-    None outside that hypothesis (r > min(n, m)), where the closed form does not apply.
+      r ≤ min(n, m): r(r−1)/2 — ker ∂φ is the r² directions (UΞ, −VΞᵀ) of GL(r), and the r(r+1)/2 laws
+          h = upper(UᵀU − VᵀV) cut the symmetric part of Ξ, leaving the skew part.
+      min(n, m) < r ≤ max(n, m) (one factor rank-deficient, e.g. (4,3,2) → 4 [C]): φ is a submersion onto all
+          n×m matrices, so dim ker ∂φ = r(n + m) − nm, and the r(r+1)/2 laws cut it to r(n + m) − nm − r(r+1)/2
+          (their differentials stay independent on ker ∂φ).
+    None for r > max(n, m), where the count can go negative and the closed form does not apply.
 
     Arguments:
         n, r, m: widths, integers ≥ 1.
     """
     n, r, m = (vd.integer(k, x, minimum=1) for k, x in (("n", n), ("r", r), ("m", m)))
-    return r * (r - 1) // 2 if r <= min(n, m) else None
+    if r <= min(n, m):
+        return r * (r - 1) // 2
+    return r * (n + m) - n * m - r * (r + 1) // 2 if r <= max(n, m) else None
+
+
+def relu_intersection_dim(d_in: int, r: int, d_out: int = 1, bias: bool = False) -> int:
+    """[V: INTR summary] dim(ker ∂φ ∩ ker ∂h) = 0 for the ReLU path-lifting φ = (u_k (v_k; b_k)ᵀ)_k.
+
+    Each rank-one block u_k v_kᵀ has a one-dimensional kernel (u_k, −v_k) (the rescaling), and the neuron's law
+    h_k = ‖u_k‖² − ‖v_k‖² has ∂h_k·(u_k, −v_k) = 2(‖u_k‖² + ‖v_k‖²) ≠ 0 on it: r kernel directions, each cut by
+    its own law, leave r − r = 0 ("ReLU is intrinsically recoverable").
+
+    Arguments:
+        d_in, r, d_out: widths, integers ≥ 1.  bias: with a hidden bias (same count).
+    """
+    d_in, r, d_out = (vd.integer(k, x, minimum=1) for k, x in (("d_in", d_in), ("r", r), ("d_out", d_out)))
+    vd.boolean("bias", bias)
+    kernel_directions, laws = r, r
+    return kernel_directions - laws
 
 
 def inclusion_predicted(U, V, tol: float = 1e-10) -> bool:

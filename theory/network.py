@@ -26,7 +26,7 @@ from .formula import Formula, relu, relu_as_gate, step
 from .mutants import mutant
 
 __all__ = ["LOSSES", "is_zero", "TwoLayerNetwork", "gd_defect_formula", "with_eta_power", "drift_order",
-           "sign_frozen", "flow_rate"]
+           "sign_frozen", "flow_rate", "sgd_bound_formula", "law_hessian_norm"]
 
 LOSSES = ("square", "logistic")
 
@@ -180,6 +180,7 @@ class TwoLayerNetwork:
                             "a_j^2 - |w_j|^2 is constant under gradient flow", self.conserved,
                             (*self.w, *self.a), sp.Symbol("Delta_j")),
             "F3.2": gd_defect_formula(),
+            "F3.2-SGD": sgd_bound_formula(),
         }
 
 
@@ -220,6 +221,38 @@ def _defect_eta_first(f: Formula) -> Formula:
 @mutant("F3.2", "η frozen at 0.5 (no η-dependence left)")
 def _defect_eta_frozen(f: Formula) -> Formula:
     return f.subs({f.args[0]: 0.5})
+
+
+def sgd_bound_formula() -> Formula:
+    """F3.2-SGD [V: arXiv 2506.06194, Prop. 5.1]: E|h(θ_i) − h(θ_0)| ≤ (C_h C_L/2) Σ_{l<i} η_l², here with a constant
+    step (Σ η_l² = i η²); args (η, i, C_h, C_L): C_h ≥ ‖∂²h‖, C_L ≥ E‖∇L_batch‖² along the run."""
+    eta, i, ch, cl = sp.symbols("eta i C_h C_L", nonnegative=True)
+    return Formula("F3.2-SGD", "SGD drift bound of a conservation law", "[V: arXiv 2506.06194, Prop. 5.1]",
+                   "E|h(theta_i) - h(theta_0)| <= (C_h C_L / 2) sum_l eta_l^2", ch * cl / 2 * i * eta ** 2,
+                   (eta, i, ch, cl), sp.Symbol("drift_bound"))
+
+
+@mutant("F3.2-SGD", "Σ η_l³ instead of Σ η_l²")
+def _sgd_eta_cubed(f: Formula) -> Formula:
+    eta = f.args[0]
+    return f.with_rhs(f.rhs * eta)
+
+
+@mutant("F3.2-SGD", "one step's bound (the sum over steps dropped)")
+def _sgd_one_step(f: Formula) -> Formula:
+    return f.subs({f.args[1]: 1})
+
+
+def law_hessian_norm(d: int) -> float:
+    """‖∂²h‖ (operator norm) of h = a² − ‖w‖² for one neuron with w ∈ ℝ^d: the constant Hessian diag(2, −2, …), so 2.
+
+    Arguments:
+        d: input dimension, integer ≥ 1.
+    """
+    d = vd.integer("d", d, minimum=1)
+    a, w = sp.Symbol("a", real=True), sp.symbols(f"w1:{d + 1}", real=True)
+    H = sp.hessian(a ** 2 - sum(x ** 2 for x in w), (a, *w))
+    return float(max(abs(ev) for ev in H.eigenvals()))
 
 
 def drift_order(defect: Formula) -> int:

@@ -1,4 +1,5 @@
-"""Conservation of a_j² − ‖w_j‖² and UᵀU − VᵀV (MPG-P1–P4): exact GD defect, drift order, ODE solves."""
+"""Conservation of a_j² − ‖w_j‖² and UᵀU − VᵀV (MPG-P1, P2, P4): exact GD defect, ODE solves (MPG-P3, the drift
+order, is in `checks.suites.drift`)."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,9 +17,9 @@ from scipy.integrate import solve_ivp
 from theory import conservation, momentum
 from theory.conservation import linear_S_rate, linear_gd_defect
 from theory.formula import lambdify
-from theory.network import drift_order, gd_defect_formula, with_eta_power
+from theory.network import gd_defect_formula, with_eta_power
 
-from ..core import Check, Variant, register, relative_slope
+from ..core import Check, Variant, register
 from ..flows import engine_gradient, linear_problem
 from ..criteria import at_most, undecided, within
 from ..design import Design, positive
@@ -110,88 +111,6 @@ class GDStepExact(Check):
         return {"per_run": [dict(variant=r["variant"], lr=r["lr"], max_rel_error=e,
                                  max_abs_change=float(np.abs(r["change"]).max()), gating_flips=r["flips"])
                             for r, e in zip(obs["rows"], self._errors(pred, obs))]}
-
-
-@dataclass(frozen=True)
-class DriftDesign(Design):
-    """E8 ReLU variant, GD (and SGD, batch 5) over a fixed horizon at several step sizes.
-
-    Arguments:
-        lrs: step sizes η of the log-log fit.
-        horizon: flow time T of every run.
-        batch_size: SGD batch (reported, not judged).
-    """
-
-    lrs: tuple[float, ...] = (0.04, 0.02, 0.01, 0.005, 0.0025)
-    horizon: float = 2.0
-    batch_size: int = 5
-    presets: ClassVar = {"quick": dict(lrs=(0.04, 0.02, 0.01, 0.005))}
-
-    def validate(self):
-        positive(self, "lrs", "horizon", "batch_size")
-        if len(self.lrs) < 2:
-            raise CheckError(f"lrs={self.lrs!r}: the slope needs at least two step sizes")
-
-
-@register
-class DriftOrder(Check):
-    name = "conservation.drift_order"
-    paper = "ABIDE"
-    prediction_id = "MPG-P3"
-    claim = "Over a fixed horizon T, the GD drift of a_j² − ‖w_j‖² scales as ηᵖ with p from the per-step defect"
-    provenance = "[R]"
-    design = DriftDesign
-    uses = {"defect": gd_defect_formula}
-    alternatives = (Variant("drift independent of η (p = 0)", {"defect": _eta_to(1)},
-                            why="an O(η) per-step defect accumulates to an η-independent drift"),
-                    Variant("drift ∝ η² (p = 2)", {"defect": _eta_to(3)},
-                            why="the per-step defect order itself, if steps did not accumulate"))
-    mutants = ()  # theory.network declares F3.2's wrong powers of η
-
-    def predict(self, d, th):
-        return {"order": drift_order(th.defect)}
-
-    def observe(self, d):
-        X, y, W, a = _setup(False, "square", None, d.seed)
-        lrs = np.array(d.lrs)
-        drift, sgd = [], []
-        for lr in lrs:
-            tr = numerics.train(X, y, W, a, lr=lr, horizon=d.horizon, n_checkpoints=2, stop_tol=0.0, progress=False,
-                                record_patterns=False)
-            drift.append(np.abs(tr.conserved[-1] - tr.conserved[0]).max())
-            tr = numerics.train(X, y, W, a, lr=lr, horizon=d.horizon, optimizer="sgd", batch_size=d.batch_size,
-                                seed_batch=d.seed, n_checkpoints=2, progress=False, record_patterns=False)
-            sgd.append(np.abs(tr.conserved[-1] - tr.conserved[0]).max())
-        return {"lr": lrs, "drift": np.array(drift), "sgd_drift": np.array(sgd)}
-
-    def criteria(self, d, pred, obs):
-        return [within("log-log slope of the drift against η", relative_slope(obs["lr"], obs["drift"]),
-                       pred["order"], 0.1,
-                       "The slope over η in [0.0025, 0.04] carries O(η) curvature; a prior run measured 1.04 ([C]), "
-                       "so |slope − p| ≤ 0.1; the alternatives p = 0 and p = 2 are 1 away (MPG-P3).")]
-
-    def numbers(self, d, pred, obs):
-        return dict(lr=obs["lr"], gd_drift=obs["drift"], sgd_drift=obs["sgd_drift"],
-                    sgd_slope=relative_slope(obs["lr"], obs["sgd_drift"]))
-
-    def figures(self, d, pred, obs, verdict):
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(5, 3.6))
-        lr, dr = obs["lr"], obs["drift"]
-        ax.loglog(lr, dr, "o-", label="GD drift (observed)")
-        ax.loglog(lr, obs["sgd_drift"], "s--", alpha=0.7, label="SGD drift (batch 5)")
-        ref = dr[-1] * (lr / lr[-1]) ** pred["order"]
-        ax.loglog(lr, ref, "k:", label=f"predicted slope {pred['order']}")
-        ax.fill_between(lr, dr[-1] * (lr / lr[-1]) ** (pred["order"] - 0.1),
-                        dr[-1] * (lr / lr[-1]) ** (pred["order"] + 0.1), color="grey", alpha=0.2,
-                        label="tolerance: slope ± 0.1")
-        ax.set_xticks(lr, [f"{x:g}" for x in lr])  # the step sizes themselves; no crowded minor labels
-        ax.xaxis.set_minor_formatter(plt.NullFormatter())
-        ax.set(xlabel="step size η", ylabel=r"max$_j$ |Δ$_j$(T) − Δ$_j$(0)|",
-               title="Drift of a²−‖w‖² over T (MPG-P3)")
-        ax.legend(fontsize=8)
-        return {"": fig}
 
 
 def _linear_variant(change):

@@ -158,6 +158,18 @@ def _v_sign_flipped(laws_fn):
     return lambda orig: wrong
 
 
+def control_fields(D: int) -> dict:
+    """Non-generic single fields on ℝ^D that the count N = D − 1 cannot tell from a generic one (issue #25): a
+    rotation (x₁, x₂) ↦ (−x₂, x₁), (x₃, x₄) ↦ (−x₄, x₃), … (laws x₁² + x₂², …, and the untouched coordinates) and
+    the constant field e₁ (laws: every polynomial in x₂ … x_D). One field each, so dim Lie = 1 and N = D − 1 where
+    the field is non-zero, yet each has polynomial laws of low degree."""
+    x = sp.symbols(f"x1:{D + 1}", real=True)
+    rot = [0] * D
+    for i in range(0, D - 1, 2):
+        rot[i], rot[i + 1] = -x[i + 1], x[i]
+    return {"rotation": (x, [sp.Matrix(rot)]), "constant": (x, [sp.Matrix([1] + [0] * (D - 1))])}
+
+
 def _span(A: np.ndarray) -> int:
     return int(np.linalg.matrix_rank(A, tol=1e-9)) if A.size else 0
 
@@ -201,8 +213,9 @@ class SymbolicSanity(Check):
     paper = "ABIDE"
     prediction_id = "MPG-P14"
     claim = ("φ = x1 x2 x3 has the conserved quadratics x3² − x1² and x2² − x1² (N = 2); one generic polynomial "
-             "field on R^D has N = D − 1 laws, none polynomial of degree ≤ 4; the degree-2 search recovers exactly "
-             "the known laws of two-layer linear and ReLU nets")
+             "field on R^D has no polynomial law of degree ≤ 4 (its N = D − 1 laws, a count any single non-vanishing "
+             "field shares, are not polynomial); the degree-2 search recovers exactly the known laws of two-layer "
+             "linear and ReLU nets")
     provenance = "[V: code]"
     design = SanityDesign
     uses = {"product": law_search.product_laws, "generic": law_search.generic_law_count,
@@ -211,7 +224,11 @@ class SymbolicSanity(Check):
             "relu": lambda: partial(law_search.known_quadratic_laws, kind="relu")}
     alternatives = (Variant("linear net: one law per hidden unit (the r diagonal entries of S)",
                             {"linear": lambda fn: (lambda f: [h for i, h in enumerate(fn(f)) if _is_diagonal(i, f)])},
-                            why="the ReLU rule (one law per neuron) carried over to linear nets"),)
+                            why="the ReLU rule (one law per neuron) carried over to linear nets"),
+                    Variant("the D − 1 laws of one field are polynomial (as for a rotation or a constant field)",
+                            {"generic_poly": lambda f: f.with_rhs(sp.Integer(SanityDesign.generic_dim - 1))},
+                            why="N = D − 1 holds for the rotation and constant controls too, whose laws are "
+                                "polynomial; a referee reading only the count would expect D − 1 polynomial laws"))
     mutants = (Variant("x₃² + x₁² instead of x₃² − x₁²", {"product": lambda laws: [
                    laws[0] + 2 * sp.Symbol("x1", real=True) ** 2, *laws[1:]]}),
                Variant("linear laws UᵀU + VᵀV", {"linear": _v_sign_flipped(
@@ -240,10 +257,14 @@ class SymbolicSanity(Check):
         for key, f in (("linear", lin), ("relu", relu)):
             search[key] = law_search.coefficient_matrix(
                 law_search.polynomial_laws(lie.gradient_fields(f.phi, f.theta), f.theta, 2), f.theta, 2)
+        controls = {name: dict(N=lie.count_laws_fields(f, y, seed=d.seed).N,
+                               poly=law_search.law_count_mod_p(f, y, d.search_degree))
+                    for name, (y, f) in control_fields(d.generic_dim).items()}
         return {"product_N": lie.count_laws_fields(fx, x, seed=d.seed).N,
                 "product": law_search.coefficient_matrix(law_search.polynomial_laws(fx, x, 2), x, 2),
                 "generic_N": lie.count_laws_fields(chi, theta, seed=d.seed).N,
-                "generic_poly": law_search.law_count_mod_p(chi, theta, d.search_degree), **search}
+                "generic_poly": law_search.law_count_mod_p(chi, theta, d.search_degree), "controls": controls,
+                **search}
 
     @staticmethod
     def _same_span(found, predicted):
@@ -266,15 +287,28 @@ class SymbolicSanity(Check):
                        "Integer count at 3 random points that must agree (theory.lie.RTOL = 1e-9): N = 2 = number of "
                        "independent predicted laws; no tolerance."),
                 within(f"generic field on ℝ^{d.generic_dim}: Lie-algebra count N", obs["generic_N"], pred["generic_N"],
-                       0, "Integer count (one field, [χ, χ] = 0, so dim Lie = 1 at points where χ ≠ 0); no tolerance."),
+                       0, "Integer count (one field, [χ, χ] = 0, so dim Lie = 1 at points where χ ≠ 0); no tolerance. "
+                          "Necessary, not discriminating: the rotation and constant controls give N = D − 1 too.",
+                       details={"controls_N": {k: v["N"] for k, v in obs["controls"].items()}}),
                 within(f"generic field on ℝ^{d.generic_dim}: polynomial laws of degree ≤ {d.search_degree}",
                        obs["generic_poly"], pred["generic_poly"], 0,
-                       "Kernel dimension of the law system over GF(p), p ≈ 2³¹: an upper bound of the count over ℚ, "
-                       "so 0 proves there is no such law; integer, no tolerance.")]
+                       "The criterion that tells a generic field from the controls: kernel dimension of the law system "
+                       "over GF(p), p ≈ 2³¹, an upper bound of the count over ℚ, so 0 proves there is no such law; "
+                       "integer, no tolerance.",
+                       details={"controls_poly": {k: v["poly"] for k, v in obs["controls"].items()}})]
+        ctrl = obs["controls"]
+        out.append(holds(f"controls (rotation, constant field on ℝ^{d.generic_dim}): N = D − 1 like the generic field, "
+                         f"yet ≥ 1 polynomial law of degree ≤ {d.search_degree} each",
+                         all(c["N"] == pred["generic_N"] and c["poly"] >= 1 for c in ctrl.values()),
+                         "Positive control of the law search: on single fields with known polynomial laws (x₁² + x₂², "
+                         "x₅, …; any polynomial in x₂ … x_D) the same count gives N = D − 1 while the search finds "
+                         "laws, so a generic field's 0 is not a search that finds nothing.",
+                         value={k: [v["N"], v["poly"]] for k, v in ctrl.items()}, tolerance="N = D − 1 and ≥ 1 law"))
         return out
 
     def numbers(self, d, pred, obs):
         return dict(product_N=obs["product_N"], generic_N=obs["generic_N"], generic_poly_laws=obs["generic_poly"],
+                    controls=obs["controls"],
                     linear_laws_found=_span(obs["linear"]), relu_laws_found=_span(obs["relu"]))
 
 

@@ -17,6 +17,7 @@ from ...design import Design, positive
 from ...errors import CheckError
 from ...strategies.early_alignment import small_datasets
 from . import death as bf_p4
+from . import separation
 from .common import _kinds_swapped, _labels_negated, _mirrored, early_run, refinement_summary
 
 
@@ -38,6 +39,8 @@ class AlignmentDesign(Design):
         family_lam_factors: λ grid factors of each family instance: down to λ = 1e-32, because on drawn data a
             neuron active on one weak point turns ~100× slower than g*, so the λ → 0 regime starts later than on E2
             (at λ = 1e-8 some instances still have 19 % of the negative neurons active; see the report).
+        separation: also run the smallest λ on `separation.separating_data` (ĝ ≥ 24° from the mean input, the
+            nearest point and the top principal direction), where BF-P1's rivals are rejected by angle.
     """
 
     lam: float = 1e-2
@@ -51,6 +54,7 @@ class AlignmentDesign(Design):
     instances: int = 20
     family_m: int = 200
     family_lam_factors: tuple[float, ...] = (1.0, 1e-6, 1e-14, 1e-30)
+    separation: bool = True
     presets: ClassVar = {"quick": dict(lam_factors=(1.0, 1e-2, 1e-6), m=500, instances=4),
                          "full": dict(instances=50),
                          "paper": dict(m=20000, lr=2e-3, steps=2_000_000, instances=50)}
@@ -101,6 +105,10 @@ def _top_principal(X, y):
     """Leading eigenvector of XᵀX, signed towards the labels' side (the lazy / linear-regime direction)."""
     v = np.linalg.eigh(X.T @ X)[1][:, -1]
     return v if (X @ v) @ y >= 0 else -v
+
+
+RIVALS = {"mean input direction": lambda X, y: X.mean(0), "nearest data direction": lambda X, y: X,
+          "top principal direction": _top_principal}
 
 
 def _aligned(W, E, cos):
@@ -158,17 +166,20 @@ class Alignment(Check):
                 why="a horizon defined by growth to a fixed size (e^{g*T_λ} = 1/λ_eff) reads as a scale-free "
                     "output at each fraction ε of it; only O(λ^c) with c > 0 makes 'h ≈ 0 during the phase' true"),
         Variant("neurons align to the mean input direction x̄/‖x̄‖", {"extremals": _direction_instead(
-            lambda X, y: X.mean(0))}, why="unweighted by the labels: on E2 it is within 1 − cos = 6e-5 of ĝ"),
+            RIVALS["mean input direction"])}, why="unweighted by the labels: on E2 it is within 1 − cos = 6e-5 of ĝ "
+                                                  "(24° away on the separating data)"),
         Variant("neurons align to the nearest data direction x̂_k", {"extremals": _direction_instead(
-            lambda X, y: X)}, why="single points as attractors (1 − cos ≈ 5e-3 from ĝ on E2)"),
+            RIVALS["nearest data direction"])}, why="single points as attractors (1 − cos ≈ 5e-3 from ĝ on E2, 25° "
+                                                    "on the separating data)"),
         Variant("neurons align to the top principal direction of XᵀX", {"extremals": _direction_instead(
-            _top_principal)}, why="the lazy / linearised dynamics grows along the top eigenvector"),
+            RIVALS["top principal direction"])}, why="the lazy / linearised dynamics grows along the top eigenvector "
+                                                     "(32° from ĝ on the separating data)"),
         *bf_p4.ALTERNATIVES)
     mutants = (Variant("extremal vectors mirrored (−u)", {"extremals": _mirrored}),
                Variant("minima and maxima of G_n swapped", {"extremals": _kinds_swapped}),
                Variant("G_n of the negated labels", {"extremals": _labels_negated}), *bf_p4.MUTANTS)
     family = staticmethod(lambda d: small_datasets().map(
-        lambda ds: {"dataset": ds, "m": d.family_m, "lam_factors": d.family_lam_factors}))
+        lambda ds: {"dataset": ds, "m": d.family_m, "lam_factors": d.family_lam_factors, "separation": False}))
 
     def _data(self, d):
         return d.dataset if d.dataset is not None else data.one_d_three_points()
@@ -177,7 +188,10 @@ class Alignment(Check):
         ds = self._data(d)
         X = ds.inputs
         ext, dim = th.extremals(X, ds.y, seed=d.seed), X.shape[1]
-        return {"positive_extremals": np.array([e.u for e in ext if e.kind == "min"]).reshape(-1, dim),
+        sep = separation.separating_data()
+        return {"separating_extremals": np.array([e.u for e in th.extremals(sep.inputs, sep.y, seed=d.seed)
+                                                  if e.kind == "min"]).reshape(-1, 2) if d.separation else None,
+                "positive_extremals": np.array([e.u for e in ext if e.kind == "min"]).reshape(-1, dim),
                 "negative_extremals": np.array([e.u for e in ext if e.kind == "max"]).reshape(-1, dim),
                 "h_order": extremal.output_order(th.output, d.eps_judged), "death": th.death, "X": np.asarray(X, float),
                 "y": np.asarray(ds.y, float), "g_star": max((e.rate for e in ext), default=0.0)}
@@ -205,7 +219,7 @@ class Alignment(Check):
         return {"runs": runs, "labels_nonnegative": bool(np.all(ds.y >= 0)), "dim": ds.inputs.shape[1],
                 "name": ds.name, "max_y": float(np.max(np.abs(ds.y))), "refinement": refinement_summary(
                     [r["tr"] for r in runs]), "complete": _completeness(X, np.asarray(ds.y, float), d.seed)
-                if X.shape[1] <= 3 else None}
+                if X.shape[1] <= 3 else None, "separation": separation.observe(d) if d.separation else None}
 
     def _regimes(self, d, obs, rows, pid):
         """The regime BF-P1/P2/P4 are about: the early phase (output still small at ε·T_λ), GD tracking the flow,
@@ -285,6 +299,8 @@ class Alignment(Check):
                             "spanning decades ([C] ≤ 4e-2 at λ = 1e-4, ≤ 4e-6 at 1e-8); no tolerance beyond strictness."),
         ]
         out += self._output_criteria(d, pred, obs, rows)
+        if obs.get("separation") is not None and pred.get("separating_extremals") is not None:
+            out += separation.criteria(d, pred["separating_extremals"], obs["separation"], RIVALS)
         if obs["dim"] <= 3:  # exact extremal vectors (enumeration); above, the ascent that finds them has its own error
             out.insert(2, at_most(
                 f"median 1 − cos(ŵ_j, nearest positive extremal vector) at ε = {e}, smallest λ",

@@ -74,8 +74,9 @@ def direction_clusters(W, a, mass, angle: float = 1e-2, min_mass: float = 1e-3):
         if len(idx) == 1:
             labels = np.array([1])
         else:
-            ang = lambda u, v: np.arccos(np.clip(u @ v, -1, 1))  # noqa: E731
-            labels = fcluster(linkage(U, method="average", metric=ang), t=angle, criterion="distance")
+            # the condensed angle matrix row by row (pdist's order), not a Python metric called per pair (O(m²) calls)
+            dist = np.concatenate([np.arccos(np.clip(U[i + 1:] @ U[i], -1, 1)) for i in range(len(idx) - 1)])
+            labels = fcluster(linkage(dist, method="average"), t=angle, criterion="distance")
         for c in np.unique(labels):
             sel = labels == c
             u = (mass[idx][sel, None] * U[sel]).sum(0)

@@ -25,23 +25,27 @@ class FailureRateDesign(Design):
 
     Arguments:
         lams: init scales λ (decreasing).
-        widths: widths m.
+        widths: widths m (the spec's m ∈ {500, 1000, 2000} at the full tier; the standard tier runs 100 and 500).
         seeds: seeds per (λ, m).
         lr: largest GD step (refined ÷2.5 until no protected sign flips).
         horizon: flow time of each run.
     """
 
     lams: tuple[float, ...] = (1e-2, 1e-4, 1e-8, 1e-16, 1e-32, 1e-64, 1e-128)
-    widths: tuple[int, ...] = (100, 200)
+    widths: tuple[int, ...] = (100, 500)
     seeds: int = 3
     lr: float = 0.05
     horizon: float = 2000.0
     presets: ClassVar = {"quick": dict(lams=(1e-2, 1e-32), widths=(100,)),
+                         "full": dict(widths=(100, 500, 1000, 2000)),
                          "paper": dict(widths=(20000,), lr=2e-3, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on E1's Assumption-3 instance: m = 20000, step 2e-3 on L, "
                               "2·10⁶ iterations (flow time 4000), balanced init; the design's λ grid and 3 seeds (E1)")
     paper_needs: ClassVar = "cuda"
-    sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, horizon ≥ 2000"}
+    sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, horizon ≥ 2000 "
+                                   "(standard: 100 and 500; full: up to 2000. From m = 500 GD needs step 0.00128 — "
+                                   "three refinements — to keep every protected sign, 1.6·10⁶ steps a run: ≈ 20 s per "
+                                   "width on a loaded core at m = 500, ≈ 70 s at m = 2000)"}
 
     def validate(self):
         positive(self, "lams", "widths", "seeds", "lr", "horizon")

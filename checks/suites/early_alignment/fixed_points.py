@@ -1,9 +1,9 @@
-"""Extremal fixed points (BF-P5, with BF-P6) on data whose G_n has several extremal vectors: three positive points
-on the unit circle, 120° apart, with unequal labels (d = 2, no bias). G_n then has six local minima on the circle
-(one at each point, one between each pair), all interior to their activation cells. After the early phase the neuron
-directions form at most as many clusters as G_n has extremal vectors and at least two, each cluster sits at an
-extremal vector of its sign, the count does not grow with m, and each cluster direction is a fixed point of the
-direction flow with the sign rule of G_n."""
+"""Extremal fixed points (BF-P5, with BF-P6) on data whose G_n has several extremal vectors of both kinds: three
+points on the unit circle, 120° apart, with labels of both signs (d = 2, no bias). G_n then has three interior
+minima (where positive neurons go) and one interior maximum (at the negative-label point, where negative neurons
+go). After the early phase the neuron directions form at most as many clusters as G_n has extremal vectors and at
+least two, each cluster sits at an extremal vector of its sign (the negative cluster at the maximum), the count does
+not grow with m, and each cluster direction is a fixed point of the direction flow with the sign rule of G_n."""
 from __future__ import annotations
 
 import warnings
@@ -37,19 +37,21 @@ class FixedPointsDesign(Design):
     """Three-point ring (K points 360°/K apart on the unit circle, labels `labels`), balanced GD at λ to ε_max·T_λ
     for several widths.
 
+    Why labels of both signs. With all labels positive G_n(u) < 0 wherever a point is active, G_n has no interior
+    maximum, no negative cluster forms, and the sign rule (negative clusters at G_n > 0) is true by construction;
+    with y = (1, −0.95, 0.9) G_n has a maximum at the negative point (120°), the negative neurons gather there, and
+    the sign rule and the "negative cluster at a maximum" criterion judge them.
     Why this data and not E3. On E3 (Stewart et al., all labels ≥ 0, hidden bias) G_n has exactly one extremal
     vector, so "≤ #extremal clusters" is "≤ 1 cluster": nearly true by construction. E3 with labels of both signs
     (y − c, c ∈ [0.1, 0.7]) does not help: the exact enumeration still finds one interior extremal vector (none at
     c = 0.5 for seed 0), and the extra attractors are kink fixed points (some u·x_k = 0, res(u) = 0.14–0.95 under
     the relu′(0) = 0 selection), which F2.4 leaves to the set-valued 𝔇_n. On the ring every half-plane holds one or
-    two points, G_n(θ) = −(1/n)|g_S|cos(θ − θ_S) on six 60° cells, and each ĝ_S lies inside its own cell (≥ 24°
-    from a kink): six interior minima, rates 0.90–1.00 of g*, so at ε = 0.5 every one carries ≥ 10 % of the
-    leading mass, far above the 1e-3 mass cut. The labels are unequal so that no extremal vector is the exact
-    antipode of another (with equal labels −u of a minimum is again a minimum, and the "res(−u)" mutant would pass).
-    Widths: the spec's m ∈ {100, 1000, 10000} at the full tier; the standard tier stops at m = 5000 because the
-    cost is the average-linkage clustering (a Python angle metric over all pairs of kept neurons, O(m²): 16 s at
-    m = 5000, 74 s at m = 10000 with one thread), not the GD run (≈ 650 steps, 0.2 s at m = 10000). Three widths
-    over 1.7 decades still test that the count does not grow with m.
+    two points and G_n(θ) = −(1/n)|g_S|cos(θ − θ_S) on six 60° cells; with y = (1, −0.95, 0.9) four of the
+    stationary directions ĝ_S (±) lie inside their own cells: minima at 0°, −54.8°, −120° and a maximum at 120°,
+    rates 0.90–1.00 of g*, so at ε = 0.5 each carries a cluster far above the 1e-3 mass cut. The labels are unequal
+    so that no extremal vector is the exact antipode of another (the "res(−u)" mutant must fail).
+    Widths: the spec's m ∈ {100, 1000, 10000} (standard and full tiers); the cost is the GD run (≈ 650 steps, 0.2 s
+    at m = 10000) and the average-linkage clustering of the kept neurons on a precomputed angle matrix.
     Every direction has an active point, so the negative neurons shrink instead of going dead; GD then flips their
     sign late in the run (an O(η²) defect, not the flow): they are counted and must stay below the mass cut.
 
@@ -61,16 +63,18 @@ class FixedPointsDesign(Design):
         widths: the widths m compared (the cluster count must not grow with m).
     """
 
-    labels: tuple[float, ...] = (1.0, 0.95, 0.9)
+    labels: tuple[float, ...] = (1.0, -0.95, 0.9)
     lam: float = 1e-8
     lr: float = 0.05
     eps_max: float = 0.5
-    widths: tuple[int, ...] = (100, 1000, 5000)
+    widths: tuple[int, ...] = (100, 1000, 10000)
     presets: ClassVar = {"quick": dict(widths=(100, 1000)), "full": dict(widths=(100, 1000, 10000)),
                          "paper": dict(widths=(100, 1000, 20000), lr=2e-3)}
     paper_source: ClassVar = ("BF-EA code defaults (E4): width m = 20000 beside BF-P5's 100 and 1000, step 2e-3 on L, "
                               "balanced init; on the design's ring data (E4's Stewart data has one extremal vector)")
-    sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#bf-p5: m ∈ {100, 1000, 10000} (full tier; standard stops at 5000)"}
+    sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#bf-p5: m ∈ {100, 1000, 10000}",
+                         "labels": "docs/theory/bf-early-alignment.md#bf-p6: labels of both signs, so that a negative cluster at a maximum of G_n is "
+                                   "judged (BF-P6's sign rule is vacuous with all labels positive)"}
 
     def validate(self):
         positive(self, "lam", "lr", "eps_max", "widths")
@@ -106,7 +110,8 @@ class ExtremalFixedPoints(Check):
     prediction_id = "BF-P5"
     also_judges = ("BF-P6",)
     claim = ("After the early phase the neuron directions form between 2 and #extremal-vectors clusters, each at an "
-             "extremal vector of its sign, and the count does not grow with m (three-point ring, six extremal vectors)")
+             "extremal vector of its sign (positive clusters at minima of G_n, negative ones at maxima), and the count "
+             "does not grow with m (three-point ring with labels of both signs: three minima, one maximum)")
     claims = {"BF-P6": "Each cluster direction u is a fixed point, res(u) = ‖(I − uuᵀ)g_n(u)‖/‖g_n(u)‖ ~ 0, with the sign "
                        "rule: positive clusters at G_n(u) < 0, negative clusters at G_n(u) > 0"}
     provenance = "[R]"
@@ -125,7 +130,13 @@ class ExtremalFixedPoints(Check):
                Variant("residual of the opposite direction −u", {"residual": lambda f: (lambda u, X, y: f(-u, X, y))},
                        against="BF-P6"),
                Variant("only the maxima of G_n counted (kinds confused)",
-                       {"extremals": lambda f: (lambda X, y: [e for e in f(X, y) if e.kind == "max"])}))
+                       {"extremals": lambda f: (lambda X, y: [e for e in f(X, y) if e.kind == "max"])}),
+               Variant("only the minima of G_n (no maximising extremal vector)",
+                       {"extremals": lambda f: (lambda X, y: [e for e in f(X, y) if e.kind == "min"])}),
+               Variant("maxima at the antipode −u (negative neurons sent opposite)",
+                       {"extremals": lambda f: (lambda X, y: [e if e.kind == "min" else
+                                                              extremal.Extremal(-e.u, e.kind, e.G, e.rate, e.pattern)
+                                                              for e in f(X, y)])}))
 
     def predict(self, d, th):
         ds = ring_data(d.labels)
@@ -167,8 +178,10 @@ class ExtremalFixedPoints(Check):
             res = [float(pred["res"](c["u"])) for c in cl]
             sign_ok = [bool((pred["G"](c["u"]) < 0) == (c["sign"] > 0)) for c in cl]
             off = [self._offset(c["u"], c["sign"], pred["extremals"]) for c in cl]
+            neg = [a for c, (a, _) in zip(cl, off) if c["sign"] < 0]
             rows.append(dict(m=run["m"], n_clusters=len(cl), max_res=max(res, default=np.inf), sign_rule=all(sign_ok),
-                             max_offset=max((a for a, _ in off), default=np.inf),
+                             max_offset=max((a for a, _ in off), default=np.inf), n_negative=len(neg),
+                             max_negative_offset=max(neg, default=np.nan),
                              matched=len({j for a, j in off if a <= ANGLE_TOL}),
                              flipped=run["flipped"], flipped_mass=run["flipped_mass"],
                              clusters=[dict(sign=c["sign"], angle_deg=_deg(c["u"]), mass=c["mass"], size=c["size"],
@@ -184,6 +197,20 @@ class ExtremalFixedPoints(Check):
                   if n_ext >= 2 else
                   undecided("extremal vectors of G_n on the data", f"G_n has {n_ext} extremal vector(s): the bound "
                             "'≤ #extremal clusters' is then (nearly) true by construction", value=n_ext))
+        n_max = sum(e.kind == "max" for e in pred["extremals"])
+        n_neg = min(r["n_negative"] for r in rows)
+        neg_offset = max(r["max_negative_offset"] for r in rows)
+        maxima = (at_most("largest angle (rad) from a negative cluster to the nearest maximum of G_n", neg_offset,
+                          ANGLE_TOL, "BF-P5/P6 for the negative neurons: a < 0 neurons align with a maximising extremal "
+                          "vector (G_n > 0); 0.02 rad as for every cluster, while the maximum (120°) is ≥ 55° from every "
+                          "minimum and 60° from its antipode's cell. Judged at every width.", details={"maxima": n_max})
+                  if n_neg >= 1 and np.isfinite(neg_offset) else
+                  holds("largest angle (rad) from a negative cluster to the nearest maximum of G_n", False,
+                        "a width with no negative cluster, or no maximum of G_n to put it at", value=neg_offset)
+                  if n_max >= 1 else
+                  undecided("largest angle (rad) from a negative cluster to the nearest maximum of G_n",
+                            "G_n has no maximum on these labels (all labels positive?): the negative neurons and the "
+                            "sign rule are not judged; use labels of both signs", value=n_neg))
         flip = max(r["flipped_mass"] for r in rows)
         flips = (holds("sign-flipped neurons stay below the cluster mass cut", flip < MIN_MASS, value=flip,
                        rationale="Validity: on the ring no direction is dead, so the negative neurons shrink to 0; "
@@ -194,7 +221,7 @@ class ExtremalFixedPoints(Check):
                  undecided("sign-flipped neurons stay below the cluster mass cut", "GD sign flips (not the flow) "
                            "reach the cluster mass cut: the clusters may hold neurons GD alone made", value=flip))
         return [
-            enough, flips,
+            enough, flips, maxima,
             at_most("largest cluster count over the widths", max(counts), n_ext,
                     "BF-P5: at most one cluster per extremal vector of G_n (exact enumeration, F2.4); the count is an "
                     "integer, no tolerance. Clusters at angle 1e-2 with mass ≥ 1e-3·max (docs/theory/index.md#protocol)."),
