@@ -98,6 +98,10 @@ class Run:
         return rc
 
 
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def _load(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -126,8 +130,11 @@ def _plan(n: int, rng: random.Random) -> list[str]:
     return sorted(kinds, key=lambda k: k == "report")     # an early report kill would finish every check first
 
 
-def _choose(kind: str, rng, ref: dict, todo: list[str], out: Path, startup: float):
-    """(kind, NUMERICS_PAUSE_WRITE spec or None, delay in s) of the next attempt."""
+def _choose(kind: str, rng, ref: dict, todo: list[str], out: Path, startup: float, moments: int):
+    """(kind, NUMERICS_PAUSE_WRITE spec or None, delay in s) of the next attempt. A write kill strikes one of the
+    first writes of its kind (so it costs about one check); a moment falls in the startup or in this moment's share
+    of the remaining work (`moments` = the moment kills left), so that the checks with figures are not all done
+    before the figure kills come."""
     o = out.as_posix()
     if kind == "record":
         recs = sum(len(ref[c][0]) for c in todo)
@@ -135,10 +142,10 @@ def _choose(kind: str, rng, ref: dict, todo: list[str], out: Path, startup: floa
         return kind, f"{o}/records/*.json@{nth}", 0.0
     figs = sum(len(ref[c][2]) for c in todo)
     if kind == "figure" and figs:
-        return kind, f"{o}/figures/*.png@{rng.randint(1, min(2, figs))}", 0.0
+        return kind, f"{o}/figures/*.png@{rng.randint(1, min(3, figs))}", 0.0
     if kind == "report":
         return kind, f"{o}/{rng.choice(REPORT_FILES)}@1", 0.0
-    return "moment", None, rng.uniform(0.0, startup + sum(ref[c][1] for c in todo))
+    return "moment", None, rng.uniform(0.0, startup + sum(ref[c][1] for c in todo) / max(1, moments))
 
 
 def _strip(record: dict) -> dict:
@@ -199,6 +206,7 @@ def soak(opts) -> tuple[int, list[str], list[str]]:
         (work / sub).mkdir(parents=True)
     ref_out, out = work / "ref" / "run", work / "soak" / "run"
     t0 = time.monotonic()
+    _say(f"soak: the uninterrupted run into {ref_out}")
     r = Run(opts, work / "ref", ref_out, resume=False)
     ref_rc = r.finish()
     t_ref = time.monotonic() - t0
@@ -206,12 +214,14 @@ def soak(opts) -> tuple[int, list[str], list[str]]:
         raise SystemExit(f"soak: the uninterrupted run exited {ref_rc}:\n{''.join(r.err[-20:])}")
     ref = _reference(ref_out)
     startup = max(1.0, t_ref - sum(v[1] for v in ref.values()))
+    _say(f"soak: the uninterrupted run took {t_ref:.0f} s; now {opts.kills} kills of runs into {out}")
     plan, log, diffs, survived, attempts, run = _plan(opts.kills, rng), [], [], 0, 0, None
     try:
         while len(log) < opts.kills and attempts < 3 * opts.kills + 5:
             attempts += 1
             todo = _pending(ref, out) if out.exists() else list(ref)
-            kind, pause, delay = _choose(plan[len(log)], rng, ref, todo, out, startup)
+            kind, pause, delay = _choose(plan[len(log)], rng, ref, todo, out, startup,
+                                         plan[len(log):].count("moment"))
             run = Run(opts, work / "soak", out, resume=attempts > 1, pause=pause)
             if pause:
                 held = run.wait_pause(opts.timeout)
@@ -238,6 +248,7 @@ def soak(opts) -> tuple[int, list[str], list[str]]:
             bad = [p.name for p in (out / "records").glob("*.json") if _load(p) is None]
             log.append(f"{what}: " + (f"partial records {bad}" if bad else "ok"))
             survived += not bad
+            _say(f"soak: kill {len(log)}/{opts.kills} ({log[-1]})")
             diffs += [f"kill {len(log)} ({what}): record {b} does not parse" for b in bad]
         run = Run(opts, work / "soak", out, resume=True)
         rc = run.finish()

@@ -56,3 +56,29 @@ def test_the_write_hook_holds_the_chosen_write_half_done(tmp_path, monkeypatch, 
     assert seen == [("01234", False)]                         # only the 2nd match, half written, target absent
     assert all((tmp_path / "r" / n).read_text() == "0123456789" for n in ("a.json", "x.txt", "b.json", "c.json"))
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["a.json", "b.json", "c.json", "x.txt"]
+
+
+def test_a_family_draws_the_same_instances_whatever_modules_are_loaded(tmp_path, monkeypatch):
+    """Found while building the soak: Hypothesis mixed constants of the loaded local modules into a family's draws,
+    so a check drew other instances after a `--resume` (or `--only`) had left other modules unimported."""
+    import sys
+
+    from hypothesis import strategies as st
+
+    from checks.family import run_family
+
+    def draw():
+        seen = []
+        run_family(st.fixed_dictionaries({"m": st.integers(1, 10 ** 6), "x": st.floats(1e-3, 1e3)}),
+                   lambda inst: seen.append(inst) or ("PASS", []), 40, 0, lambda inst: inst)
+        return seen
+
+    before = draw()
+    (tmp_path / "many_constants.py").write_text(
+        "C = [" + ", ".join(f"{k * 1.37:.6f}, {k * 7919}" for k in range(1, 300)) + "]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("many_constants")
+    try:
+        assert draw() == before
+    finally:
+        sys.modules.pop("many_constants", None)
