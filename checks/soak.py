@@ -259,6 +259,10 @@ def soak(opts) -> tuple[int, list[str], list[str]]:
         if run is not None:
             run.kill()
     diffs += differences(ref_out, out)
+    cache = sorted(p.name for p in (work / "soak" / "results").rglob(".*.tmp"))   # the sweep cache, under its cwd
+    if cache:
+        _say(f"soak: note: {len(cache)} temporary files a kill left in the sweep cache (outside the run folder; "
+             f"a later sweep rewrites the point): {', '.join(cache[:3])}")
     if not opts.keep and not opts.work:
         shutil.rmtree(work, ignore_errors=True)
     return survived, log, diffs

@@ -82,3 +82,17 @@ def test_a_family_draws_the_same_instances_whatever_modules_are_loaded(tmp_path,
         assert draw() == before
     finally:
         sys.modules.pop("many_constants", None)
+
+
+def test_a_resume_removes_every_temporary_file_a_kill_can_leave(tmp_path):
+    from checks import outputs
+
+    run = outputs.prepare(tmp_path / "run")
+    kept = run / "records" / "a.X-1.json"
+    left = [run / "records" / ".a.X-1.json.k2j3.tmp", run / "figures" / ".a.q8w.png", run / ".report.md.x1.tmp",
+            run / "theory" / ".pin.md.z9.tmp", run / ".write-test.abc123"]      # the last: prepare()'s probe
+    for p in (kept, *left):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("{")
+    outputs.clean(run, keep_records=True)
+    assert kept.is_file() and not any(p.exists() for p in left)
