@@ -96,3 +96,17 @@ def test_a_resume_removes_every_temporary_file_a_kill_can_leave(tmp_path):
         p.write_text("{")
     outputs.clean(run, keep_records=True)
     assert kept.is_file() and not any(p.exists() for p in left)
+
+
+def test_a_reused_record_is_the_verdict_that_was_written_key_order_included(tmp_path):
+    """The soak's first finding: records were written with sorted keys, so after --resume the report printed a
+    reused check's design (and any counterexample) in another order than an uninterrupted run did."""
+    from checks import api, outputs, resume
+
+    vs = api.run_all("quick", "conservation.gd_step_exact", None, progress=False)
+    outputs.write_records(vs, tmp_path)
+    cls, = api.discover("quick", "conservation.gd_step_exact")
+    d, = api.designs_for([cls], "quick")
+    reused = resume.reusable(cls, d, "quick", tmp_path)
+    assert [json.dumps(v.to_dict()) for v in reused] == [json.dumps(v.to_dict()) for v in vs]
+    assert list(reused[0].design) == list(vs[0].design) and list(vs[0].design)[0] == "seed"
