@@ -18,15 +18,16 @@ import matplotlib
 matplotlib.use("Agg")
 
 from . import api  # noqa: E402
-from .cli import EXIT_RULE, add_common, add_out, fail, finish, out_of, overrides_of  # noqa: E402
+from .cli import EXIT_RULE, Parser, add_common, add_out, fail, finish, out_of, overrides_of  # noqa: E402
 from .errors import CheckError  # noqa: E402
 from .listing import list_checks, list_settings, wrap  # noqa: E402
 from .live import recorded_seconds  # noqa: E402
 from .table import coverage_text, format_table  # noqa: E402
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m checks.all", description=__doc__.splitlines()[0], epilog=EXIT_RULE)
+def parser() -> argparse.ArgumentParser:
+    """The command line of `python -m checks.all` (its errors: one line on stderr, exit 2)."""
+    p = Parser(prog="python -m checks.all", description=__doc__.splitlines()[0], epilog=EXIT_RULE)
     add_common(p)
     p.add_argument("--only", metavar="SEL", help="check names, globs (racing.*), suite prefixes (racing) or "
                    "prediction IDs (PIN-7), comma-separated")
@@ -40,7 +41,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--claims", action="store_true", help="print each claim under its row")
     p.add_argument("--coverage", action="store_true", help="also print the table by prediction ID (the 45 IDs of "
                    "the specification: check, status, the prediction's score, the best alternative's)")
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return parser().parse_args(argv)
 
 
 def main(argv=None) -> int:

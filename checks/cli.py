@@ -6,8 +6,16 @@ import os
 import sys
 from pathlib import Path
 
-from .design import TIERS, parse_assignments
+from .design import SEED_MAX, TIERS, parse_assignments
 from .errors import CheckError
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (exit 2), like every other bad input of the toolkit,
+    instead of argparse's usage block followed by the error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {' '.join(message.split())}; {self.prog} --help lists the options\n")
 
 
 def add_common(p: argparse.ArgumentParser, default_tier: str = "standard") -> None:
@@ -40,8 +48,8 @@ def overrides_of(args) -> dict:
     """--set, --seed and --device as one overrides dict (validated later by each design)."""
     out = parse_assignments(args.assignments)
     if args.seed is not None:
-        if args.seed < 0:
-            raise CheckError(f"--seed {args.seed}: the seed must be an integer ≥ 0, e.g. --seed 0")
+        if not 0 <= args.seed <= SEED_MAX:
+            raise CheckError(f"--seed {args.seed}: the seed must be an integer from 0 to 2**32 − 1, e.g. --seed 0")
         out["seed"] = args.seed
     if args.device is not None:
         if args.device.startswith("cuda"):

@@ -32,6 +32,7 @@ import numpy as np
 from .errors import CheckError
 
 TIERS = ("quick", "standard", "full", "paper")
+SEED_MAX = 2 ** 32 - 1       # every generator takes it (torch's manual_seed overflows past 2**63, numpy's legacy 2**32)
 _FALLBACK = {"quick": (), "standard": (), "full": (), "paper": ("full",)}
 
 
@@ -59,8 +60,8 @@ class Design:
     protocol: ClassVar[dict] = {}              # setting → checks.protocol.Paper: the paper's protocol (card())
 
     def __post_init__(self):
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise CheckError(f"seed={self.seed!r}: the seed must be an integer ≥ 0, e.g. seed=0")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed <= SEED_MAX:
+            raise CheckError(f"seed={self.seed!r}: the seed must be an integer from 0 to 2**32 − 1, e.g. seed=0")
         if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
             raise CheckError(f"device={self.device!r} is not supported; use cpu, cuda or cuda:N")
         if self.dataset is not None and not self.accepts_data:

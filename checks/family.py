@@ -5,9 +5,14 @@ changes* (a dict of settings, possibly a drawn `dataset`). The frame draws `desi
 from `design.seed`, judges each by the check's own predict/observe/criteria, and when one fails lets Hypothesis
 shrink it to a minimal counterexample. Every instance is a real run, so shrinking has a budget of extra runs
 (`shrink_budget`); results are memoised, so Hypothesis's final replay of the minimal example costs nothing.
+
+The draw depends on the seed alone: Hypothesis (6.13x+) also mixes in constants it collects from the local modules
+loaded so far, so the same seed drew other instances after another check, a `--resume` or a user's script had
+imported other modules; `_own_constants` switches that off while a family runs.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -53,6 +58,31 @@ class _Refuted(AssertionError):
     pass
 
 
+@contextlib.contextmanager
+def _own_constants():
+    """Hypothesis draws only its own constants, not those of whichever local modules happen to be loaded (a no-op
+    on a Hypothesis without that feature)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # pragma: no cover - an older or newer Hypothesis
+        yield
+        return
+    real = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if real is None or cache is None:  # pragma: no cover
+        yield
+        return
+    empty = Constants()
+    providers._get_local_constants = lambda: empty
+    cache.cache.clear()                      # per-type pools filtered from the local constants
+    try:
+        yield
+    finally:
+        providers._get_local_constants = real
+        cache.cache.clear()
+
+
 def run_family(strategy, judge: Callable[[dict], tuple[str, list[str]]], n: int, base_seed: int,
                describe: Callable[[dict], dict], shrink_budget: int | None = None) -> FamilyResult:
     """Draw `n` instances from `strategy`, judge each; on a FAIL shrink to a minimal counterexample.
@@ -93,7 +123,8 @@ def run_family(strategy, judge: Callable[[dict], tuple[str, list[str]]], n: int,
             raise _Refuted(k)
 
     try:
-        prop()
+        with _own_constants():
+            prop()
     except _Refuted:
         pass
     result.instances = len(seen)

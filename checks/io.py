@@ -6,13 +6,15 @@ import os
 import tempfile
 from pathlib import Path
 
-from numerics.atomic import publish, write_text
+from numerics.atomic import pause_point, publish, write_text
 
 __all__ = ["save_figure", "write_json", "write_text"]
 
 
 def write_json(path, obj) -> Path:
-    return write_text(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    """Write `obj` as JSON atomically, keys in their own order (not sorted): a record read back by `--resume` is
+    then the very verdict that was written, and renders in the report exactly as a fresh one does."""
+    return write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
 def save_figure(fig, path) -> Path:
@@ -25,6 +27,7 @@ def save_figure(fig, path) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        pause_point(path, tmp)                     # the kill -9 soak's hook (numerics.atomic)
         publish(tmp, path)
     finally:
         plt.close(fig)

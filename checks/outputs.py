@@ -141,7 +141,8 @@ def clean(out: Path, keep_records: bool = False) -> None:
     copies always; records and figures unless `keep_records` (--resume: records are reused or replaced, the rest
     is rewritten at the end)."""
     out = Path(out)
-    for sub, pattern in (("records", ".*.tmp"), ("figures", ".*.png"), (".", ".*.tmp"), (DIGEST, ".*.tmp")):
+    for sub, pattern in (("records", ".*.tmp"), ("figures", ".*.png"), (".", ".*.tmp"), (DIGEST, ".*.tmp"),
+                         (".", ".write-test.*")):                 # prepare()'s probe, if a kill struck in between
         for tmp in (out / sub).glob(pattern):
             tmp.unlink(missing_ok=True)
     for name in _OWN_FILES:

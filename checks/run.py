@@ -29,11 +29,11 @@ import numpy as np
 
 from . import api
 from .api import run
-from .cli import EXIT_RULE, add_common, add_out, fail, finish, out_of, overrides_of
+from .cli import EXIT_RULE, Parser, add_common, add_out, fail, finish, out_of, overrides_of
 from .errors import CheckError
 from .table import format_table
 
-__all__ = ["load_data", "main", "run"]
+__all__ = ["load_data", "main", "parser", "run"]
 
 _SAVE = "save it with np.savez(path, X=X, y=y)"
 
@@ -127,18 +127,22 @@ def load_data(path, labels=None) -> tuple[np.ndarray, np.ndarray]:
         raise CheckError(f"--data {str(path)!r} {why}; save numeric arrays with np.savez(path, X=X, y=y)") from None
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of `python -m checks.run` (its errors: one line on stderr, exit 2)."""
     api._import_suites()
     own = sorted(n for n, c in api.REGISTRY.items() if c.design.accepts_data)
-    p = argparse.ArgumentParser(prog="python -m checks.run", description="Run one check on your own data.",
-                                epilog=EXIT_RULE)
+    p = Parser(prog="python -m checks.run", description="Run one check on your own data.", epilog=EXIT_RULE)
     p.add_argument("name", help=f"check name, one of {', '.join(own)}")
     p.add_argument("--data", required=True, type=Path, help=".npz with arrays X (n, d) and y (n,), a .csv (last "
                    "column y, header optional), or an .npy of X with --labels")
     p.add_argument("--labels", type=Path, metavar="Y.npy", help="the .npy file of y when --data is an .npy of X")
     add_out(p, "results/own")
     add_common(p)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     try:
         out = out_of(args, "results/own")
         if args.out is not None:
