@@ -231,3 +231,150 @@ def empty_loop(steps):
     for i in range(steps):
         acc += i * 1e-300
     return acc
+
+
+@numba.njit(**JIT)
+def block_size(d):
+    """Neurons per block of `sgd_advance`: the block's Wᵀ and ∂Wᵀ (2·d·B doubles) stay within ~24 KB of L1."""
+    b = 1536 // (d + 1)
+    b = max(32, min(512, b))
+    return b - b % 8
+
+
+@numba.njit(**JIT)
+def _block_z(X, k, WB, Z):
+    """Z = Σ_t X[k, t] WB[t], t ascending: the pre-activation of sample k on one neuron block WB (d, B)."""
+    d, B = WB.shape
+    x0 = X[k, 0]
+    w0 = WB[0]
+    for j in range(B):
+        Z[j] = x0 * w0[j]
+    for t in range(1, d):
+        xt = X[k, t]
+        wt = WB[t]
+        for j in range(B):
+            Z[j] += xt * wt[j]
+
+
+@numba.njit(**JIT)
+def sgd_step(X, Y, WB, AB, lr, logistic, HB, RB, Z, P, GW, GA):
+    """One mini-batch step on the samples X (b, d), Y (b, k), in place on the blocked parameters WB (nb, d, B),
+    AB (nb, k, B) (neuron j = block·B + column; padding neurons are zero and stay zero), in two passes over W.
+
+    Pass 1 (forward) accumulates h_k = Σ_blocks Σ_j a_j relu(z_kj) block by block (a block's Wᵀ stays in L1 for all
+    b samples) and turns it into the residuals r_k of F1.1 with 1/b. Pass 2 recomputes z on each block, accumulates
+    the block's ∂Wᵀ, ∂Aᵀ over the b samples, and updates the block at once (every block's gradient is taken at the
+    parameters before the step: a block is updated only after its own samples, and pass 1 has seen all blocks).
+
+    Arguments:
+        X (b, d), Y (b, k): the batch.  WB, AB: parameters (updated).  lr: step.  logistic: the loss.
+        HB (b, k), RB (b, k), Z (B,), P (B,), GW (d, B), GA (k, B): work buffers.
+
+    Returns:
+        the batch loss L_B at the parameters before the step.
+    """
+    b, d = X.shape
+    nb, kout, B = AB.shape
+    inv_b = 1.0 / b
+    HB[:, :] = 0.0
+    for q in range(nb):
+        for k in range(b):
+            _block_z(X, k, WB[q], Z)
+            for j in range(B):
+                Z[j] = max(Z[j], 0.0)
+            for c in range(kout):
+                HB[k, c] += dot(Z, AB[q, c])
+    total = 0.0
+    for k in range(b):
+        for c in range(kout):
+            h = HB[k, c]
+            yk = Y[k, c]
+            if logistic:
+                u = -yk * h
+                total += u if u > SOFTPLUS_THRESHOLD else np.log1p(np.exp(u))
+                RB[k, c] = -yk / (1.0 + np.exp(-u)) * inv_b
+            else:
+                res = h - yk
+                total += 0.5 * res * res
+                RB[k, c] = res * inv_b
+    for q in range(nb):
+        wb, ab = WB[q], AB[q]
+        GW[:, :] = 0.0
+        GA[:, :] = 0.0
+        for k in range(b):
+            _block_z(X, k, wb, Z)
+            r0 = RB[k, 0]
+            a0 = ab[0]
+            ga0 = GA[0]
+            for j in range(B):
+                ga0[j] += max(Z[j], 0.0) * r0
+            for j in range(B):
+                P[j] = a0[j] * r0
+            for c in range(1, kout):
+                rc = RB[k, c]
+                ac = ab[c]
+                gac = GA[c]
+                for j in range(B):
+                    gac[j] += max(Z[j], 0.0) * rc
+                for j in range(B):
+                    P[j] += ac[j] * rc
+            for j in range(B):
+                P[j] = P[j] if Z[j] > 0.0 else 0.0  # relu'(0) = 0
+            for t in range(d):
+                xt = X[k, t]
+                gt = GW[t]
+                for j in range(B):
+                    gt[j] += xt * P[j]
+        for t in range(d):
+            wt, gt = wb[t], GW[t]
+            for j in range(B):
+                wt[j] -= lr * gt[j]
+        for c in range(kout):
+            ac, gc = ab[c], GA[c]
+            for j in range(B):
+                ac[j] -= lr * gc[j]
+    return total * inv_b
+
+
+@numba.njit(**JIT)
+def sgd_advance(X, Y, W, A, lr, IDX, logistic):
+    """Mini-batch steps in place on the S networks W (S, m, d), A (S, m, k): step q uses the samples IDX[q] (K, b) of
+    the shared data X (n, d), Y (n, k), the same batch for every seed (as the torch loop's X[idx] on a seed axis).
+
+    Arguments:
+        X (n, d), Y (n, k): data.  W, A: parameters (updated).  lr: step.  IDX (K, b): sample indices per step.
+        logistic: the loss.
+    """
+    S, m, d = W.shape
+    kout = A.shape[2]
+    K, b = IDX.shape
+    B = block_size(d)
+    nb = (m + B - 1) // B
+    WB = np.zeros((S, nb, d, B))  # blocked, neuron-contiguous layout; the padding neurons stay zero
+    AB = np.zeros((S, nb, kout, B))
+    for s in range(S):
+        for j in range(m):
+            for t in range(d):
+                WB[s, j // B, t, j % B] = W[s, j, t]
+            for c in range(kout):
+                AB[s, j // B, c, j % B] = A[s, j, c]
+    XB = np.empty((b, d))
+    YB = np.empty((b, kout))
+    HB = np.empty((b, kout))
+    RB = np.empty((b, kout))
+    Z = np.empty(B)
+    P = np.empty(B)
+    GW = np.empty((d, B))
+    GA = np.empty((kout, B))
+    for q in range(K):
+        for k in range(b):
+            XB[k] = X[IDX[q, k]]
+            YB[k] = Y[IDX[q, k]]
+        for s in range(S):
+            sgd_step(XB, YB, WB[s], AB[s], lr, logistic, HB, RB, Z, P, GW, GA)
+    for s in range(S):
+        for j in range(m):
+            for t in range(d):
+                W[s, j, t] = WB[s, j // B, t, j % B]
+            for c in range(kout):
+                A[s, j, c] = AB[s, j // B, c, j % B]
