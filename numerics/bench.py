@@ -304,6 +304,10 @@ def main(argv=None) -> int:
     p.add_argument("--size", action="append", metavar="N,M,D", help="time this size instead of the default grid "
                    "(repeatable), e.g. --size 5000,2000,20")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table (for BENCHMARKS.md)")
+    p.add_argument("--sgd", action="store_true", help="only the SGD rows (m = 10⁴, d = 5, batch 1, 16, 128: "
+                   "kernel vs torch vs autograd); the default run prints them after the GD table")
+    p.add_argument("--cpu-time", action="store_true", help="time the SGD rows with the process's CPU time (a "
+                   "shared machine's other jobs do not count)")
     p.add_argument("--thread-policy", action="store_true", help="instead: the torch step at torch's default "
                    "threads against the thread policy (run it beside a busy process to see oversubscription)")
     args = p.parse_args(argv)
@@ -324,8 +328,13 @@ def main(argv=None) -> int:
             print(f"{r['n']:>6} {r['m']:>6} {r['d']:>4} {r['default_threads']:>15} {r['default_ms']:>9.3f} "
                   f"{r['policy_threads']:>14} {r['policy_ms']:>9.3f}")
         return 0
-    rows = run(sizes=sizes, steps=args.steps, dtype=dtype, threads=args.threads)
-    print(format_rows(rows, markdown=args.markdown))
+    from .bench_sgd import format_sgd_rows, sgd_rows
+
+    if not args.sgd:
+        rows = run(sizes=sizes, steps=args.steps, dtype=dtype, threads=args.threads)
+        print(format_rows(rows, markdown=args.markdown))
+    if not args.size and not args.float32:
+        print(format_sgd_rows(sgd_rows(cpu_time=args.cpu_time), markdown=args.markdown))
     return 0
 
 

@@ -10,6 +10,8 @@ import numpy as np
 
 SOFTPLUS_THRESHOLD = 20.0  # torch.nn.functional.softplus: x above it returns x (kept for agreement to 1e-12)
 JIT = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
+# the mini-batch step may fuse a·b + c into one FMA (one rounding instead of two; no reassociation, IEEE NaN/inf)
+JIT_FMA = dict(JIT, fastmath={"contract"})
 
 
 @numba.njit(**JIT)
@@ -241,22 +243,34 @@ def block_size(d):
     return b - b % 8
 
 
-@numba.njit(**JIT)
+@numba.njit(**JIT_FMA)
 def _block_z(X, k, WB, Z):
-    """Z = Σ_t X[k, t] WB[t], t ascending: the pre-activation of sample k on one neuron block WB (d, B)."""
+    """Z = Σ_t X[k, t] WB[t] on one neuron block WB (d, B), summed four inputs per sweep over Z (as `grad`)."""
     d, B = WB.shape
-    x0 = X[k, 0]
-    w0 = WB[0]
-    for j in range(B):
-        Z[j] = x0 * w0[j]
-    for t in range(1, d):
-        xt = X[k, t]
-        wt = WB[t]
-        for j in range(B):
-            Z[j] += xt * wt[j]
+    t = 0
+    while t < d:
+        w = min(4, d - t)
+        xa = X[k, t]
+        wa = WB[t]
+        if w == 1:
+            for j in range(B):
+                Z[j] = xa * wa[j] + (Z[j] if t else 0.0)
+        elif w == 2:
+            xb, wb = X[k, t + 1], WB[t + 1]
+            for j in range(B):
+                Z[j] = (xa * wa[j] + xb * wb[j]) + (Z[j] if t else 0.0)
+        elif w == 3:
+            xb, wb, xc, wc = X[k, t + 1], WB[t + 1], X[k, t + 2], WB[t + 2]
+            for j in range(B):
+                Z[j] = ((xa * wa[j] + xb * wb[j]) + xc * wc[j]) + (Z[j] if t else 0.0)
+        else:
+            xb, wb, xc, wc, xd, wd = X[k, t + 1], WB[t + 1], X[k, t + 2], WB[t + 2], X[k, t + 3], WB[t + 3]
+            for j in range(B):
+                Z[j] = ((xa * wa[j] + xb * wb[j]) + (xc * wc[j] + xd * wd[j])) + (Z[j] if t else 0.0)
+        t += w
 
 
-@numba.njit(**JIT)
+@numba.njit(**JIT_FMA)
 def sgd_step(X, Y, WB, AB, lr, logistic, HB, RB, Z, P, GW, GA):
     """One mini-batch step on the samples X (b, d), Y (b, k), in place on the blocked parameters WB (nb, d, B),
     AB (nb, k, B) (neuron j = block·B + column; padding neurons are zero and stay zero), in two passes over W.
@@ -306,25 +320,50 @@ def sgd_step(X, Y, WB, AB, lr, logistic, HB, RB, Z, P, GW, GA):
             r0 = RB[k, 0]
             a0 = ab[0]
             ga0 = GA[0]
-            for j in range(B):
-                ga0[j] += max(Z[j], 0.0) * r0
-            for j in range(B):
-                P[j] = a0[j] * r0
-            for c in range(1, kout):
-                rc = RB[k, c]
-                ac = ab[c]
-                gac = GA[c]
+            if kout == 1:
                 for j in range(B):
-                    gac[j] += max(Z[j], 0.0) * rc
+                    zj = Z[j]
+                    ga0[j] += max(zj, 0.0) * r0
+                    P[j] = a0[j] * r0 if zj > 0.0 else 0.0  # relu'(0) = 0
+            else:
                 for j in range(B):
-                    P[j] += ac[j] * rc
-            for j in range(B):
-                P[j] = P[j] if Z[j] > 0.0 else 0.0  # relu'(0) = 0
-            for t in range(d):
-                xt = X[k, t]
-                gt = GW[t]
+                    ga0[j] += max(Z[j], 0.0) * r0
+                    P[j] = a0[j] * r0
+                for c in range(1, kout):
+                    rc = RB[k, c]
+                    ac = ab[c]
+                    gac = GA[c]
+                    for j in range(B):
+                        gac[j] += max(Z[j], 0.0) * rc
+                        P[j] += ac[j] * rc
                 for j in range(B):
-                    gt[j] += xt * P[j]
+                    P[j] = P[j] if Z[j] > 0.0 else 0.0  # relu'(0) = 0
+            t = 0
+            while t < d:  # up to four rows of ∂Wᵀ per sweep over P
+                if t + 3 < d:
+                    xa, xb, xc, xd = X[k, t], X[k, t + 1], X[k, t + 2], X[k, t + 3]
+                    ga, gb, gc, gd = GW[t], GW[t + 1], GW[t + 2], GW[t + 3]
+                    for j in range(B):
+                        pj = P[j]
+                        ga[j] += xa * pj
+                        gb[j] += xb * pj
+                        gc[j] += xc * pj
+                        gd[j] += xd * pj
+                    t += 4
+                elif t + 1 < d:
+                    xa, xb = X[k, t], X[k, t + 1]
+                    ga, gb = GW[t], GW[t + 1]
+                    for j in range(B):
+                        pj = P[j]
+                        ga[j] += xa * pj
+                        gb[j] += xb * pj
+                    t += 2
+                else:
+                    xa = X[k, t]
+                    ga = GW[t]
+                    for j in range(B):
+                        ga[j] += xa * P[j]
+                    t += 1
         for t in range(d):
             wt, gt = wb[t], GW[t]
             for j in range(B):

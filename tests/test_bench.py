@@ -99,3 +99,16 @@ def test_bench_paper_runs_at_a_small_scale_and_prices_each_check():
     assert "sgd (batch 4)" in text and "all:" in text
     with pytest.raises(ValueError, match="scale"):
         bp.measure(runs, scale=2.0)
+
+
+def test_bench_sgd_rows_and_table_on_a_tiny_width():
+    from numerics import bench_sgd
+
+    rows = bench_sgd.sgd_rows(batches=(1, 4), m=50, d=3, repeats=1, budget=0.01, cpu_time=True)
+    assert [(r["b"], r["n"]) for r in rows] == [(1, 10), (4, 40)]
+    for r in rows:
+        assert min(r["kernel_sps"], r["torch_sps"], r["auto_sps"], r["autograd_sps"]) > 0
+        assert r["kernel_vs_torch"] > 0 and r["clock"] == "cpu" and r["auto_backend"] in ("kernel", "torch")
+    text = bench_sgd.format_sgd_rows(rows)
+    assert "kern/torch" in text and "target SGD kernel" in text and len(text.splitlines()) == 1 + 2 + 1
+    torch.set_num_threads(1)
