@@ -244,34 +244,63 @@ def block_size(d):
 
 
 @numba.njit(**JIT_FMA)
-def _block_z(X, k, WB, Z):
-    """Z = Σ_t X[k, t] WB[t] on one neuron block WB (d, B), summed four inputs per sweep over Z (as `grad`)."""
+def _block_z(X, k, WB, Z, relu):
+    """Z = Σ_t X[k, t] WB[t] on one neuron block WB (d, B), summed four inputs per sweep over Z (as `grad`); with
+    `relu`, relu(Z) in the last sweep."""
     d, B = WB.shape
     t = 0
     while t < d:
         w = min(4, d - t)
+        cut = relu and t + w == d
+        lo = 0.0 if cut else -np.inf
         xa = X[k, t]
         wa = WB[t]
         if w == 1:
             for j in range(B):
-                Z[j] = xa * wa[j] + (Z[j] if t else 0.0)
+                Z[j] = max(xa * wa[j] + (Z[j] if t else 0.0), lo)
         elif w == 2:
             xb, wb = X[k, t + 1], WB[t + 1]
             for j in range(B):
-                Z[j] = (xa * wa[j] + xb * wb[j]) + (Z[j] if t else 0.0)
+                Z[j] = max((xa * wa[j] + xb * wb[j]) + (Z[j] if t else 0.0), lo)
         elif w == 3:
             xb, wb, xc, wc = X[k, t + 1], WB[t + 1], X[k, t + 2], WB[t + 2]
             for j in range(B):
-                Z[j] = ((xa * wa[j] + xb * wb[j]) + xc * wc[j]) + (Z[j] if t else 0.0)
+                Z[j] = max(((xa * wa[j] + xb * wb[j]) + xc * wc[j]) + (Z[j] if t else 0.0), lo)
         else:
             xb, wb, xc, wc, xd, wd = X[k, t + 1], WB[t + 1], X[k, t + 2], WB[t + 2], X[k, t + 3], WB[t + 3]
             for j in range(B):
-                Z[j] = ((xa * wa[j] + xb * wb[j]) + (xc * wc[j] + xd * wd[j])) + (Z[j] if t else 0.0)
+                Z[j] = max(((xa * wa[j] + xb * wb[j]) + (xc * wc[j] + xd * wd[j])) + (Z[j] if t else 0.0), lo)
         t += w
 
 
 @numba.njit(**JIT_FMA)
-def sgd_step(X, Y, WB, AB, lr, logistic, HB, RB, Z, P, GW, GA):
+def _grouped_backward(X, k0, RB, wb, ab, Z4, P4, GW, GA):
+    """Pass 2 of `sgd_step` for four samples k0 … k0 + 3 at once (scalar output): one sweep per row of ∂Wᵀ and one
+    for ∂a serve the four samples (a quarter of the stores of one sample at a time)."""
+    d, B = wb.shape
+    for g in range(4):
+        _block_z(X, k0 + g, wb, Z4[g], False)
+    r0, r1, r2, r3 = RB[k0, 0], RB[k0 + 1, 0], RB[k0 + 2, 0], RB[k0 + 3, 0]
+    a0, ga0 = ab[0], GA[0]
+    z0, z1, z2, z3 = Z4[0], Z4[1], Z4[2], Z4[3]
+    p0, p1, p2, p3 = P4[0], P4[1], P4[2], P4[3]
+    for j in range(B):
+        u0, u1, u2, u3 = z0[j], z1[j], z2[j], z3[j]
+        aj = a0[j]
+        ga0[j] += (max(u0, 0.0) * r0 + max(u1, 0.0) * r1) + (max(u2, 0.0) * r2 + max(u3, 0.0) * r3)
+        p0[j] = aj * r0 if u0 > 0.0 else 0.0  # relu'(0) = 0
+        p1[j] = aj * r1 if u1 > 0.0 else 0.0
+        p2[j] = aj * r2 if u2 > 0.0 else 0.0
+        p3[j] = aj * r3 if u3 > 0.0 else 0.0
+    for t in range(d):
+        x0, x1, x2, x3 = X[k0, t], X[k0 + 1, t], X[k0 + 2, t], X[k0 + 3, t]
+        gt = GW[t]
+        for j in range(B):
+            gt[j] += (x0 * p0[j] + x1 * p1[j]) + (x2 * p2[j] + x3 * p3[j])
+
+
+@numba.njit(**JIT_FMA)
+def sgd_step(X, Y, WB, AB, lr, logistic, HB, RB, Z4, P4, GW, GA):
     """One mini-batch step on the samples X (b, d), Y (b, k), in place on the blocked parameters WB (nb, d, B),
     AB (nb, k, B) (neuron j = block·B + column; padding neurons are zero and stay zero), in two passes over W.
 
@@ -282,7 +311,7 @@ def sgd_step(X, Y, WB, AB, lr, logistic, HB, RB, Z, P, GW, GA):
 
     Arguments:
         X (b, d), Y (b, k): the batch.  WB, AB: parameters (updated).  lr: step.  logistic: the loss.
-        HB (b, k), RB (b, k), Z (B,), P (B,), GW (d, B), GA (k, B): work buffers.
+        HB (b, k), RB (b, k), Z4 (4, B), P4 (4, B), GW (d, B), GA (k, B): work buffers.
 
     Returns:
         the batch loss L_B at the parameters before the step.
@@ -290,12 +319,11 @@ def sgd_step(X, Y, WB, AB, lr, logistic, HB, RB, Z, P, GW, GA):
     b, d = X.shape
     nb, kout, B = AB.shape
     inv_b = 1.0 / b
+    Z, P = Z4[0], P4[0]
     HB[:, :] = 0.0
     for q in range(nb):
         for k in range(b):
-            _block_z(X, k, WB[q], Z)
-            for j in range(B):
-                Z[j] = max(Z[j], 0.0)
+            _block_z(X, k, WB[q], Z, True)
             for c in range(kout):
                 HB[k, c] += dot(Z, AB[q, c])
     total = 0.0
@@ -315,8 +343,13 @@ def sgd_step(X, Y, WB, AB, lr, logistic, HB, RB, Z, P, GW, GA):
         wb, ab = WB[q], AB[q]
         GW[:, :] = 0.0
         GA[:, :] = 0.0
-        for k in range(b):
-            _block_z(X, k, wb, Z)
+        k0 = 0
+        if kout == 1:
+            while k0 + 4 <= b:
+                _grouped_backward(X, k0, RB, wb, ab, Z4, P4, GW, GA)
+                k0 += 4
+        for k in range(k0, b):
+            _block_z(X, k, wb, Z, False)
             r0 = RB[k, 0]
             a0 = ab[0]
             ga0 = GA[0]
@@ -401,8 +434,8 @@ def sgd_advance(X, Y, W, A, lr, IDX, logistic):
     YB = np.empty((b, kout))
     HB = np.empty((b, kout))
     RB = np.empty((b, kout))
-    Z = np.empty(B)
-    P = np.empty(B)
+    Z4 = np.empty((4, B))
+    P4 = np.empty((4, B))
     GW = np.empty((d, B))
     GA = np.empty((kout, B))
     for q in range(K):
@@ -410,7 +443,7 @@ def sgd_advance(X, Y, W, A, lr, IDX, logistic):
             XB[k] = X[IDX[q, k]]
             YB[k] = Y[IDX[q, k]]
         for s in range(S):
-            sgd_step(XB, YB, WB[s], AB[s], lr, logistic, HB, RB, Z, P, GW, GA)
+            sgd_step(XB, YB, WB[s], AB[s], lr, logistic, HB, RB, Z4, P4, GW, GA)
     for s in range(S):
         for j in range(m):
             for t in range(d):

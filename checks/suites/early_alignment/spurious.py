@@ -18,7 +18,19 @@ from theory import references as ref
 from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, holds, within
 from ...design import Design, positive
-from .common import check_device, faithful_train
+from . import common
+from .common import check_device, faithful_train, run_points, stop_record
+
+
+def spurious_point(scheme: str, lam: float, m: int, seed: int, seeds: int, lr: float, horizon: float,
+                   stop_tol: float, device: str = "cpu") -> dict:
+    """One (init, λ, m) cell of E2: `seeds` GD runs batched on the seed axis (a sweep point)."""
+    ds = data.one_d_three_points()
+    W, a = numerics.init_params(m, 2, scale=lam, scheme=scheme, seed=seed, n_seeds=seeds, device=device)
+    tr, lr = faithful_train(ds.inputs, ds.y, W, a, lr=lr, horizon=horizon, n_checkpoints=40, record_patterns=False,
+                            stop_tol=stop_tol)
+    return dict(scheme=scheme, lam=lam, m=m, final=np.asarray(tr.loss[-1]), time=tr.time, loss=tr.loss, lr=lr,
+                sign_violations=tr.frozen_sign_violations(), **stop_record(tr))
 
 
 # --------------------------------------------------------------------------- BF-P7/P10/P11
@@ -47,7 +59,6 @@ class SpuriousDesign(Design):
                          "paper": dict(seeds=3, widths=(20000,), small_lams=(1e-3,), lr=2e-3, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on the code's 3-point set (E2): m = 20000, λ = 1e-3, step "
                               "2e-3 on L, 2·10⁶ iterations (flow time 4000), balanced init; 3 seeds per λ (E2)")
-    paper_needs: ClassVar = "cuda"
     sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e2, #bf-p7: m = 500–2000 for the failure checks",
                          "seeds": "docs/theory/bf-early-alignment.md#e2: 3 seeds per λ", "horizon": "docs/theory/bf-early-alignment.md#e2: 3000 time units"}
 
@@ -88,27 +99,23 @@ class SpuriousStationaryPoint(Check):
         ds = data.one_d_three_points()
         return {"L_ols": float(th.reference(ds.inputs, ds.y))}
 
-    def observe(self, d):
+    def observe(self, d, workers=None):
         check_device(d.device)
-        ds = data.one_d_three_points()
-        runs = []
         grid = [(scheme, lam, m) for m in d.widths for scheme, lam in
                 [*(("balanced", lam) for lam in d.small_lams), ("balanced", d.large_lam), ("gaussian", d.gaussian_lam)]]
-        for scheme, lam, m in grid:
-            W, a = numerics.init_params(m, 2, scale=lam, scheme=scheme, seed=d.seed, n_seeds=d.seeds,
-                                        device=d.device)
-            tr, lr = faithful_train(ds.inputs, ds.y, W, a, lr=d.lr, horizon=d.horizon, n_checkpoints=40,
-                                    record_patterns=False)
-            runs.append(dict(scheme=scheme, lam=lam, m=m, final=np.asarray(tr.loss[-1]), time=tr.time, loss=tr.loss,
-                             lr=lr, sign_violations=tr.frozen_sign_violations()))
-        return {"runs": runs}
+        configs = [dict(scheme=scheme, lam=float(lam), m=int(m), seed=int(d.seed), seeds=int(d.seeds),
+                        lr=float(d.lr), horizon=float(d.horizon), stop_tol=common.STOP_TOL, device=str(d.device))
+                   for scheme, lam, m in grid]
+        work = d.horizon / d.lr * 3 * max(d.widths) * 2 * d.seeds  # steps · n·m·d · seeds of the widest cell
+        return {"runs": run_points(spurious_point, configs, work, d.device, workers), "stop_rule": common.STOP_RULE}
 
     def _rows(self, pred, obs):
         L = pred["L_ols"]
         return [dict(scheme=r["scheme"], lam=r["lam"], m=r["m"], lr=r["lr"], seeds=len(r["final"]),
                      stuck=int((np.abs(r["final"] - L) <= 1e-6).sum()),
                      interpolated=int((r["final"] <= 1e-3 * L).sum()), final=r["final"],
-                     sign_violations=r["sign_violations"]) for r in obs["runs"]]
+                     sign_violations=r["sign_violations"], stopped_at=r.get("stopped_at"), steps=r.get("steps"))
+                for r in obs["runs"]]
 
     def criteria(self, d, pred, obs):
         L = pred["L_ols"]
@@ -134,7 +141,7 @@ class SpuriousStationaryPoint(Check):
         ]
 
     def numbers(self, d, pred, obs):
-        return {"L_ols": pred["L_ols"], "runs": self._rows(pred, obs)}
+        return {"L_ols": pred["L_ols"], "runs": self._rows(pred, obs), "stop_rule": obs.get("stop_rule")}
 
     def figures(self, d, pred, obs, verdict):
         import matplotlib.pyplot as plt
@@ -174,7 +181,6 @@ class NotAMinimumDesign(Design):
                          "paper": dict(m=20000, lam=1e-3, lr=2e-3, stuck_horizon=4000.0, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on the code's 3-point set (E2): m = 20000, λ = 1e-3, step "
                               "2e-3 on L, 2·10⁶ iterations (flow time 4000) to the spurious point and as many after")
-    paper_needs: ClassVar = "cuda"
 
     def validate(self):
         positive(self, "m", "lam", "lr", "stuck_horizon", "eps", "horizon")
@@ -185,8 +191,9 @@ def _stuck_state(seed: int, m: int, lam: float, lr: float, horizon: float):
     """E2, balanced init, GD until stationary: (data, W, a, L) at the spurious point."""
     ds = data.one_d_three_points()
     W, a = numerics.init_params(m, 2, scale=lam, scheme="balanced", seed=seed)
-    tr = numerics.train(ds.inputs, ds.y, W, a, lr=lr, horizon=horizon, record_patterns=False, progress=False)
-    return ds, tr.W[-1], tr.a[-1], float(tr.loss[-1])
+    tr = numerics.train(ds.inputs, ds.y, W, a, lr=lr, horizon=horizon, record_patterns=False, progress=False,
+                        stop_tol=common.STOP_TOL)
+    return ds, tr.W[-1], tr.a[-1], float(tr.loss[-1]), stop_record(tr)
 
 
 @register
@@ -219,16 +226,18 @@ class NotAMinimum(Check):
         return {"sign": float(s), "v": np.asarray(v, float), "dL_over_eps2": float(dL)}
 
     def observe(self, d):
-        ds, W, a, L_stuck = _stuck_state(d.seed, d.m, d.lam, d.lr, d.stuck_horizon)
+        ds, W, a, L_stuck, stuck_stop = _stuck_state(d.seed, d.m, d.lam, d.lr, d.stuck_horizon)
         X, y = torch.tensor(ds.inputs), torch.tensor(ds.y)
         r = numerics.forward(torch.tensor(W), torch.tensor(a), X).numpy() - ds.y
         s, v, _ = extremal.descent_neuron(ds.inputs, r)  # the intervention, placed at the observed residual
         W2 = torch.tensor(np.vstack([W, d.eps * v]))
         a2 = torch.tensor(np.append(a, s * d.eps))
         L_new = float(numerics.loss_value(W2, a2, X, y))
-        tr = numerics.train(X, y, W2, a2, lr=d.lr, horizon=d.horizon, record_patterns=False, progress=False)
+        tr = numerics.train(X, y, W2, a2, lr=d.lr, horizon=d.horizon, record_patterns=False, progress=False,
+                            stop_tol=common.STOP_TOL)
         return {"L_stuck": L_stuck, "sign": float(s), "v": np.asarray(v, float),
-                "dL_over_eps2": (L_new - L_stuck) / d.eps ** 2, "L_final": float(tr.loss[-1])}
+                "dL_over_eps2": (L_new - L_stuck) / d.eps ** 2, "L_final": float(tr.loss[-1]),
+                "stuck_stop": stuck_stop, "continued_stop": stop_record(tr), "stop_rule": common.STOP_RULE}
 
     def criteria(self, d, pred, obs):
         p, o = pred["dL_over_eps2"], obs["dL_over_eps2"]
@@ -252,7 +261,8 @@ class NotAMinimum(Check):
     def numbers(self, d, pred, obs):
         p = pred["dL_over_eps2"]
         return dict(ratio=obs["dL_over_eps2"] / p if p else None, L_stuck=obs["L_stuck"], L_final=obs["L_final"],
-                    sign=pred["sign"], v=pred["v"],
+                    sign=pred["sign"], v=pred["v"], stuck_stop=obs.get("stuck_stop"),
+                    continued_stop=obs.get("continued_stop"), stop_rule=obs.get("stop_rule"),
                     note="F2.7's construction (a negative neuron active only on the middle point) is not realisable "
                          "here: x_2 lies in the cone of x_1 and x_3; theory.extremal.descent_neuron finds the best "
                          "cell instead.")
