@@ -52,6 +52,8 @@ def main(argv=None) -> int:
                 if args.tier == "paper":  # the paper preset's quoted source, and whether it needs a GPU
                     source, needs = c.paper_info()
                     print(f"    paper: {source}" + (f" — needs {needs}" if needs else ""))
+                    if c.design.paper_cpu:
+                        print(f"    cpu estimate: {c.design.paper_cpu}")
             return 0
         overrides = overrides_of(args)
         config = api.load_config(args.config) if args.config else None

@@ -17,7 +17,7 @@ from theory import references as ref
 
 from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, holds, within
-from ...design import Design, positive
+from ...design import Design, cpu_estimate, positive
 from . import common
 from .common import check_device, faithful_train, run_points, stop_record
 
@@ -59,6 +59,9 @@ class SpuriousDesign(Design):
                          "paper": dict(seeds=3, widths=(20000,), small_lams=(1e-3,), lr=2e-3, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on the code's 3-point set (E2): m = 20000, λ = 1e-3, step "
                               "2e-3 on L, 2·10⁶ iterations (flow time 4000), balanced init; 3 seeds per λ (E2)")
+    paper_cpu: ClassVar = cpu_estimate([(2_000_000, 3781)] * 3, 2, "full count: 3 init cells × 2·10⁶ GD steps at "
+                                       "3.8·10³ steps/s, the kernel at (3, 20000, 2) × 3 seeds; a step refined for "
+                                       "sign flips costs 2.5× more; the early exit usually stops far sooner")
     sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e2, #bf-p7: m = 500–2000 for the failure checks",
                          "seeds": "docs/theory/bf-early-alignment.md#e2: 3 seeds per λ", "horizon": "docs/theory/bf-early-alignment.md#e2: 3000 time units"}
 
@@ -181,6 +184,8 @@ class NotAMinimumDesign(Design):
                          "paper": dict(m=20000, lam=1e-3, lr=2e-3, stuck_horizon=4000.0, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on the code's 3-point set (E2): m = 20000, λ = 1e-3, step "
                               "2e-3 on L, 2·10⁶ iterations (flow time 4000) to the spurious point and as many after")
+    paper_cpu: ClassVar = cpu_estimate([(4_000_000, 11897)], 1, "full count: 2 × 2·10⁶ GD steps one after the other "
+                                       "at 1.2·10⁴ steps/s, the kernel at (3, 20000, 2)")
 
     def validate(self):
         positive(self, "m", "lam", "lr", "stuck_horizon", "eps", "horizon")
