@@ -37,13 +37,13 @@ LOSS_CODES = {"square": 0, "logistic": 1}
 
 @functools.lru_cache(maxsize=1)
 def _compiled():
-    """(grad, advance, empty_loop, sgd_advance) of `kernel_jit`, compiled or loaded from the cache; None without
-    numba."""
+    """(grad, advance, empty_loop) of `kernel_jit` and sgd_advance of `kernel_sgd_jit`, compiled or loaded from the
+    cache; None without numba."""
     try:
-        from . import kernel_jit
+        from . import kernel_jit, kernel_sgd_jit
     except ImportError:  # optional dependency: the torch engine does everything without it
         return None
-    return kernel_jit.grad, kernel_jit.advance, kernel_jit.empty_loop, kernel_jit.sgd_advance
+    return kernel_jit.grad, kernel_jit.advance, kernel_jit.empty_loop, kernel_sgd_jit.sgd_advance
 
 
 def available() -> bool:
