@@ -10,7 +10,8 @@ For each size (n, m, d) it measures, in steps per second of one full-batch GD st
 and three per-step floors measured in the same run:
   loop      an empty compiled loop iteration (the least any per-step kernel costs);
   flops     4nmd / F, F the flop/s of a 512³ GEMM (a step needs two products of 2nmd flop each, Z and ∂W);
-  bytes     8·(2nd + 4md + 3nm) / B, B the `dst.copy_(src)` bandwidth (X twice, W and ∂W, the n×m block 3×).
+  bytes     8·(2nd + 4md + 3nm) / B (X twice, W and ∂W, the n×m block 3×), B the `dst.copy_(src)` bandwidth of a
+            copy whose two buffers together are the working set 8·(nd + 2md + nm): the cache level it fits in.
 "of roofline" = max(flops, bytes) / the fastest of kernel, step, train and auto (each takes the same GD step; the
 fastest one measured is what the engine can do at that shape). Targets (issue #16): kernel ≥ 20× autograd and
 ≥ 5× train at n·m ≤ 1e4; auto never slower than train; ≥ 50% of roofline at n·m ≥ 1e6.
@@ -168,7 +169,9 @@ def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> 
         t_kern = kernel_step_seconds(X, y, W, a, 1e-3, k_steps) if use_kernel else None
         size = X.element_size()
         touched = size * (2 * n * d + 4 * m * d + 3 * n * m)
-        bw = copy_bandwidth(size * n * m, dtype)
+        # the bandwidth of the cache level the step's working set (X, W, ∂W, the n × m block) sits in: a copy whose
+        # source and destination together are that size, measured now (L1/L2 for small shapes, DRAM for large)
+        bw = copy_bandwidth(size * (n * d + 2 * m * d + n * m) // 2, dtype)
         flops = max(flops, gemm_rate(dtype))
         floor = max(4 * n * m * d / flops, touched / bw)
         fastest = min(t_step, t_train, t_auto, t_kern or t_step)  # the engine's best way to take this GD step

@@ -83,8 +83,8 @@ def test_bench_paper_shapes_follow_the_paper_presets():
     assert tuple(r.n for r in runs["threshold.dependence"]) == tuple(dep.d_ns)
     for r in runs["threshold.dependence"]:
         assert (r.m, r.d, r.seeds, r.steps) == (dep.m, dep.d_changed, dep.seeds, round(dep.horizon / dep.lr))
-    cuda = {name for name, c in api.REGISTRY.items() if c.design.paper_info()[1] == "cuda"}
-    assert cuda - {"threshold.two_directions"} == set(runs)  # two_directions shares threshold.sweep's cached sweep
+    priced = {name for name, c in api.REGISTRY.items() if c.design.paper_info()[1] == "cuda" or c.design.paper_cpu}
+    assert priced - {"threshold.two_directions"} == set(runs)  # two_directions shares threshold.sweep's cached sweep
 
 
 def test_bench_paper_runs_at_a_small_scale_and_prices_each_check():
