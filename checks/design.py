@@ -258,8 +258,8 @@ def positive(design, *names):
 
 
 def cpu_estimate(runs, workers: int = 2, note: str = "") -> str:
-    """A paper preset's CPU time from measured rates: its independent runs spread over `workers` processes (longest
-    first, each to the least loaded worker, as the sweep runner's pool takes them).
+    """A paper preset's CPU time from measured rates: its independent runs spread over `workers` processes in the
+    order given, each to the first free worker (as the sweep runner's process pool takes them).
 
     Arguments:
         runs: (steps, steps per second measured at that run's shape) per independent run.
@@ -269,7 +269,7 @@ def cpu_estimate(runs, workers: int = 2, note: str = "") -> str:
         "≈ N min on W CPU cores" and the note.
     """
     loads = [0.0] * max(1, int(workers))
-    for sec in sorted((steps / rate for steps, rate in runs), reverse=True):
+    for sec in (steps / rate for steps, rate in runs):
         loads[loads.index(min(loads))] += sec
     total = max(loads)
     when = f"{total / 60:.0f} min" if total < 5400 else f"{total / 3600:.1f} h"
