@@ -56,6 +56,7 @@ class Design:
     paper_source: ClassVar[str] = ""           # the paper/code setting the paper preset quotes
     paper_needs: ClassVar = None               # "cuda": the paper preset is impractical on a CPU (or a
     #                                            zero-argument callable giving it, e.g. only when a data set is found)
+    paper_cpu: ClassVar[str] = ""              # the paper preset's estimated CPU time (`cpu_estimate`), "" unpriced
     accepts_data: ClassVar[bool] = False
     protocol: ClassVar[dict] = {}              # setting → checks.protocol.Paper: the paper's protocol (card())
 
@@ -262,3 +263,23 @@ def positive(design, *names):
                 raise CheckError(f"setting {name}={v!r} of {type(design).__name__} must hold numbers > 0")
         elif v is not None and v <= 0:
             raise CheckError(f"setting {name}={v!r} of {type(design).__name__} must be > 0")
+
+
+def cpu_estimate(runs, workers: int = 2, note: str = "") -> str:
+    """A paper preset's CPU time from measured rates: its independent runs spread over `workers` processes in the
+    order given, each to the first free worker (as the sweep runner's process pool takes them).
+
+    Arguments:
+        runs: (steps, steps per second measured at that run's shape) per independent run.
+        workers: processes (1 for runs that follow one another).  note: where the rates come from.
+
+    Returns:
+        "≈ N min on W CPU cores" and the note.
+    """
+    loads = [0.0] * max(1, int(workers))
+    for sec in (steps / rate for steps, rate in runs):
+        loads[loads.index(min(loads))] += sec
+    total = max(loads)
+    when = f"{total / 60:.0f} min" if total < 5400 else f"{total / 3600:.1f} h"
+    return f"≈ {when} on {len(loads)} CPU core{'s' if len(loads) > 1 else ''}" + (f" ({note})" if note else "")
+

@@ -39,6 +39,8 @@ def list_checks(classes, tier: str, width: int = WIDTH) -> list[str]:
         if tier == "paper":
             source, needs = c.paper_info()
             out += wrap(source + (f" — needs {needs}" if needs else ""), width, " " * 6, "    paper: ")
+            if getattr(c.design, "paper_cpu", None):
+                out += wrap(str(c.design.paper_cpu), width, " " * 6, "    cpu estimate: ")
     return out
 
 

@@ -10,7 +10,8 @@ For each size (n, m, d) it measures, in steps per second of one full-batch GD st
 and three per-step floors measured in the same run:
   loop      an empty compiled loop iteration (the least any per-step kernel costs);
   flops     4nmd / F, F the flop/s of a 512³ GEMM (a step needs two products of 2nmd flop each, Z and ∂W);
-  bytes     8·(2nd + 4md + 3nm) / B, B the `dst.copy_(src)` bandwidth (X twice, W and ∂W, the n×m block 3×).
+  bytes     8·(2nd + 4md + 3nm) / B (X twice, W and ∂W, the n×m block 3×), B the `dst.copy_(src)` bandwidth of a
+            copy whose two buffers together are the working set 8·(nd + 2md + nm): the cache level it fits in.
 "of roofline" = max(flops, bytes) / the fastest of kernel, step, train and auto (each takes the same GD step; the
 fastest one measured is what the engine can do at that shape). Targets (issue #16): kernel ≥ 20× autograd and
 ≥ 5× train at n·m ≤ 1e4; auto never slower than train; ≥ 50% of roofline at n·m ≥ 1e6.
@@ -168,7 +169,9 @@ def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> 
         t_kern = kernel_step_seconds(X, y, W, a, 1e-3, k_steps) if use_kernel else None
         size = X.element_size()
         touched = size * (2 * n * d + 4 * m * d + 3 * n * m)
-        bw = copy_bandwidth(size * n * m, dtype)
+        # the bandwidth of the cache level the step's working set (X, W, ∂W, the n × m block) sits in: a copy whose
+        # source and destination together are that size, measured now (L1/L2 for small shapes, DRAM for large)
+        bw = copy_bandwidth(size * (n * d + 2 * m * d + n * m) // 2, dtype)
         flops = max(flops, gemm_rate(dtype))
         floor = max(4 * n * m * d / flops, touched / bw)
         fastest = min(t_step, t_train, t_auto, t_kern or t_step)  # the engine's best way to take this GD step
@@ -304,6 +307,10 @@ def main(argv=None) -> int:
     p.add_argument("--size", action="append", metavar="N,M,D", help="time this size instead of the default grid "
                    "(repeatable), e.g. --size 5000,2000,20")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table (for BENCHMARKS.md)")
+    p.add_argument("--sgd", action="store_true", help="only the SGD rows (m = 10⁴, d = 5, batch 1, 16, 128: "
+                   "kernel vs torch vs autograd); the default run prints them after the GD table")
+    p.add_argument("--cpu-time", action="store_true", help="time the SGD rows with the process's CPU time (a "
+                   "shared machine's other jobs do not count)")
     p.add_argument("--thread-policy", action="store_true", help="instead: the torch step at torch's default "
                    "threads against the thread policy (run it beside a busy process to see oversubscription)")
     args = p.parse_args(argv)
@@ -324,8 +331,13 @@ def main(argv=None) -> int:
             print(f"{r['n']:>6} {r['m']:>6} {r['d']:>4} {r['default_threads']:>15} {r['default_ms']:>9.3f} "
                   f"{r['policy_threads']:>14} {r['policy_ms']:>9.3f}")
         return 0
-    rows = run(sizes=sizes, steps=args.steps, dtype=dtype, threads=args.threads)
-    print(format_rows(rows, markdown=args.markdown))
+    from .bench_sgd import format_sgd_rows, sgd_rows
+
+    if not args.sgd:
+        rows = run(sizes=sizes, steps=args.steps, dtype=dtype, threads=args.threads)
+        print(format_rows(rows, markdown=args.markdown))
+    if not args.size and not args.float32:
+        print(format_sgd_rows(sgd_rows(cpu_time=args.cpu_time), markdown=args.markdown))
     return 0
 
 

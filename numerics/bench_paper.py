@@ -1,6 +1,6 @@
 """`python -m numerics.bench_paper`: what the paper tier's GPU presets cost, from steps/s measured at their shapes.
 
-The paper presets marked *cuda* (`python -m checks.all --tier paper --list`) train for hours; a lent GPU machine
+The largest paper presets (`python -m checks.all --tier paper --list`) train for up to hours; a lent GPU machine
 gives a session minutes. This measures, on one device, `numerics.train` steps per second at each preset's training
 shape (the seeds batched as the checks batch them, float64 as the checks run) for `probe` steps, and prices the
 preset as

@@ -29,7 +29,7 @@ import numpy as np
 from . import validate
 from .validate import InputError
 
-__all__ = ["available", "require", "advance", "loss_and_grad", "REACHED", "STOPPED", "DIVERGED", "LOSS_CODES"]
+__all__ = ["available", "require", "advance", "advance_sgd", "loss_and_grad", "REACHED", "STOPPED", "DIVERGED", "LOSS_CODES"]
 
 REACHED, STOPPED, DIVERGED = 0, 1, 2  # status of `advance`
 LOSS_CODES = {"square": 0, "logistic": 1}
@@ -37,12 +37,13 @@ LOSS_CODES = {"square": 0, "logistic": 1}
 
 @functools.lru_cache(maxsize=1)
 def _compiled():
-    """(grad, advance, empty_loop) of `kernel_jit`, compiled or loaded from the cache; None without numba."""
+    """(grad, advance, empty_loop) of `kernel_jit` and sgd_advance of `kernel_sgd_jit`, compiled or loaded from the
+    cache; None without numba."""
     try:
-        from . import kernel_jit
+        from . import kernel_jit, kernel_sgd_jit
     except ImportError:  # optional dependency: the torch engine does everything without it
         return None
-    return kernel_jit.grad, kernel_jit.advance, kernel_jit.empty_loop
+    return kernel_jit.grad, kernel_jit.advance, kernel_jit.empty_loop, kernel_sgd_jit.sgd_advance
 
 
 def available() -> bool:
@@ -116,6 +117,38 @@ def advance(X, y, W, a, *, lr: float, start: int, stop: int, loss: str = "square
     status, step = fns[1](Xn, Yn, Wn, An, float(lr), int(start), int(stop), LOSS_CODES[loss] == 1,
                           float(stop_tol), int(check_every))
     return int(status), int(step)
+
+
+def advance_sgd(X, y, W, a, *, lr: float, indices, loss: str = "square") -> None:
+    """Run len(indices) mini-batch steps in place on (W, a): step q takes the gradient of the mean loss over the
+    samples indices[q] (the batch `numerics.train`'s SGD draws) at the parameters before the step.
+
+    As the torch loop of `numerics.train` with optimizer="sgd", no test runs between checkpoints: a non-finite loss
+    propagates into the parameters and the next checkpoint's record reports it.
+
+    Arguments:
+        X, y: one data set, X (n, d) with y (n,) or (n, k), shared by all seeds.
+        W, a: parameters as in `advance` (updated in place).  lr: step size.
+        indices: int array (K, b), each row b distinct sample indices in [0, n).  loss: "square" or "logistic".
+    """
+    fns = require()
+    validate.choice("loss", loss, LOSS_CODES)
+    Xn, Yn, Wn, An = _as_3d(X, y, W, a)
+    if Xn.shape[0] != 1:
+        raise InputError("advance_sgd takes one data set X (n, d) shared by the seeds; per-seed data runs with GD")
+    if loss == "logistic" and An.shape[2] != 1:
+        raise InputError("loss='logistic' needs a scalar output (a of shape (m,)) and labels y in {±1}")
+    for name, arr, src in (("W", Wn, W), ("a", An, a)):
+        base = src.detach().numpy() if hasattr(src, "detach") else src
+        if not np.shares_memory(arr, base):
+            raise InputError(f"{name} must be a C-contiguous float64 array (it is updated in place); pass "
+                             f"{name}.contiguous()")
+    idx = np.ascontiguousarray(np.asarray(indices, dtype=np.int64))
+    n = Xn.shape[1]
+    if idx.ndim != 2 or idx.shape[1] < 1 or (idx.size and (idx.min() < 0 or idx.max() >= n)):
+        raise InputError(f"indices must be an int array (steps, batch) with entries in [0, n={n}), got shape "
+                         f"{idx.shape}")
+    fns[3](Xn[0], Yn[0], Wn, An, float(lr), idx, LOSS_CODES[loss] == 1)
 
 
 def loss_and_grad(W, a, X, y, loss: str = "square"):

@@ -21,7 +21,7 @@ from importlib import resources
 
 from .validate import InputError
 
-__all__ = ["threads_for", "apply", "workers", "crossover"]
+__all__ = ["threads_for", "apply", "workers", "crossover", "run_workers"]
 
 
 def crossover() -> dict:
@@ -53,6 +53,20 @@ def workers() -> int:
     if w < 1:
         raise InputError(f"NUMERICS_WORKERS must be an integer ≥ 1, got {raw!r}")
     return w
+
+
+def run_workers(runs: int, work: float) -> int:
+    """Processes for `runs` independent runs of about `work` multiply-adds each (steps · n·m·d · seeds).
+
+    1 below the measured crossover `parallel_min_work` (a worker process pays seconds to start, import torch and load
+    the kernel), else min(runs, cores). Each worker then runs its points with one thread (`numerics.sweep`).
+
+    Arguments:
+        runs: independent runs.  work: multiply-adds of one run.
+    """
+    if int(runs) < 2 or float(work) < _crossover()["parallel_min_work"]:
+        return 1
+    return max(1, min(int(runs), _cores()))
 
 
 def _cores() -> int:

@@ -146,7 +146,7 @@ def train(
     _memory_guard(W, a, X, len(ckpts), record, record_patterns)
 
     check_every = 16 if W.device.type == "cpu" else 64  # finiteness and convergence tests: cheap, but not free
-    use_kernel = _use_kernel(backend, W, a, X, loss, activation, optimizer)
+    use_kernel = _use_kernel(backend, W, a, X, loss, activation, optimizer, batch_size)
     if use_kernel:  # the kernel updates (W, a) in place through their numpy views
         W, a = W.contiguous(), a.contiguous()
     recorder = _Recorder(W, a, X, y, loss, activation, lr, record, record_patterns, strict_signs, desc, steps,
@@ -157,7 +157,9 @@ def train(
     width = W.shape[-2] * (W.shape[0] if W.dim() == 3 else 1)
     try:
         with _threads.apply(n, width, X.shape[-1], threads=threads):
-            if use_kernel:
+            if use_kernel and optimizer == "sgd":
+                stopped_early = _kernel_sgd_loop(recorder, W, a, X, y, lr, loss, ckpts, bar, n, batch_size, gen)
+            elif use_kernel:
                 stopped_early = _kernel_loop(recorder, W, a, X, y, lr, loss, ckpts, stop_tol, check_every, bar)
             else:
                 stopped_early = _torch_loop(recorder, W, a, X, y, lr, loss, activation, optimizer, opt, ckpt_set,
@@ -304,10 +306,29 @@ def _kernel_loop(recorder, W, a, X, y, lr, loss, ckpts, stop_tol, check_every, b
     return stopped_early
 
 
+def _kernel_sgd_loop(recorder, W, a, X, y, lr, loss, ckpts, bar, n, batch_size, gen, chunk: int = 2048) -> bool:
+    """SGD by the compiled kernel between checkpoints: the batches are the torch loop's own draws
+    (`torch.randperm(n, generator=gen)[:batch_size]`, one per step, in order), so the run is the same."""
+    from . import kernel
+
+    i = 0
+    for nxt in ckpts.tolist()[1:] + [None]:
+        recorder(W, a, i, model.loss_and_grad(W, a, X, y, loss, "relu"))
+        if nxt is None:
+            break
+        while i < nxt:
+            k = min(chunk, nxt - i)
+            idx = np.stack([torch.randperm(n, generator=gen)[:batch_size].numpy() for _ in range(k)])
+            kernel.advance_sgd(X, y, W, a, lr=lr, indices=idx, loss=loss)
+            bar.update(k)
+            i += k
+    return False
+
+
 def _kernel_fit(W, a, loss, activation, optimizer) -> str:
     """'' if the compiled kernel does this run, else the reason it does not."""
-    if optimizer != "gd":
-        return f"optimizer={optimizer!r} (the kernel does full-batch 'gd')"
+    if optimizer not in ("gd", "sgd"):
+        return f"optimizer={optimizer!r} (the kernel does 'gd' and 'sgd')"
     if activation != "relu":
         return f"activation={activation!r} (the kernel does 'relu')"
     if W.device.type != "cpu" or W.dtype != torch.float64:
@@ -317,7 +338,7 @@ def _kernel_fit(W, a, loss, activation, optimizer) -> str:
     return ""
 
 
-def _use_kernel(backend, W, a, X, loss, activation, optimizer) -> bool:
+def _use_kernel(backend, W, a, X, loss, activation, optimizer, batch_size=None) -> bool:
     """The backend choice of `train`: see its `backend` argument."""
     if backend == "torch":
         return False
@@ -334,6 +355,10 @@ def _use_kernel(backend, W, a, X, loss, activation, optimizer) -> bool:
     lim = _threads.crossover()
     n, d = X.shape[-2:]
     m = W.shape[-2] * (W.shape[0] if W.dim() == 3 else 1)  # the seed axis counts as width (S networks of m)
+    if optimizer == "sgd":  # a step costs its batch's shape
+        n = batch_size
+        if d <= lim["kernel_small_d"] and n <= lim["sgd_kernel_max_batch"]:
+            return kernel.available()
     small = n * m * d <= lim["kernel_max_nmd"] or (d <= lim["kernel_small_d"] and n * m <= lim["kernel_small_d_max_nm"])
     return small and kernel.available()
 

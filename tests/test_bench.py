@@ -83,8 +83,8 @@ def test_bench_paper_shapes_follow_the_paper_presets():
     assert tuple(r.n for r in runs["threshold.dependence"]) == tuple(dep.d_ns)
     for r in runs["threshold.dependence"]:
         assert (r.m, r.d, r.seeds, r.steps) == (dep.m, dep.d_changed, dep.seeds, round(dep.horizon / dep.lr))
-    cuda = {name for name, c in api.REGISTRY.items() if c.design.paper_info()[1] == "cuda"}
-    assert cuda - {"threshold.two_directions"} == set(runs)  # two_directions shares threshold.sweep's cached sweep
+    priced = {name for name, c in api.REGISTRY.items() if c.design.paper_info()[1] == "cuda" or c.design.paper_cpu}
+    assert priced - {"threshold.two_directions"} == set(runs)  # two_directions shares threshold.sweep's cached sweep
 
 
 def test_bench_paper_runs_at_a_small_scale_and_prices_each_check():
@@ -99,3 +99,16 @@ def test_bench_paper_runs_at_a_small_scale_and_prices_each_check():
     assert "sgd (batch 4)" in text and "all:" in text
     with pytest.raises(ValueError, match="scale"):
         bp.measure(runs, scale=2.0)
+
+
+def test_bench_sgd_rows_and_table_on_a_tiny_width():
+    from numerics import bench_sgd
+
+    rows = bench_sgd.sgd_rows(batches=(1, 4), m=50, d=3, repeats=1, budget=0.01, cpu_time=True)
+    assert [(r["b"], r["n"]) for r in rows] == [(1, 10), (4, 40)]
+    for r in rows:
+        assert min(r["kernel_sps"], r["torch_sps"], r["auto_sps"], r["autograd_sps"]) > 0
+        assert r["kernel_vs_torch"] > 0 and r["clock"] == "cpu" and r["auto_backend"] in ("kernel", "torch")
+    text = bench_sgd.format_sgd_rows(rows)
+    assert "kern/torch" in text and "target SGD kernel" in text and len(text.splitlines()) == 1 + 2 + 1
+    torch.set_num_threads(1)

@@ -76,7 +76,7 @@ def test_registered_gpu_presets_are_not_run_on_cpu(monkeypatch):
     """Every registered GPU-needing paper preset: INCONCLUSIVE without training (observe is never called)."""
     monkeypatch.delenv(data.CIFAR_ENV, raising=False)
     gpu = [c for _, c in _registry() if c.paper_info()[1] == "cuda"]
-    assert any(c.name.startswith("early_alignment.") for c in gpu) and any(c.name.startswith("threshold.") for c in gpu)
+    assert [c.name for c in gpu if not c.name.startswith("racing.")] == ["threshold.dependence"]  # issue #27
     for cls in gpu:
         monkeypatch.setattr(cls, "observe", lambda self, d: pytest.fail(f"{self.name} trained"))
         vs = cls().run(cls.design.build("paper"), "paper")
@@ -89,12 +89,18 @@ def test_paper_list_names_sources_and_needs(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert out.count("\n    paper: ") == len(api.discover("paper")) and "— needs cuda" in out
     assert "BF-EA code defaults" in out and "no paper setting" in out
+    for name in ("early_alignment.failure_rate", "early_alignment.spurious_stationary",
+                 "early_alignment.not_a_minimum", "threshold.sweep", "threshold.two_directions"):
+        rows = out.split("\n" + name + " ", 1)[1].split("\n")[1:]   # its paper and estimate lines, wrapped
+        block = "\n".join(rows[:next((i for i, r in enumerate(rows) if not r.startswith(" ")), len(rows))])
+        paper, _, estimate = block.partition("\n    cpu estimate: ")
+        assert "needs cuda" not in paper and estimate.startswith("≈ ") and "CPU core" in " ".join(estimate.split())
 
 
 def test_paper_run_of_a_gpu_preset_exits_zero(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv(data.CIFAR_ENV, raising=False)
-    monkeypatch.setattr(REGISTRY["early_alignment.not_a_minimum"], "observe", lambda self, d: pytest.fail("trained"))
-    rc = checks_all.main(["--tier", "paper", "--only", "early_alignment.not_a_minimum", "--out", str(tmp_path)])
+    monkeypatch.setattr(REGISTRY["threshold.dependence"], "observe", lambda self, d: pytest.fail("trained"))
+    rc = checks_all.main(["--tier", "paper", "--only", "threshold.dependence", "--out", str(tmp_path)])
     assert rc == 0 and "INCONCLUSIVE" in capsys.readouterr().out
 
 
@@ -134,3 +140,12 @@ def test_callable_presets_and_bad_values():
     assert LazyDesign.build("paper").m == 7 and LazyDesign.tier_values("paper") == {"m": 7}
     with pytest.raises(CheckError, match="tier"):
         LazyDesign.tier_values("huge")
+
+
+def test_cpu_estimate_spreads_runs_over_the_workers():
+    from checks.design import cpu_estimate
+
+    assert cpu_estimate([(600, 1.0)] * 4, 2).startswith("≈ 20 min on 2 CPU cores")  # 2 rounds of 10 min
+    assert cpu_estimate([(600, 1.0), (60, 1.0)], 1, "x") == "≈ 11 min on 1 CPU core (x)"
+    assert cpu_estimate([(36_000, 1.0)], 2).startswith("≈ 10.0 h")
+

@@ -12,6 +12,38 @@ from theory import extremal
 
 from ..racing.runs import check_device
 
+#: the early exit of the runs here (numerics.train's stop_tol): a run stops before its step count once the relative
+#: update ‖η∇θ‖ ≤ STOP_TOL·‖θ‖ for every seed (tested every 16 steps on the CPU, 64 on a GPU). The loss then changes
+#: by ≈ η‖∇θ‖² ≤ STOP_TOL²‖θ‖²/η per step: at 1e-14 both are at float64 round-off, so the paper's fixed count would
+#: only add steps that move θ by less than its last bits. Each record keeps the step it stopped at and the count.
+STOP_TOL = 1e-14
+STOP_RULE = ("early exit once ‖η∇θ‖ ≤ 1e-14·‖θ‖ for every seed (the loss change per step is then ≈ η‖∇θ‖² ≤ "
+             "1e-28‖θ‖²/η): the record keeps the step each run stopped at and the full step count")
+
+
+def stop_record(tr) -> dict:
+    """The early exit of a run: the step it stopped at, its full step count (the paper's count at the step used) and
+    whether it stopped early."""
+    return dict(stopped_at=int(tr.step[-1]), steps=int(tr.config["steps"]), stopped_early=bool(tr.stopped_early))
+
+
+def run_points(fn, configs: list[dict], work: float, device: str = "cpu", workers: int | None = None) -> list:
+    """`fn(**config)` for each config, in order: independent runs on the CPU go to `numerics.threads.run_workers`
+    processes (both cores when a run is long enough to pay for a worker) through the sweep runner, with the same
+    results as one after another (each point is deterministic given its config); on a GPU, one after another.
+
+    Arguments:
+        fn: a module-level point function (pickled to the workers).  configs: its keyword dicts.
+        work: multiply-adds of one run (steps · n·m·d · seeds), for the worker policy.  device: the runs' device.
+        workers: override the policy (tests).
+    """
+    from numerics import sweep, threads
+
+    if workers is None:
+        workers = 1 if str(device).startswith("cuda") else threads.run_workers(len(configs), work)
+    rows = sweep.run_sweep(fn, configs, workers=workers, progress=False)
+    return [r["result"] for r in rows]
+
 
 def early_run(ds, m: int, lam: float, seed: int, eps: tuple, eps_max: float, lr: float, scheme: str = "balanced",
               steps: int | None = None, device: str = "cpu", refinements: int = 3):

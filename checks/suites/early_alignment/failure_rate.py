@@ -14,9 +14,21 @@ from theory import references as ref
 
 from ...core import Check, Variant, register
 from ...criteria import at_least, holds, undecided, within
-from ...design import Design, positive
+from ...design import Design, cpu_estimate, positive
 from ...errors import CheckError
-from .common import check_device, faithful_train
+from . import common
+from .common import check_device, faithful_train, run_points, stop_record
+
+
+def failure_point(m: int, lam: float, seed: int, seeds: int, lr: float, horizon: float, stop_tol: float,
+                  device: str = "cpu") -> dict:
+    """One (m, λ) cell: `seeds` balanced GD runs on E1's instance batched on the seed axis (a sweep point)."""
+    ds = data.assumption3_default()
+    W, a = numerics.init_params(m, 2, scale=lam, scheme="balanced", seed=seed, n_seeds=seeds, device=device)
+    tr, lr = faithful_train(ds.X, ds.y, W, a, lr=lr, horizon=horizon, n_checkpoints=10, record_patterns=False,
+                            stop_tol=stop_tol)
+    return dict(m=m, lam=lam, lr=lr, final=np.asarray(tr.loss[-1]), sign_violations=tr.frozen_sign_violations(),
+                **stop_record(tr))
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,9 @@ class FailureRateDesign(Design):
                          "paper": dict(widths=(20000,), lr=2e-3, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on E1's Assumption-3 instance: m = 20000, step 2e-3 on L, "
                               "2·10⁶ iterations (flow time 4000), balanced init; the design's λ grid and 3 seeds (E1)")
-    paper_needs: ClassVar = "cuda"
+    paper_cpu: ClassVar = cpu_estimate([(2_000_000, 3781)] * 7, 2, "full count: 7 λ cells × 2·10⁶ GD steps at 3.8·10³ "
+                                       "steps/s, the kernel's rate at (3, 20000, 2) × 3 seeds; the early exit "
+                                       "stopped the λ = 1e-2 cell at 18 % of the count (BENCHMARKS.md)")
     sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, horizon ≥ 2000 "
                                    "(standard: 100 and 500; full: up to 2000. From m = 500 GD needs step 0.00128 — "
                                    "three refinements — to keep every protected sign, 1.6·10⁶ steps a run: ≈ 20 s per "
@@ -74,24 +88,19 @@ class FailureRate(Check):
         ds = data.assumption3_default()
         return {"L_ols": float(th.reference(ds.X, ds.y))}
 
-    def observe(self, d):
+    def observe(self, d, workers=None):
         check_device(d.device)
-        ds = data.assumption3_default()
-        rows = []
-        for m in d.widths:
-            for lam in d.lams:
-                W, a = numerics.init_params(m, 2, scale=lam, scheme="balanced", seed=d.seed, n_seeds=d.seeds,
-                                            device=d.device)
-                tr, lr = faithful_train(ds.X, ds.y, W, a, lr=d.lr, horizon=d.horizon, n_checkpoints=10,
-                                        record_patterns=False)
-                rows.append(dict(m=m, lam=lam, lr=lr, final=np.asarray(tr.loss[-1]),
-                                 sign_violations=tr.frozen_sign_violations()))
-        return {"rows": rows}
+        configs = [dict(m=int(m), lam=float(lam), seed=int(d.seed), seeds=int(d.seeds), lr=float(d.lr),
+                        horizon=float(d.horizon), stop_tol=common.STOP_TOL, device=str(d.device))
+                   for m in d.widths for lam in d.lams]
+        work = d.horizon / d.lr * 3 * max(d.widths) * 2 * d.seeds  # steps · n·m·d · seeds of the widest cell
+        return {"rows": run_points(failure_point, configs, work, d.device, workers), "stop_rule": common.STOP_RULE}
 
     def _table(self, pred, obs):
         L = pred["L_ols"]
         return [dict(m=r["m"], lam=r["lam"], lr=r["lr"], failure_rate=float(np.mean(np.abs(r["final"] - L) <= 1e-6)),
-                     final=r["final"], sign_violations=r["sign_violations"])
+                     final=r["final"], sign_violations=r["sign_violations"], stopped_at=r.get("stopped_at"),
+                     steps=r.get("steps"))
                 for r in sorted(obs["rows"], key=lambda r: (r["m"], -r["lam"]))]
 
     def criteria(self, d, pred, obs):
@@ -118,7 +127,7 @@ class FailureRate(Check):
         return out
 
     def numbers(self, d, pred, obs):
-        return {"L_ols": pred["L_ols"], "rows": self._table(pred, obs)}
+        return {"L_ols": pred["L_ols"], "rows": self._table(pred, obs), "stop_rule": obs.get("stop_rule")}
 
     def figures(self, d, pred, obs, verdict):
         import matplotlib.pyplot as plt

@@ -18,9 +18,21 @@ from theory import references as ref
 
 from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, gated, holds, regime, within
-from ...design import Design, positive
+from ...design import Design, cpu_estimate, positive
 from ...errors import CheckError
-from .common import check_device, faithful_train
+from . import common
+from .common import check_device, faithful_train, run_points, stop_record
+
+
+def spurious_point(scheme: str, lam: float, m: int, seed: int, seeds: int, lr: float, horizon: float,
+                   stop_tol: float, device: str = "cpu") -> dict:
+    """One (init, λ, m) cell of E2: `seeds` GD runs batched on the seed axis (a sweep point)."""
+    ds = data.one_d_three_points()
+    W, a = numerics.init_params(m, 2, scale=lam, scheme=scheme, seed=seed, n_seeds=seeds, device=device)
+    tr, lr = faithful_train(ds.inputs, ds.y, W, a, lr=lr, horizon=horizon, n_checkpoints=40, record_patterns=False,
+                            stop_tol=stop_tol)
+    return dict(scheme=scheme, lam=lam, m=m, final=np.asarray(tr.loss[-1]), time=tr.time, loss=tr.loss, lr=lr,
+                sign_violations=tr.frozen_sign_violations(), **stop_record(tr))
 
 
 # --------------------------------------------------------------------------- BF-P7/P10/P11
@@ -49,7 +61,9 @@ class SpuriousDesign(Design):
                          "paper": dict(seeds=3, widths=(20000,), small_lams=(1e-3,), lr=2e-3, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on the code's 3-point set (E2): m = 20000, λ = 1e-3, step "
                               "2e-3 on L, 2·10⁶ iterations (flow time 4000), balanced init; 3 seeds per λ (E2)")
-    paper_needs: ClassVar = "cuda"
+    paper_cpu: ClassVar = cpu_estimate([(2_000_000, 3781)] * 3, 2, "full count: 3 init cells × 2·10⁶ GD steps at "
+                                       "3.8·10³ steps/s, the kernel at (3, 20000, 2) × 3 seeds; a step refined for "
+                                       "sign flips costs 2.5× more; the early exit usually stops far sooner")
     sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e2, #bf-p7: m = 500–2000 for the failure checks",
                          "seeds": "docs/theory/bf-early-alignment.md#e2: 3 seeds per λ", "horizon": "docs/theory/bf-early-alignment.md#e2: 3000 time units"}
 
@@ -90,27 +104,23 @@ class SpuriousStationaryPoint(Check):
         ds = data.one_d_three_points()
         return {"L_ols": float(th.reference(ds.inputs, ds.y))}
 
-    def observe(self, d):
+    def observe(self, d, workers=None):
         check_device(d.device)
-        ds = data.one_d_three_points()
-        runs = []
         grid = [(scheme, lam, m) for m in d.widths for scheme, lam in
                 [*(("balanced", lam) for lam in d.small_lams), ("balanced", d.large_lam), ("gaussian", d.gaussian_lam)]]
-        for scheme, lam, m in grid:
-            W, a = numerics.init_params(m, 2, scale=lam, scheme=scheme, seed=d.seed, n_seeds=d.seeds,
-                                        device=d.device)
-            tr, lr = faithful_train(ds.inputs, ds.y, W, a, lr=d.lr, horizon=d.horizon, n_checkpoints=40,
-                                    record_patterns=False)
-            runs.append(dict(scheme=scheme, lam=lam, m=m, final=np.asarray(tr.loss[-1]), time=tr.time, loss=tr.loss,
-                             lr=lr, sign_violations=tr.frozen_sign_violations()))
-        return {"runs": runs}
+        configs = [dict(scheme=scheme, lam=float(lam), m=int(m), seed=int(d.seed), seeds=int(d.seeds),
+                        lr=float(d.lr), horizon=float(d.horizon), stop_tol=common.STOP_TOL, device=str(d.device))
+                   for scheme, lam, m in grid]
+        work = d.horizon / d.lr * 3 * max(d.widths) * 2 * d.seeds  # steps · n·m·d · seeds of the widest cell
+        return {"runs": run_points(spurious_point, configs, work, d.device, workers), "stop_rule": common.STOP_RULE}
 
     def _rows(self, pred, obs):
         L = pred["L_ols"]
         return [dict(scheme=r["scheme"], lam=r["lam"], m=r["m"], lr=r["lr"], seeds=len(r["final"]),
                      stuck=int((np.abs(r["final"] - L) <= 1e-6).sum()),
                      interpolated=int((r["final"] <= 1e-3 * L).sum()), final=r["final"],
-                     sign_violations=r["sign_violations"]) for r in obs["runs"]]
+                     sign_violations=r["sign_violations"], stopped_at=r.get("stopped_at"), steps=r.get("steps"))
+                for r in obs["runs"]]
 
     def criteria(self, d, pred, obs):
         L = pred["L_ols"]
@@ -136,7 +146,7 @@ class SpuriousStationaryPoint(Check):
         ]
 
     def numbers(self, d, pred, obs):
-        return {"L_ols": pred["L_ols"], "runs": self._rows(pred, obs)}
+        return {"L_ols": pred["L_ols"], "runs": self._rows(pred, obs), "stop_rule": obs.get("stop_rule")}
 
     def figures(self, d, pred, obs, verdict):
         import matplotlib.pyplot as plt
@@ -190,7 +200,8 @@ class NotAMinimumDesign(Design):
                          "paper": dict(m=20000, lr=2e-3, stuck_horizon=4000.0, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on E1 (BF-P8's instance): m = 20000, step 2e-3 on L, 2·10⁶ "
                               "iterations (flow time 4000) to the spurious point and as many after")
-    paper_needs: ClassVar = "cuda"
+    paper_cpu: ClassVar = cpu_estimate([(4_000_000, 11897)], 1, "full count: 2 × 2·10⁶ GD steps one after the other "
+                                       "at 1.2·10⁴ steps/s, the kernel at (3, 20000, 2)")
     sources: ClassVar = {"data": "docs/theory/bf-early-alignment.md#bf-p9: 'At the failure point' (of BF-P8, E1)",
                          "lam": "BF-P8 on E1: every seed stuck for λ ≤ 1e-8 at m = 100–200 (1e-16: inside that range)"}
 
@@ -205,8 +216,9 @@ def _stuck_state(name: str, seed: int, m: int, lam: float, lr: float, horizon: f
     """E1 or E2, balanced init, GD (refined until no protected sign flips) until stationary: (data, W, a, L)."""
     ds = DATA[name]()
     W, a = numerics.init_params(m, 2, scale=lam, scheme="balanced", seed=seed)
-    tr, _ = faithful_train(ds.inputs, ds.y, W, a, lr=lr, horizon=horizon, record_patterns=False)
-    return ds, tr.W[-1], tr.a[-1], float(tr.loss[-1])
+    tr, _ = faithful_train(ds.inputs, ds.y, W, a, lr=lr, horizon=horizon, record_patterns=False,
+                           stop_tol=common.STOP_TOL)
+    return ds, tr.W[-1], tr.a[-1], float(tr.loss[-1]), stop_record(tr)
 
 
 def _literal_f27(f):
@@ -253,7 +265,7 @@ class NotAMinimum(Check):
                 "L_stationary": float(0.5 * np.mean(r ** 2))}
 
     def observe(self, d):
-        ds, W, a, L_stuck = _stuck_state(d.data, d.seed, d.m, d.lam, d.lr, d.stuck_horizon)
+        ds, W, a, L_stuck, stuck_stop = _stuck_state(d.data, d.seed, d.m, d.lam, d.lr, d.stuck_horizon)
         X, y = torch.tensor(ds.inputs), torch.tensor(ds.y)
         r = numerics.forward(torch.tensor(W), torch.tensor(a), X).numpy() - ds.y
         s, v, _ = extremal.descent_neuron(ds.inputs, r)  # the intervention, placed at the observed residual
@@ -264,10 +276,12 @@ class NotAMinimum(Check):
 
         W2, a2, dL = added(s, v)
         v_lit = ds.inputs[1] / np.linalg.norm(ds.inputs[1])  # F2.7's literal neuron, measured for the record
-        tr = numerics.train(X, y, W2, a2, lr=d.lr, horizon=d.horizon, record_patterns=False, progress=False)
+        tr = numerics.train(X, y, W2, a2, lr=d.lr, horizon=d.horizon, record_patterns=False, progress=False,
+                            stop_tol=common.STOP_TOL)
         return {"L_stuck": L_stuck, "sign": float(s), "v": np.asarray(v, float), "dL_over_eps2": dL,
                 "L_final": float(tr.loss[-1]), "literal_dL_over_eps2": added(-1.0, v_lit)[2],
-                "active_on": [int(k) for k in np.flatnonzero(ds.inputs @ v > 1e-12)]}
+                "active_on": [int(k) for k in np.flatnonzero(ds.inputs @ v > 1e-12)],
+                "stuck_stop": stuck_stop, "continued_stop": stop_record(tr), "stop_rule": common.STOP_RULE}
 
     def criteria(self, d, pred, obs):
         p, o = pred["dL_over_eps2"], obs["dL_over_eps2"]
@@ -299,7 +313,8 @@ class NotAMinimum(Check):
         p = pred["dL_over_eps2"]
         return dict(data=d.data, ratio=obs["dL_over_eps2"] / p if p else None, L_stuck=obs["L_stuck"],
                     L_final=obs["L_final"], sign=pred["sign"], v=pred["v"], added_neuron_active_on=obs["active_on"],
-                    literal_f27_dL_over_eps2=obs["literal_dL_over_eps2"],
+                    literal_f27_dL_over_eps2=obs["literal_dL_over_eps2"], stuck_stop=obs.get("stuck_stop"),
+                    continued_stop=obs.get("continued_stop"), stop_rule=obs.get("stop_rule"),
                     note="F2.7's construction (a negative neuron active only on the middle point) is not realisable "
                          "on E1 or E2: x_2 lies in the cone of x_1 and x_3 (on E1 x_2 = (x_1 + x_3)/2); "
                          "theory.extremal.descent_neuron finds the best cell instead, and the literal neuron "

@@ -20,7 +20,7 @@ from theory import extremal
 from theory import references as ref
 from theory.references import mse
 
-from ...design import Design, positive
+from ...design import Design, cpu_estimate, positive
 from ...errors import CheckError
 
 OPTIMIZERS = ("gd", "sgd")  # the sweep's optimizers (Adam: not a sweep setting)
@@ -280,7 +280,12 @@ class SweepDesign(Design):
                               "horizon 1000, σ = 0.5 and the n-grid (σ, lr, iterations and grid are not known). "
                               "Appendix variants d = 10 (preliminary) and d = 20 (announced): --tier paper --set d=10 "
                               "(or 20) with a wider ns")
-    paper_needs: ClassVar = "cuda"
+    # numerics.train's SGD steps/s per n at m = 10⁴, d = 5 (batch n // 10; the kernel to batch 16, torch above;
+    # CPU time, BENCHMARKS.md "Paper tier on the CPU")
+    paper_cpu: ClassVar = cpu_estimate([(200_000, r) for r in (23324, 15743, 9720, 5226, 2657, 1258, 534, 269)
+                                        for _ in range(3)], 2, "8 n × 3 seeds × 2·10⁵ SGD steps at the measured rate "
+                                       "per batch, 2.3·10⁴ (batch 1) … 269 (batch 128) steps/s; "
+                                       "threshold.two_directions then reads the same cached points")
 
     def validate(self):
         positive(self, "ns", "seeds", "d", "sigma", "m", "lam", "lr", "horizon", "n_test", "fraction", "sup_points")

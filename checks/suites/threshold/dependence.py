@@ -62,6 +62,8 @@ class DependenceDesign(SweepDesign):
                               "from the small balanced init, the regime of the theorem whose n* ∝ d³/… it tests, not "
                               "Fig. 1's SGD and default init (threshold.sweep's paper preset runs those)")
     paper_needs: ClassVar = "cuda"
+    paper_cpu: ClassVar = ("> 2.4 h on 1 CPU core (issue #27: GD at (n, 10⁴, 10), 5–24 steps/s with torch; "
+                           "2·10⁴ steps per seed at 4 n for its d = 10 arm alone)")
 
     def validate(self):
         super().validate()
