@@ -83,6 +83,10 @@ def test_stationarity_and_width_helpers():
     for tier in ("quick", "standard", "full", "paper"):  # every tier's width can interpolate 4× its largest n
         d = suite.SweepDesign.build(tier)
         assert cv.parameters(d.m, d.d) >= cv.CAPACITY * max(d.ns), tier
+    from checks import CheckError
+
+    with pytest.raises(CheckError, match="lambdas"):
+        suite.SweepDesign(lambdas=(1e-3, 0.0))
     ref = dict(ols_train=0.24, ols_test=0.26, sigma2=0.25)
     assert cv.ols_reading(flat, ref, 1000)["train"] == 0.24 and cv.capacity_reading(flat, ref, 1000)["train"] == 0.0
     assert cv.capacity_reading(dict(flat, n=2000), ref, 1000)["train"] == pytest.approx(0.125)

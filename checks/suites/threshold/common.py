@@ -237,6 +237,9 @@ class SweepDesign(Design):
         fraction: n* = smallest grid n from which the median train MSE stays ≥ fraction·σ² (the stated fraction
             of BF-P17).
         sup_points: test points of sup_x |h(x) − β̂_OLS·x| (BF-P15).
+        lambdas: further init scales λ run at the largest n only (BF-P14's plateau-length arm: the plateau of the
+            two-half-space fit lengthens as λ decreases, the paper's mechanism where 'at convergence' is out of
+            reach); () skips the arm.
         refine: at most this many halvings of the step at a point whose protected signs flip (BF-P3). One: in
             calibration (standard tier) 3 halvings cost ≈ 15× at a flip point and left 11 of 11 and 1 of 27 flips,
             all at points that do not decide n*; flips left at a deciding point make n* undecided instead.
@@ -259,6 +262,7 @@ class SweepDesign(Design):
     fraction: float = 0.5
     sup_points: int = 2000
     refine: int = 1
+    lambdas: tuple[float, ...] = (1e-3, 1e-12)
     optimizer: str = "gd"
     batch_size: int | None = None
     init: str = "balanced"
@@ -270,9 +274,9 @@ class SweepDesign(Design):
     # still falling at t = 200 (0.199): horizon 1000 (2·10⁵ SGD steps, 4 ms a step at n = 1280 on one CPU core).
     # quick: the standard width and horizon on three n (20 below n*, 80 at it, 320 = 4·80), two seeds. full: the grid
     # to 1280 at its capacity width 854 and a 4× horizon (the H/4 reading is then the standard horizon).
-    presets: ClassVar = {"quick": dict(ns=(20, 80, 320), seeds=2),
+    presets: ClassVar = {"quick": dict(ns=(20, 80, 320), seeds=2, lambdas=()),
                          "full": dict(ns=(20, 40, 80, 160, 320, 640, 1280), m=854, horizon=16_000.0),
-                         "paper": dict(m=10_000, optimizer="sgd", init="uniform-default", lam=1.0, lr=0.005,
+                         "paper": dict(m=10_000, optimizer="sgd", init="uniform-default", lam=1.0, lr=0.005, lambdas=(),
                                        horizon=1000.0)}
     sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5 (appendix: d = 10, 20 via --set d=)",
                          "m": "BF-ST Fig. 1: m = 10000 (paper preset)",
@@ -294,6 +298,8 @@ class SweepDesign(Design):
 
     def validate(self):
         positive(self, "ns", "seeds", "d", "sigma", "m", "lam", "lr", "horizon", "n_test", "fraction", "sup_points")
+        if any(not v > 0 for v in self.lambdas):
+            raise CheckError(f"lambdas={self.lambdas!r}: every init scale must be > 0 (or give () to skip the arm)")
         if len(self.ns) < 2 or list(self.ns) != sorted(set(self.ns)):
             raise CheckError(f"ns={self.ns!r} must be at least two increasing sample sizes")
         if self.optimizer not in OPTIMIZERS:
