@@ -130,7 +130,8 @@ class ThresholdRobustness(Check):
                             all(p["stationary_above"]), f"last-half changes {[round(c, 4) for c in p['change_above']]}"
                             f" at {p['steps']} steps: set {'gelu' if v.startswith('gelu') else 'adam'}_steps ≥ "
                             f"{4 * p['steps']} (flow time {4 * H:g}), or run the full tier",
-                            STATIONARY_WHY, value=sum(not x for x in p["stationary_above"]))]
+                            STATIONARY_WHY, value=sum(not x for x in p["stationary_above"]),
+                            tolerance="0 seeds still moving")]
             out += gated(gates, [
                 at_most(f"{v}: max train MSE at n = {p['n_below']}", max(p["train_below"]), INTERPOLATING * s2,
                         "Interpolating = train MSE ≤ 0.1 σ² (threshold.sweep's stated fraction)."),

@@ -172,13 +172,13 @@ class ThresholdSweep(Check):
                           "at convergence)", not bad,
                           f"{len(bad)} point(s) still moving (n, seed index {bad[:4]}; largest last-half change "
                           f"{worst:.1%}) at horizon {H:g}: {horizon_fix(H)}", STATIONARY_WHY,
-                          value=len(bad), prediction_id=pid))
+                          value=len(bad), tolerance="0 points still moving", prediction_id=pid))
         out.append(regime(f"n* read at H/{EARLY} equals n* at H = {H:g} (regime reached: horizon-stable n*)",
                           early[0] == at_h[0], f"n* = {early[0]} (bracket {early[1]}) at H/{EARLY} but {at_h[0]} "
                           f"(bracket {at_h[1]}) at H: set by the horizon; {horizon_fix(H)}",
                           "n* is the optimisation threshold only if the budget does not set it: read on the same runs "
                           f"at two horizons a factor {EARLY} apart, the bracket must not move.",
-                          value=[early[0], at_h[0]], prediction_id=pid))
+                          value=[early[0], at_h[0]], tolerance="n*(H/4) = n*(H)", prediction_id=pid))
         if pid == "BF-P14":
             split = [c for c in per[-1]["clusters_end"] if c and max(c) > 1]
             out += [regime(f"λ ≤ {SMALL_LAMBDA:g} (regime reached: Theorem 2's λ ≤ λ*)", d.lam <= SMALL_LAMBDA,
