@@ -276,7 +276,8 @@ class SweepDesign(Design):
     # to 1280 at its capacity width 854 and a 4× horizon (the H/4 reading is then the standard horizon).
     presets: ClassVar = {"quick": dict(ns=(20, 80, 320), seeds=2, lambdas=()),
                          "full": dict(ns=(20, 40, 80, 160, 320, 640, 1280), m=854, horizon=16_000.0),
-                         "paper": dict(m=10_000, optimizer="sgd", init="uniform-default", lam=1.0, lr=0.005, lambdas=(),
+                         "paper": dict(ns=(10, 20, 40, 80, 160, 320, 640, 1280), m=10_000, optimizer="sgd",
+                                       init="uniform-default", lam=1.0, lr=0.005, lambdas=(),
                                        horizon=1000.0)}
     sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5 (appendix: d = 10, 20 via --set d=)",
                          "m": "BF-ST Fig. 1: m = 10000 (paper preset)",
