@@ -12,17 +12,84 @@ from theory.references import elasticity, mse
 
 
 def test_sweep_figure_and_threshold_locator(tmp_path):
-    C = suite.ThresholdSweep
-    (v, *rest) = C().run(C.design.build("quick", cache=str(tmp_path / "cache")), "quick", out=tmp_path)
-    # BF-P14 is a finding: at the end of the run the excess-risk ratio (≈ 7) exceeds the two-half-space bound (≈ 2.7)
-    assert v.status == "FAIL" and [c["name"] for c in v.criteria if c["passed"] is False] == [
-        c["name"] for c in v.criteria if c["name"].startswith("excess-risk ratio")], v.criteria
-    assert all(r.status == "PASS" for r in rest), [(r.prediction_id, r.status) for r in rest]
-    assert v.figures and (tmp_path / v.figures[0]).stat().st_size > 1000
-    assert v.numbers["excess_risk_ratio"] > v.numbers["two_half_space_ratio"] + 1
-    assert v.numbers["sign_flips_after"] == [0, 0, 0] and sum(v.numbers["sign_flips_before"]) > 0
+    """Quick tier, seed 0: BF-P16 is judged (PASS, the OLS estimator rejected); BF-P14/P17/P18 are INCONCLUSIVE,
+    gated: the n = 320 run of seed 0 is still moving at the horizon and its clusters split (the regime is named)."""
+    from quick_outcomes import quick_outcome
+
+    check, d, out = quick_outcome("threshold.sweep")
+    v = {x.prediction_id: x for x in check.verdicts(out, "quick")}
+    assert v["BF-P16"].status == "PASS" and [a["status"] for a in v["BF-P16"].alternatives] == ["FAIL"]
+    for pid in ("BF-P14", "BF-P17", "BF-P18"):
+        assert v[pid].status == "INCONCLUSIVE", (pid, v[pid].headline())
+        assert any(c["passed"] is None and "stationary" in c["name"] for c in v[pid].criteria)
+    assert all(a["status"] == "FAIL" for a in v["BF-P17"].alternatives)  # OLS and the capacity-limited net
+    assert out.numbers["parameters"] >= 4 * d.ns[-1] and out.numbers["n_star"] == 80
+    figs = check.figures(d, out.predicted, out.observed, v["BF-P14"])
+    figs[""].savefig(tmp_path / "sweep.png")
+    assert (tmp_path / "sweep.png").stat().st_size > 1000
     assert suite.locate_threshold([10, 20, 40, 80], [0.0, 0.2, 0.0, 0.2], 0.25, 0.5) == (80, 40)
     assert suite.locate_threshold([10, 20], [0.0, 0.0], 0.25, 0.5) == (None, 20)
+
+
+@pytest.fixture(scope="module")
+def in_regime():
+    """The quick designs at seed 1 (seeds 1, 2): every regime gate is reached there (stationary, one cluster per sign
+    at n = 320, n* = 80 at H/4 and H), so BF-P14's references and BF-P15's directions are judged."""
+    from checks import api
+    from checks.core import REGISTRY
+
+    api.discover()
+    out = {}
+    for name in ("threshold.sweep", "threshold.two_directions"):
+        check = REGISTRY[name]()
+        d = check.design.build("quick", seed=1)
+        out[name] = (check, d, check.outcome(d))
+    return out
+
+
+def test_in_regime_the_threshold_claims_pass_and_the_estimator_alternatives_fail(in_regime):
+    check, d, out = in_regime["threshold.sweep"]
+    v = {x.prediction_id: x for x in check.verdicts(out, "quick")}
+    assert {pid: x.status for pid, x in v.items()} == dict.fromkeys(("BF-P14", "BF-P16", "BF-P17", "BF-P18"), "PASS")
+    ols = [a for a in v["BF-P14"].alternatives if a["name"].startswith("the OLS estimator")]
+    assert ols and ols[0]["status"] == "FAIL"  # BF-P14 in σ²d/n units tells the network from global OLS
+    assert abs(out.numbers["test_over_hs_units"]) < 0.5 < abs(out.numbers["test_over_ols_units"])
+
+
+@pytest.mark.parametrize("name", ["threshold.sweep", "threshold.two_directions"])
+def test_regime_mutants_fail_inside_the_regime(in_regime, name):
+    """The mutants the quick tier's seed 0 cannot show (their criteria are gated or fail there) FAIL in the regime."""
+    check, d, out = in_regime[name]
+    th = out.theory
+    truth_failed = [c.name for c in out.criteria if c.passed is False]
+    assert not truth_failed
+    survivors = [m.name for m in check.regime_mutants if not check.kills(m, d, th, out.observed, truth_failed)]
+    assert check.regime_mutants and not survivors, survivors
+
+
+def test_stationarity_and_width_helpers():
+    from checks.suites.threshold import convergence as cv
+
+    t = [0.0, 1.0, 10.0, 100.0, 1000.0, 2000.0, 4000.0]
+    flat = dict(n=80, seed=0, time=t, train_mse=[0.4, 0.3, 0.25, 0.21, 0.2, 0.2, 0.2], end=dict(train_mse=0.2,
+                                                                                            test_mse=0.3))
+    moving = dict(flat, train_mse=[0.4, 0.3, 0.25, 0.21, 0.2, 0.19, 0.15], end=dict(train_mse=0.15, test_mse=0.3))
+    r_flat, r_moving = (cv.network_reading(r, {}, 1000) for r in (flat, moving))
+    assert r_flat["change"] == 0 and r_flat["flow"] == 0 and cv.is_stationary(r_flat, 0.25, 0.1)
+    assert r_moving["change"] == pytest.approx(0.04 / 0.15) and not cv.is_stationary(r_moving, 0.25, 0.1)
+    assert r_moving["train_early"] == 0.2  # the checkpoint nearest H/4 = 1000
+    assert cv.is_stationary(dict(r_moving, train=0.01), 0.25, 0.1)  # interpolating: further descent keeps it there
+    assert cv.capacity_width(320, 5) == 214 and cv.parameters(214, 5) >= 4 * 320
+    for tier in ("quick", "standard", "full", "paper"):  # every tier's width can interpolate 4× its largest n
+        d = suite.SweepDesign.build(tier)
+        assert cv.parameters(d.m, d.d) >= cv.CAPACITY * max(d.ns), tier
+    from checks import CheckError
+
+    with pytest.raises(CheckError, match="lambdas"):
+        suite.SweepDesign(lambdas=(1e-3, 0.0))
+    ref = dict(ols_train=0.24, ols_test=0.26, sigma2=0.25)
+    assert cv.ols_reading(flat, ref, 1000)["train"] == 0.24 and cv.capacity_reading(flat, ref, 1000)["train"] == 0.0
+    assert cv.capacity_reading(dict(flat, n=2000), ref, 1000)["train"] == pytest.approx(0.125)
 
 
 def test_gpu_path_batches_seeds_into_the_cpu_points():

@@ -43,7 +43,7 @@ def test_sweep_design_optimizer_options_and_paper_preset():
     assert point_options(suite.SweepDesign()) == {}  # default designs keep their configs (and cache keys)
     for bad, fix in ((dict(optimizer="adam"), "use one of gd, sgd"), (dict(init="pytorch"), "use one of"),
                      (dict(batch_size=4), "set optimizer=sgd"),
-                     (dict(optimizer="sgd", batch_size=11), "smallest n = 10")):
+                     (dict(optimizer="sgd", batch_size=21), "smallest n = 20")):
         with pytest.raises(CheckError, match=fix):
             suite.SweepDesign(**bad)
     p = suite.SweepDesign.build("paper")

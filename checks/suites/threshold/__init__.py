@@ -5,7 +5,9 @@ The theorem's constants are not available: every prediction here is [R] (a recon
 (`numerics.sweep`): two processes, one cached JSON row per (n, seed, …), so a rerun skips finished points and
 the sweep and two-direction checks share their runs.
 
-Modules: `common` (sweep points, cache, OLS references, the shared sweep design), `population` (BF-P12/P13),
+Modules: `common` (sweep points, cache, OLS references, the shared sweep design), `convergence` (the regime gates:
+width to interpolate, stationarity, n* at two horizons, Theorem 2's regime; the OLS and capacity-limited estimator
+alternatives), `population` (BF-P12/P13),
 `sweep` (BF-P14/P16/P17/P18), `directions` (BF-P15), `dependence` (BF-P17: d, λ, m), `robustness` (BF-P19).
 """
 from .common import (INTERPOLATING, REFERENCE_USES, SIGMA, SweepDesign, cache_dir, e5_teacher, locate_threshold,

@@ -192,8 +192,11 @@ def references(n: int, seed: int, d: int, sigma: float, th, n_test: int = 0) -> 
         u = th.ascent(ds.X, ds.y, 1.0)[0][0]
         hs = th.two_half_space(ds.X, ds.y, u)
         te = test_points(d, seed, n_test, sigma)
-        out.update(hs_train=mse(hs.train_loss), hs_consistent=hs.consistent, u_plus=u,
-                   hs_test=float(np.mean((hs.predict(te.X) - te.X @ te.meta["beta"]) ** 2) + sigma ** 2))
+        # population test MSE of the two-half-space fit through `th.test_mse`: x is symmetric, so E[xxᵀ1{u·x > 0}] =
+        # Σ/2 and each half carries half of its linear fit's risk (exact); the test points' value is kept beside it
+        half = [th.test_mse(b_, ds.meta["beta"], sigma_ball(d), sigma) for b_ in (hs.beta_plus, hs.beta_minus)]
+        out.update(hs_train=mse(hs.train_loss), hs_consistent=hs.consistent, u_plus=u, hs_test=0.5 * sum(half),
+                   hs_test_points=float(np.mean((hs.predict(te.X) - te.X @ te.meta["beta"]) ** 2) + sigma ** 2))
     return out
 
 
@@ -234,24 +237,32 @@ class SweepDesign(Design):
         fraction: n* = smallest grid n from which the median train MSE stays ≥ fraction·σ² (the stated fraction
             of BF-P17).
         sup_points: test points of sup_x |h(x) − β̂_OLS·x| (BF-P15).
+        lambdas: further init scales λ run at the largest n only (BF-P14's plateau-length arm: the plateau of the
+            two-half-space fit lengthens as λ decreases, the paper's mechanism where 'at convergence' is out of
+            reach); () skips the arm.
         refine: at most this many halvings of the step at a point whose protected signs flip (BF-P3). One: in
             calibration (standard tier) 3 halvings cost ≈ 15× at a flip point and left 11 of 11 and 1 of 27 flips,
             all at points that do not decide n*; flips left at a deciding point make n* undecided instead.
         cache: folder of the cached sweep rows ("" = results/cache/threshold).
     """
 
-    ns: tuple[int, ...] = (10, 20, 40, 80, 160, 320, 640, 1280)
+    # The grid and the width are derived together (convergence.CAPACITY): m(d + 1) ≥ 4 × the largest n, so no n of
+    # the grid is beyond what the network can interpolate; the standard grid stops at 320 (m = 214 =
+    # capacity_width(320, 5)), one point of n = 320 at m = 214 costs ≈ 10 s on a quiet core. λ = 1e-6: Theorem 2's
+    # regime (at λ = 1e-3 the clusters split after the plateau, BF-P14).
+    ns: tuple[int, ...] = (20, 40, 80, 160, 320)
     seeds: int = 3
     d: int = 5
     sigma: float = SIGMA
-    m: int = 200
-    lam: float = 1e-3
+    m: int = 214
+    lam: float = 1e-6
     lr: float = 0.2
     horizon: float = 4000.0
     n_test: int = 20_000
     fraction: float = 0.5
     sup_points: int = 2000
     refine: int = 1
+    lambdas: tuple[float, ...] = (1e-3, 1e-12)
     optimizer: str = "gd"
     batch_size: int | None = None
     init: str = "balanced"
@@ -261,8 +272,12 @@ class SweepDesign(Design):
     # d = 5, `numerics.train.stable_lr`), and lr = 0.005 ran stably at n = 10 (batch 1) in a CPU probe. There
     # n = 10 interpolated by t ≈ 10, while at n = 1280 the train MSE passed the OLS value (0.247) by t ≈ 1 and was
     # still falling at t = 200 (0.199): horizon 1000 (2·10⁵ SGD steps, 4 ms a step at n = 1280 on one CPU core).
-    presets: ClassVar = {"quick": dict(ns=(20, 80, 640), seeds=2, m=100),
-                         "paper": dict(m=10_000, optimizer="sgd", init="uniform-default", lam=1.0, lr=0.005,
+    # quick: the standard width and horizon on three n (20 below n*, 80 at it, 320 = 4·80), two seeds. full: the grid
+    # to 1280 at its capacity width 854 and a 4× horizon (the H/4 reading is then the standard horizon).
+    presets: ClassVar = {"quick": dict(ns=(20, 80, 320), seeds=2, lambdas=()),
+                         "full": dict(ns=(20, 40, 80, 160, 320, 640, 1280), m=854, horizon=16_000.0),
+                         "paper": dict(ns=(10, 20, 40, 80, 160, 320, 640, 1280), m=10_000, optimizer="sgd",
+                                       init="uniform-default", lam=1.0, lr=0.005, lambdas=(),
                                        horizon=1000.0)}
     sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5 (appendix: d = 10, 20 via --set d=)",
                          "m": "BF-ST Fig. 1: m = 10000 (paper preset)",
@@ -289,6 +304,8 @@ class SweepDesign(Design):
 
     def validate(self):
         positive(self, "ns", "seeds", "d", "sigma", "m", "lam", "lr", "horizon", "n_test", "fraction", "sup_points")
+        if any(not v > 0 for v in self.lambdas):
+            raise CheckError(f"lambdas={self.lambdas!r}: every init scale must be > 0 (or give () to skip the arm)")
         if len(self.ns) < 2 or list(self.ns) != sorted(set(self.ns)):
             raise CheckError(f"ns={self.ns!r} must be at least two increasing sample sizes")
         if self.optimizer not in OPTIMIZERS:

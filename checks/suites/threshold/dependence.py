@@ -34,6 +34,11 @@ class DependenceDesign(SweepDesign):
         d_max_n: the d scan stops (n* undecided there) beyond this n.
     """
 
+    # the base sweep of the λ and m variables (full, paper) keeps the former threshold.sweep design (its own width
+    # and grid, not threshold.sweep's capacity-derived ones): the d scan below does not read them
+    ns: tuple[int, ...] = (10, 20, 40, 80, 160, 320, 640, 1280)
+    m: int = 200
+    lam: float = 1e-3
     variables: tuple[str, ...] = ("d",)
     d_changed: int = 10
     # (160 … 1280): with the horizon scaled by T_λ (×1.65 at d = 10) the old grid (80 … 2560) took 417 s uncached;
