@@ -41,12 +41,17 @@ class Variant:
         replace: key of `Check.uses` → function(original object) → replacement object.
         against: the prediction ID whose criteria judge it ("" = the check's first ID, "*" = every criterion).
         why: for alternatives, the referee's reason to propose it.
+        level: for alternatives, the claim level it competes at: "claim" (the paper's claim: judged on the regime
+            and claim criteria; if it fits, the claim is INCONCLUSIVE) or "refinement" (a rival of one of our own
+            refinements: judged on the regime and refinement criteria; if it fits, the refinement is INCONCLUSIVE).
+            Mutants are judged on every judged criterion whatever their level.
     """
 
     name: str
     replace: dict
     against: str = ""
     why: str = ""
+    level: str = "claim"
 
     def apply(self, th: SimpleNamespace) -> SimpleNamespace:
         new = SimpleNamespace(**vars(th))
@@ -150,23 +155,28 @@ class Check:
     def _of(self, crit, pid):
         return [c for c in crit if (c.prediction_id or self.prediction_id) == pid]
 
-    def score_variant(self, variant: Variant, d: Design, th, obs) -> dict:
-        """Judge `variant` on the same observation: its status on the criteria of the ID it targets."""
+    def score_variant(self, variant: Variant, d: Design, th, obs, truth_failed=(), every_level: bool = False) -> dict:
+        """Judge `variant` on the same observation: its status on the criteria of the ID it targets, at its level
+        (regime + claim, or regime + refinement; every judged criterion with `every_level`, as for mutants). A
+        criterion in `truth_failed` (one the prediction itself fails) cannot reject it."""
         pid = variant.against or self.prediction_id
+        level = "refinement" if variant.level == "refinement" else "claim"
         try:
             _, crit = self.judge(d, variant.apply(th), obs)
             crit = crit if pid == "*" else self._of(crit, pid)
-            return dict(name=variant.name, against=pid, why=variant.why, status=status_of(crit),
-                        failed=[c.name for c in crit if c.passed is False],
+            judged = crit if every_level else [c for c in crit if c.level in ("regime", level)]
+            judged = [c for c in judged if c.name not in set(truth_failed)]
+            return dict(name=variant.name, against=pid, why=variant.why, level=level, status=status_of(judged),
+                        failed=[c.name for c in judged if c.passed is False],
                         scores={c.name: c.value for c in crit})
         except Exception as exc:  # a variant the criteria cannot even evaluate is rejected, with the reason
-            return dict(name=variant.name, against=pid, why=variant.why, status=FAIL,
+            return dict(name=variant.name, against=pid, why=variant.why, level=level, status=FAIL,
                         failed=[f"{type(exc).__name__}: {exc}"], scores={})
 
     def kills(self, variant: Variant, d: Design, th, obs, truth_failed=()) -> bool:
         """Whether `variant` FAILs a criterion that theory's own prediction passes on the same observation
         (a mutant 'killed' only by a criterion the truth fails too shows nothing)."""
-        return self.killed(self.score_variant(variant, d, th, obs), truth_failed)
+        return self.killed(self.score_variant(variant, d, th, obs, every_level=True), truth_failed)
 
     @staticmethod
     def killed(score: dict, truth_failed=()) -> bool:
@@ -178,7 +188,8 @@ class Check:
         th = self.theory()
         obs = self.observe(d)
         pred, crit = self.judge(d, th, obs)
-        alts = [self.score_variant(v, d, th, obs) for v in self.alternatives]
+        failed = [c.name for c in crit if c.passed is False]  # cannot reject an alternative (see score_variant)
+        alts = [self.score_variant(v, d, th, obs, truth_failed=failed) for v in self.alternatives]
         fam = None
         n = int(getattr(d, "instances", 0) or 0)
         if type(self).family is not None and n > 0:
@@ -207,10 +218,14 @@ class Check:
             alts = [a for a in out.alternatives if a["against"] == pid]
             status, refined = claim_status(crit), refinement_status(crit)
             msg = message
-            if status == PASS and any(a["status"] == PASS for a in alts):
+            fits = [a["name"] for a in alts if a["status"] == PASS and a.get("level", "claim") == "claim"]
+            if status == PASS and fits:
                 status = INCONCLUSIVE
-                msg = (msg + " " if msg else "") + "an alternative fits as well as the prediction: " + ", ".join(
-                    a["name"] for a in alts if a["status"] == PASS)
+                msg = (msg + " " if msg else "") + "an alternative fits as well as the prediction: " + ", ".join(fits)
+            rivals = [a["name"] for a in alts if a["status"] == PASS and a.get("level") == "refinement"]
+            if refined == PASS and rivals:
+                refined = INCONCLUSIVE
+                msg = (msg + " " if msg else "") + "a rival fits our refinement as well: " + ", ".join(rivals)
             if refined == FAIL:
                 failed = [c.name for c in crit if c.level == "refinement" and c.passed is False]
                 msg = (msg + " " if msg else "") + ("our reconstruction did not hold (a refinement of ours, not the "

@@ -205,7 +205,7 @@ def judge_check(cls, tier: str = "quick", progress: bool = True) -> list[dict]:
             continue
         key, e = of[v.name]
         row = dict(check=cls.name, formula=e.formula_id, edit=e.edit, name=v.name, closest="")
-        s = check.score_variant(v, d, th, obs)
+        s = check.score_variant(v, d, th, obs, every_level=True)
         if check.killed(s, truth_failed):
             row["result"] = "killed" if s["scores"] else "killed (error)"
             row["closest"] = "; ".join(s["failed"])[:160]

@@ -33,7 +33,7 @@ def table(tier: str = "quick", only: str | None = None, progress: bool = True) -
         truth_failed = [c.name for c in out.criteria if c.passed is False]
         for kind, variants in (("mutant", check.all_mutants(th)), ("alternative", cls.alternatives)):
             for v in variants:
-                s = check.score_variant(v, d, th, out.observed)
+                s = check.score_variant(v, d, th, out.observed, every_level=kind == "mutant")
                 killed = s["status"] == "FAIL" and bool(set(s["failed"]) - set(truth_failed))
                 rows.append(dict(check=cls.name, kind=kind, name=v.name, status=s["status"], failed=s["failed"],
                                  killed=killed))

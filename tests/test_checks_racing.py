@@ -161,23 +161,26 @@ def test_merge_at_dim_2_judges_no_merging_against_the_init():
 
 
 def test_target_direction_records_escape_diagnostics():
-    """PIN-11 (scalar): judged at each cluster's escape (its direction, gating and residual there); every judged
-    cluster's escape (checkpoint time, relative residual, early/late, and the final-direction diagnostics with e = y,
-    the escape residual and the escape state) is recorded and finite; the final-direction cosine is a measurement."""
+    """PIN-11 (scalar): judged per neuron, from the start of its last fixed-gating interval to its cluster's escape
+    (a prediction from an unaligned state on the tetrahedral data; not testable on E6, where every neuron is
+    aligned before its gating settles: reported); every cluster's escape and the escape-state and final-direction
+    diagnostics are recorded and finite."""
     from quick_outcomes import quick_outcome
 
     check, d, out = quick_outcome("racing.target_direction")
     runs = out.numbers["runs"]
     assert [r["data"] for r in runs] == ["xor", "simplex"]
     for run in runs:
-        esc, n = run["escape"], len(run["cos_escape"])
-        assert n and esc["cos_e_y"] == run["cos_final"] and min(run["cos_escape"]) > 0.99
+        esc, n = run["escape"], len(run["cos_final"])
+        assert n and esc["cos_e_y"] == run["cos_final"] and len(run["cos_escape"]) == len(run["cos_start"]) > 0
         for key in ("t_escape", "r_escape", "cos_e_y", "cos_e_escape", "cos_escape_state"):
             v = np.asarray(esc[key], float)
             assert v.shape == (n,) and np.isfinite(v).all(), (run["data"], key, esc[key])
-        assert (np.asarray(esc["r_escape"]) >= 0).all() and (np.abs(esc["cos_e_escape"]) <= 1 + 1e-9).all()
         assert len(esc["early"]) == n and sum(g["n"] for g in esc["groups"].values()) == n
+    simplex = runs[1]
+    turning = np.asarray(simplex["cos_start"]) < 0.95
+    assert turning.sum() > 100 and np.percentile(np.asarray(simplex["cos_escape"])[turning], 5) > 0.99
     levels = {c.name.split(":")[0] + ":" + c.level for c in out.criteria}
-    assert {"E6:claim", "E6:measure", "simplex:refinement", "simplex:measure"} <= levels
+    assert {"E6:measure", "simplex:claim", "simplex:measure"} <= levels and "E6:claim" not in levels
 
 

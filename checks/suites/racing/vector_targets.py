@@ -208,6 +208,9 @@ class TargetDirectionVector(Check):
                          "PIN-11 [V] Theorem 4.1, for a fixed gating pattern: judged at each cluster's escape with "
                          "its members, gating and residual there, on the clusters whose residual at escape is still "
                          f"within {d.early_residual:g} of Y (the theorem's fixed-residual hypothesis); [C] 0.99 (8°). "
+                         "Not an identity of the escape state: a direction that stopped turning is some singular pair "
+                         "of M (w ∥ Mᵀa, a ∥ Mw); the claim is that it is the leading one (the 'second singular pair' "
+                         "mutant fails). "
                          "The nearest alternative, the active-sample centroid, is tens of degrees off.", details=det,
                          tag="V"),
                 at_least(f"outgoing at escape: min cos(â, sign(c₁⁺)u₁) over {len(early)} early-escape clusters",
