@@ -136,3 +136,26 @@ def test_fail_headline_is_the_failed_criterion():
     v, = Bad().run(ToyDesign.build("quick"), "quick")
     assert v.status == FAIL and [c["name"] for c in v.deciding()] == ["the failing one"]
     assert v.headline().startswith("FAILED: the failing one")
+
+
+def test_status_table_is_generated_from_runs(tmp_path):
+    """The README's status table comes from two runs' summary.json: every registered (check, ID) has one row."""
+    import json
+
+    from checks import status_table
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text[text.index(status_table.START):text.index(status_table.END)]
+    api.discover()
+    pairs = {(cls.name, pid) for cls in REGISTRY.values() for pid in cls.ids()
+             if cls.__module__.startswith("checks.suites")}
+    for name, pid in pairs:
+        assert f"| {pid} |" in block and f"`{name}`" in block, (name, pid)
+    run = tmp_path / "q"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps({"verdicts": [
+        {"check": "racing.race", "prediction_id": "PIN-7", "status": "PASS", "refinement_status": "FAIL"}]}))
+    rows = status_table.rows(status_table._statuses(run), {})
+    assert any("`racing.race`" in r and "| PASS / refinement FAIL | — |" in r for r in rows)
+    with pytest.raises(CheckError, match="summary.json"):
+        status_table._statuses(tmp_path / "nothing")

@@ -19,6 +19,8 @@ from ...strategies.early_alignment import small_datasets
 from . import death as bf_p4
 from . import separation
 from .common import _kinds_swapped, _labels_negated, _mirrored, early_run, refinement_summary
+from ...protocol import Paper
+from . import protocols
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,11 @@ class AlignmentDesign(Design):
     family_m: int = 200
     family_lam_factors: tuple[float, ...] = (1.0, 1e-6, 1e-14, 1e-30)
     separation: bool = True
+    protocol: ClassVar = protocols.card(
+        "in the early phase, at τ = ε ln(1/λ) (Theorem 1)",
+        lambda d: f"at ε = {d.eps_judged:g} of T_λ = ln(1/λ) (and ε ∈ {', '.join(f'{e:g}' for e in d.eps)} reported)",
+        m=protocols.WIDTH, lam=Paper(1e-3, protocols.E4, why="BF-P1's λ grid (the design's λ × lam_factors), E4's "
+                                                             "1e-3 inside it"))
     presets: ClassVar = {"quick": dict(lam_factors=(1.0, 1e-2, 1e-6), m=500, instances=4),
                          "full": dict(instances=50),
                          "paper": dict(m=20000, lr=2e-3, steps=2_000_000, instances=50)}

@@ -18,6 +18,8 @@ from ...design import Design, cpu_estimate, positive
 from ...errors import CheckError
 from . import common
 from .common import check_device, faithful_train, run_points, stop_record
+from ...protocol import Paper
+from . import protocols
 
 
 def failure_point(m: int, lam: float, seed: int, seeds: int, lr: float, horizon: float, stop_tol: float,
@@ -48,6 +50,13 @@ class FailureRateDesign(Design):
     seeds: int = 3
     lr: float = 0.05
     horizon: float = 2000.0
+    protocol: ClassVar = protocols.card(
+        "at convergence: the fraction of seeds stuck at the spurious point, per width and λ (Theorem 2)",
+        lambda d: f"at the horizon {d.horizon:g} (flow time) or the stated early exit",
+        widths=Paper((500, 1000, 2000), "spec E1 setup [C]", why=lambda d: "reduced widths at this tier (full: "
+                                                                           "100 … 2000; paper: 20000)"),
+        seeds=Paper(3, "spec E1: ≥ 3 seeds"), horizon=Paper(2000.0, "spec E1: horizon ≥ 2000", why="E4's 2·10⁶ "
+                                                                  "iterations at step 2e-3: flow time 4000"))
     presets: ClassVar = {"quick": dict(lams=(1e-2, 1e-32), widths=(100,)),
                          "full": dict(widths=(100, 500, 1000, 2000)),
                          "paper": dict(widths=(20000,), lr=2e-3, horizon=4000.0)}

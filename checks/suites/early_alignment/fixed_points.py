@@ -20,6 +20,8 @@ from ...criteria import at_least, at_most, holds, undecided
 from ...design import Design, positive
 from ...errors import CheckError
 from .common import direction_clusters, early_run
+from ...protocol import Paper
+from . import protocols
 
 MIN_MASS = 1e-3  # the cluster mass cut of direction_clusters (docs/theory/index.md#protocol: non-negligible mass)
 ANGLE_TOL = 0.02  # rad; the same ~1° as the res(u) bound of BF-P6 (see its rationale)
@@ -68,6 +70,10 @@ class FixedPointsDesign(Design):
     lr: float = 0.05
     eps_max: float = 0.5
     widths: tuple[int, ...] = (100, 1000, 10000)
+    protocol: ClassVar = protocols.card(
+        "at convergence of the early phase: neuron directions at extremal vectors of G_n (BF-P5/P6)",
+        lambda d: f"at ε_max = {d.eps_max:g} of T_λ", widths=Paper((100, 1000, 10000), "spec BF-P5",
+                                                                   why="a reduced width set at this tier"))
     presets: ClassVar = {"quick": dict(widths=(100, 1000)), "full": dict(widths=(100, 1000, 10000)),
                          "paper": dict(widths=(100, 1000, 20000), lr=2e-3)}
     paper_source: ClassVar = ("BF-EA code defaults (E4): width m = 20000 beside BF-P5's 100 and 1000, step 2e-3 on L, "

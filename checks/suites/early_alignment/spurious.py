@@ -22,6 +22,8 @@ from ...design import Design, cpu_estimate, positive
 from ...errors import CheckError
 from . import common
 from .common import check_device, faithful_train, run_points, stop_record
+from ...protocol import Paper
+from . import protocols
 
 
 def spurious_point(scheme: str, lam: float, m: int, seed: int, seeds: int, lr: float, horizon: float,
@@ -57,6 +59,12 @@ class SpuriousDesign(Design):
     gaussian_lam: float = 1e-3
     lr: float = 0.05
     horizon: float = 3000.0
+    protocol: ClassVar = protocols.card(
+        "at convergence, on the code's 3-point set (E2): the final loss against the OLS value",
+        lambda d: f"at the horizon {d.horizon:g} (flow time) or the stated early exit",
+        widths=Paper((500, 1000, 2000), "spec E2 setup [C] (failure checks)", why="reduced widths at this tier"),
+        seeds=Paper(3, "spec E2: 3 seeds per λ", why="more seeds than the spec asks"),
+        horizon=Paper(3000.0, "spec E2: 3000 time units", why="E4's 2·10⁶ iterations at step 2e-3: flow time 4000"))
     presets: ClassVar = {"quick": dict(seeds=3, widths=(200,)),
                          "paper": dict(seeds=3, widths=(20000,), small_lams=(1e-3,), lr=2e-3, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on the code's 3-point set (E2): m = 20000, λ = 1e-3, step "
@@ -196,6 +204,10 @@ class NotAMinimumDesign(Design):
     stuck_horizon: float = 3000.0
     eps: float = 1e-3
     horizon: float = 3000.0
+    protocol: ClassVar = protocols.card(
+        "at the spurious stationary point of BF-P8's failure (E1): a descent direction exists",
+        lambda d: f"after {d.stuck_horizon:g} time units stuck, then {d.horizon:g} more with the added neuron",
+        data=Paper("E1", "spec BF-P9: 'at the failure point' of BF-P8 (E1)"), m=protocols.WIDTH)
     presets: ClassVar = {"quick": dict(horizon=1500.0),
                          "paper": dict(m=20000, lr=2e-3, stuck_horizon=4000.0, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on E1 (BF-P8's instance): m = 20000, step 2e-3 on L, 2·10⁶ "

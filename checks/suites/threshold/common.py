@@ -22,6 +22,7 @@ from theory.references import mse
 
 from ...design import Design, cpu_estimate, positive
 from ...errors import CheckError
+from . import protocols
 
 OPTIMIZERS = ("gd", "sgd")  # the sweep's optimizers (Adam: not a sweep setting)
 SIGMA = 0.5  # E5 noise level σ (the default of every threshold design)
@@ -274,6 +275,7 @@ class SweepDesign(Design):
     # still falling at t = 200 (0.199): horizon 1000 (2·10⁵ SGD steps, 4 ms a step at n = 1280 on one CPU core).
     # quick: the standard width and horizon on three n (20 below n*, 80 at it, 320 = 4·80), two seeds. full: the grid
     # to 1280 at its capacity width 854 and a 4× horizon (the H/4 reading is then the standard horizon).
+    protocol: ClassVar = protocols.sweep_card()
     presets: ClassVar = {"quick": dict(ns=(20, 80, 320), seeds=2, lambdas=()),
                          "full": dict(ns=(20, 40, 80, 160, 320, 640, 1280), m=854, horizon=16_000.0),
                          "paper": dict(ns=(10, 20, 40, 80, 160, 320, 640, 1280), m=10_000, optimizer="sgd",
