@@ -39,7 +39,7 @@ def test_list_settings_shows_description_and_every_tier(capsys):
     lines = _lines(capsys)
     assert lines[1].split() == ["setting", "this", "run", *TIERS]
     lam = next(i for i, ln in enumerate(lines) if ln.split()[:1] == ["lam"])
-    assert lines[lam].split() == ["lam", "0.01*", "0.001", "0.001", "0.001", "0.001"]    # * = changed by --set
+    assert lines[lam].split() == ["lam", "0.01*", "0.001", "0.001", "0.001", "1e-08"]    # * = changed by --set
     assert "init scale" in lines[lam + 1]                                      # its description, under it
     m = next(ln for ln in lines if ln.split()[:1] == ["m"])
     assert m.split()[-1] == "1000" and m.split()[1] == "300"                   # the paper tier's own value

@@ -122,6 +122,9 @@ def _registry() -> dict:
     R = {
         # catalog, errors, mutants, __main__
         "catalog.all_formulas": (NOARGS, 1),
+        "catalog.general_latex": (call(st.one_of(st.sampled_from(["F3.4", "F1.1", "nope"]), JUNK)), 10),
+        "return_time.return_time": (NOARGS, 1), "return_time.formulas": (NOARGS, 1),
+        "return_time.verify": (NOARGS, 1),
         "errors.TheoryError": (call(st.text(max_size=5)), 2),
         "mutants.Mutant": (call(st.one_of(st.text(max_size=3), JUNK), st.one_of(st.text(max_size=3), JUNK),
                                 st.one_of(st.just(lambda f: f), JUNK)), 10),

@@ -13,7 +13,7 @@ from .network import TwoLayerNetwork
 
 SUBMODULES = ("arrangement", "catalog", "conservation", "death", "decay", "descent", "discretisation", "early_output",
               "errors", "extremal", "formula", "intrinsic", "intrinsic_dim", "law_search", "lie", "momentum", "mutants", "mutate",
-              "network", "polar", "racing", "references", "rules", "sweep", "validate")
+              "network", "polar", "racing", "references", "return_time", "rules", "sweep", "validate")
 
 __all__ = ["Formula", "TheoryError", "TwoLayerNetwork", "all_formulas", "lambdify", "relu", "step", *SUBMODULES]
 

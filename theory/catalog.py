@@ -28,9 +28,20 @@ def general_latex(fid: str, formula: Formula | None = None) -> str:
     Arguments:
         fid: a formula ID of `all_formulas()`.  formula: that Formula, if already built.
     """
+    from .validate import TheoryError
+
+    if not isinstance(fid, str):
+        raise TheoryError(f"fid must be a formula ID string such as 'F3.4', got {fid!r}")
     if fid in GENERAL:
         return GENERAL[fid]
-    return (formula if formula is not None else all_formulas()[fid]).latex()
+    if formula is None:
+        found = all_formulas()
+        if fid not in found:
+            raise TheoryError(f"fid={fid!r} is not a formula ID of the catalog; use one of {', '.join(found)}")
+        formula = found[fid]
+    if not isinstance(formula, Formula):
+        raise TheoryError(f"formula must be the Formula of {fid!r} (or None), got {type(formula).__name__}")
+    return formula.latex()
 
 
 def all_formulas() -> dict[str, Formula]:
