@@ -81,6 +81,17 @@ def _as_3d(X, y, W, a):
     return (Xn.reshape(SX, n, d), yn.reshape(SX, n, -1), Wn.reshape(S, m, Wn.shape[-1]), an.reshape(S, m, -1))
 
 
+def _check_in_place(W, a, Wn, An, loss: str) -> None:
+    """InputError unless the 3-D views Wn, An share memory with W and a (updated in place) and the loss fits a."""
+    if loss == "logistic" and An.shape[2] != 1:
+        raise InputError("loss='logistic' needs a scalar output (a of shape (m,)) and labels y in {±1}")
+    for name, arr, src in (("W", Wn, W), ("a", An, a)):
+        base = src.detach().numpy() if hasattr(src, "detach") else src
+        if not np.shares_memory(arr, base):
+            raise InputError(f"{name} must be a C-contiguous float64 array (it is updated in place); pass "
+                             f"{name}.contiguous()")
+
+
 def advance(X, y, W, a, *, lr: float, start: int, stop: int, loss: str = "square", stop_tol: float = 0.0,
             check_every: int = 16) -> tuple[int, int]:
     """Run GD steps start … stop − 1 in place on (W, a), with train's finiteness and convergence tests.
@@ -104,13 +115,7 @@ def advance(X, y, W, a, *, lr: float, start: int, stop: int, loss: str = "square
     fns = require()
     validate.choice("loss", loss, LOSS_CODES)
     Xn, Yn, Wn, An = _as_3d(X, y, W, a)
-    if loss == "logistic" and An.shape[2] != 1:
-        raise InputError("loss='logistic' needs a scalar output (a of shape (m,)) and labels y in {±1}")
-    for name, arr, src in (("W", Wn, W), ("a", An, a)):
-        base = src.detach().numpy() if hasattr(src, "detach") else src
-        if not np.shares_memory(arr, base):
-            raise InputError(f"{name} must be a C-contiguous float64 array (it is updated in place); pass "
-                             f"{name}.contiguous()")
+    _check_in_place(W, a, Wn, An, loss)
     if int(check_every) < 1 or int(stop) < int(start):
         raise InputError(f"need check_every ≥ 1 and stop ≥ start, got check_every={check_every}, "
                          f"start={start}, stop={stop}")
@@ -136,13 +141,7 @@ def advance_sgd(X, y, W, a, *, lr: float, indices, loss: str = "square") -> None
     Xn, Yn, Wn, An = _as_3d(X, y, W, a)
     if Xn.shape[0] != 1:
         raise InputError("advance_sgd takes one data set X (n, d) shared by the seeds; per-seed data runs with GD")
-    if loss == "logistic" and An.shape[2] != 1:
-        raise InputError("loss='logistic' needs a scalar output (a of shape (m,)) and labels y in {±1}")
-    for name, arr, src in (("W", Wn, W), ("a", An, a)):
-        base = src.detach().numpy() if hasattr(src, "detach") else src
-        if not np.shares_memory(arr, base):
-            raise InputError(f"{name} must be a C-contiguous float64 array (it is updated in place); pass "
-                             f"{name}.contiguous()")
+    _check_in_place(W, a, Wn, An, loss)
     idx = np.ascontiguousarray(np.asarray(indices, dtype=np.int64))
     n = Xn.shape[1]
     if idx.ndim != 2 or idx.shape[1] < 1 or (idx.size and (idx.min() < 0 or idx.max() >= n)):
