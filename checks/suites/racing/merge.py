@@ -46,7 +46,7 @@ class MergeDesign(Design):
         data: built-in data set, `xor` (E6 norms 1, 1.4, 1.8, 2.2) or `digits` (3 vs 8, n = 200).
         dim: input dimension d of the `xor` clusters (≥ 2; 10 the E6 prior construction, 2 the paper tier's);
             `digits` take only the default; a user's data set keeps its own dimension (like `data`, not used).
-        lams: init scales λ of the scan (one run each, seed `seed`).
+        lams: init scales λ of the scan (one run each, seed `seed`), in the spec's E6 convention (per-weight std λ/√d).
         small_lam: runs with λ ≤ this count as small init (PIN-8 cluster count, PIN-9 mass).
         large_lam: runs with λ ≥ this must show (almost) no merging (PIN-8).
         m: hidden neurons.

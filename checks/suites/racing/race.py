@@ -37,7 +37,7 @@ class RaceDesign(Design):
         data: built-in data set, `xor` (E6 norms 1, 1.4, 1.8, 2.2) or `digits` (3 vs 8, n = 200).
         dim: input dimension d of the `xor` clusters (≥ 2; 10 the E6 prior construction, 2 the paper tier's);
             `digits` take only the default; a user's data set keeps its own dimension (like `data`, not used).
-        lam: init scale λ.
+        lam: init scale λ in the spec's E6 convention (per-weight std λ/√d; `runs.engine_scale` converts it).
         m: hidden neurons.
         lr: GD step η.
         steps: GD steps.

@@ -56,7 +56,7 @@ class TargetDesign(Design):
             "simplex" (tetrahedral centres, same norms and sizes, d = 10 always: the centres need 3 coordinates).
         dim: input dimension d of the "xor" data (≥ 2; 10 the E6 prior construction, 2 the paper tier's).
         noise: per-coordinate spread of the simplex data (E6 keeps the race run's 0.05).
-        m, lam, lr, steps: width, init scale λ, GD step and steps of the run.
+        m, lam, lr, steps: width, init scale λ (spec convention, std λ/√d), GD step and steps of the run.
         min_mass: smallest share of Σ_j p_j (p_j = |a_j|‖w_j‖) a judged cluster holds.
         gate_share: a cluster is gated on a data cluster when at least this share of that data cluster's points
             are active for it.

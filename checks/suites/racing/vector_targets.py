@@ -46,7 +46,7 @@ class VectorTargetDesign(Design):
 
     Arguments:
         dim: input dimension d (≥ 2; 2 is the paper-like construction, whose both weight vectors are 2-D).
-        m, lam, lr, steps: width, init scale λ, GD step and steps of each run.
+        m, lam, lr, steps: width, init scale λ (spec convention, std λ/√d), GD step and steps of each run.
         seeds: runs at seeds seed, seed + 1, …; the criteria take the minimum over all.
         min_mass: smallest share of Σ_j p_j a judged cluster holds (the four subsystems hold 0.14–0.36,
             stragglers between them ≤ 0.05).
