@@ -125,7 +125,8 @@ def _best_alternative(v) -> str:
     if not v.alternatives:
         return ""
     a = min(v.alternatives, key=lambda a: (a["status"] != "PASS", len(a["failed"])))
-    return f"{a['name']}: {a['status']}" + (f" (fails {a['failed'][0]})" if a["failed"] else "")
+    ours = " (a rival of our refinement)" if a.get("level") == "refinement" else ""
+    return f"{a['name']}{ours}: {a['status']}" + (f" (fails {a['failed'][0]})" if a["failed"] else "")
 
 
 def _first_sentence(text: str, limit: int = 240) -> str:

@@ -116,9 +116,12 @@ class Verdict:
         parts = [describe(c) for c in self.deciding()[:2]]
         if self.refinement_status == "FAIL":
             parts.append("our reconstruction did not hold: " + ", ".join(self.refinements_failed[:2]))
-        fitting = [a["name"] for a in self.alternatives if a["status"] == "PASS"]
+        fitting = [a["name"] for a in self.alternatives if a["status"] == "PASS" and a.get("level") != "refinement"]
+        rivals = [a["name"] for a in self.alternatives if a["status"] == "PASS" and a.get("level") == "refinement"]
         if fitting:
             parts.append("alternative also fits: " + ", ".join(fitting))
+        if rivals:
+            parts.append("a rival fits our refinement as well: " + ", ".join(rivals))
         if self.status == "ERROR":
             parts = [self.message]
         return "; ".join(parts)

@@ -159,3 +159,35 @@ def test_status_table_is_generated_from_runs(tmp_path):
     assert any("`racing.race`" in r and "| PASS / refinement FAIL | — |" in r for r in rows)
     with pytest.raises(CheckError, match="summary.json"):
         status_table._statuses(tmp_path / "nothing")
+
+
+def test_alternatives_compete_at_their_level():
+    """A rival of our refinement that fits makes the refinement INCONCLUSIVE, never the paper's claim; a claim-level
+    alternative that fits makes the claim INCONCLUSIVE; a criterion the prediction fails rejects no alternative."""
+    from checks.core import Variant
+
+    class Levels(Check):
+        name, paper, prediction_id, claim, provenance = "toy.rivals", "GF", "MPG-P14", "toy", "[V]"
+        design = ToyDesign
+        uses = {"k": lambda: 1.0}
+        alternatives = (Variant("k = 2 (ours)", {"k": lambda k: 2.0}, level="refinement"),)
+
+        def observe(self, d):
+            return {}
+
+        def criteria(self, d, pred, obs):
+            return [holds("claim", True), at_most("refinement uses k", pred["k"], 5.0, level=REFINEMENT)]
+
+    v, = Levels().run(ToyDesign.build("quick"), "quick")
+    assert v.status == PASS and v.refinement_status == INCONCLUSIVE and "rival" in v.message
+    assert "a rival fits our refinement as well: k = 2 (ours)" in v.headline()
+
+    class ClaimAlt(Levels):
+        name = "toy.claim_alt"
+        alternatives = (Variant("k = 2", {"k": lambda k: 2.0}),)
+
+        def criteria(self, d, pred, obs):
+            return [at_most("claim uses k", pred["k"], 5.0), at_most("truth fails this", 9.0, 5.0)]
+
+    v, = ClaimAlt().run(ToyDesign.build("quick"), "quick")
+    assert v.status == FAIL and v.alternatives[0]["status"] == PASS  # the failed criterion did not reject it
