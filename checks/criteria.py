@@ -129,7 +129,9 @@ def describe(c: dict) -> str:
     if c.get("level") == MEASURE:  # judges nothing: reported with its value, no rule and no fix
         return f"reported: {c['name']}: {fmt(c['value'])}" + (f" ({pred.rstrip(', ')})" if pred else "")
     rule = f"{pred}{c['tolerance']}" if c["tolerance"] != "cannot decide" else pred.rstrip(", ")
-    text = f"{outcome(c)}: {label(c)}: {fmt(c['value'])}" + (f" ({rule})" if rule else "")
+    value = c["value"]   # a failed number is shown to 6 digits, so it never reads like its bound ("0.99 (≥ 0.99)")
+    shown = f"{value:.6g}" if c["passed"] is False and isinstance(value, float) else fmt(value)
+    text = f"{outcome(c)}: {label(c)}: {shown}" + (f" ({rule})" if rule else "")
     why = fix(c)
     return text + (f"; {why}" if why else "")
 
