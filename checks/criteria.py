@@ -78,11 +78,6 @@ class Criterion:
         if self.tag not in TAGS:
             raise ValueError(f"criterion {self.name!r}: tag={self.tag!r}; use one of V, R, C or ''")
 
-    @property
-    def judged(self) -> bool:
-        """Whether the criterion counts towards a status (every level but `measure`)."""
-        return self.level != MEASURE
-
     def to_dict(self) -> dict:
         return plain(asdict(self))
 
@@ -140,25 +135,21 @@ def _level(c) -> str:
     return c.get("level", CLAIM) if isinstance(c, dict) else c.level
 
 
+def _passed(c):
+    return c["passed"] if isinstance(c, dict) else c.passed
+
+
 def status_of(criteria) -> str:
     """FAIL if any judged criterion failed, INCONCLUSIVE if any is undecided, PASS if all passed (no judged
     criterion: INCONCLUSIVE). `measure` criteria judge nothing. Accepts Criterion objects or their dicts."""
-    criteria = [c if isinstance(c, Criterion) else _AsCrit(c) for c in criteria]
-    criteria = [c for c in criteria if _level(c) != MEASURE]
-    if not criteria:
+    passed = [_passed(c) for c in criteria if _level(c) != MEASURE]
+    if not passed:
         return INCONCLUSIVE
-    if any(c.passed is False for c in criteria):
+    if any(p is False for p in passed):
         return FAIL
-    if any(c.passed is None for c in criteria):
+    if any(p is None for p in passed):
         return INCONCLUSIVE
     return PASS
-
-
-class _AsCrit:
-    """A criterion dict read like a Criterion (passed, level)."""
-
-    def __init__(self, d):
-        self.passed, self.level = d["passed"], d.get("level", CLAIM)
 
 
 def claim_status(criteria) -> str:

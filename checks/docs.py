@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .design import TIERS
+from .errors import CheckError
 from .verdict import PAPERS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
@@ -179,12 +180,22 @@ def findings() -> str:
     return "\n".join(lines) + "\n"
 
 
+def replace_block(text: str, start: str, end: str, body: str) -> str:
+    """`text` with what stands between the marker lines `start` and `end` replaced by `body` (a generated README
+    block); CheckError naming the markers when they are missing.
+
+    Arguments:
+        text: the document.  start, end: the marker comments.  body: the new block, ending with a newline.
+    """
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i:
+        raise CheckError(f"README.md lacks the markers {start!r} … {end!r}")
+    return text[:i + len(start)] + "\n" + body + text[j:]
+
+
 def readme_with_findings(text: str) -> str:
     """README text with the block between the findings markers replaced by `findings()`."""
-    i, j = text.find(FINDINGS_START), text.find(FINDINGS_END)
-    if i < 0 or j < i:
-        raise SystemExit(f"README.md lacks the markers {FINDINGS_START!r} … {FINDINGS_END!r}")
-    return text[:i + len(FINDINGS_START)] + "\n" + findings() + text[j:]
+    return replace_block(text, FINDINGS_START, FINDINGS_END, findings())
 
 
 def main(argv=None) -> int:
@@ -194,7 +205,11 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     text, out = generate(), Path(args.out)
     readme_old = README.read_text(encoding="utf-8") if README.is_file() else ""
-    readme_new = readme_with_findings(readme_old) if readme_old else ""
+    try:
+        readme_new = readme_with_findings(readme_old) if readme_old else ""
+    except CheckError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.check:
         same = out.is_file() and out.read_text(encoding="utf-8") == text
         print(f"{out}: {'up to date' if same else 'out of date; run python -m checks.docs'}")

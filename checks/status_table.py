@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from .docs import replace_block
 from .errors import CheckError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -55,14 +56,6 @@ def rows(quick: dict, standard: dict) -> list[str]:
     return out
 
 
-def rewrite(text: str, table: list[str]) -> str:
-    """README text with the block between the status markers replaced by `table`."""
-    i, j = text.find(START), text.find(END)
-    if i < 0 or j < i:
-        raise CheckError(f"README.md lacks the markers {START!r} … {END!r}")
-    return text[:i + len(START)] + "\n" + "\n".join(table) + "\n" + text[j:]
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m checks.status_table", description=__doc__.splitlines()[0])
     p.add_argument("quick", help="run folder of a quick-tier run (holds summary.json)")
@@ -70,7 +63,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         table = rows(_statuses(args.quick), _statuses(args.standard))
-        README.write_text(rewrite(README.read_text(encoding="utf-8"), table), encoding="utf-8")
+        text = replace_block(README.read_text(encoding="utf-8"), START, END, "\n".join(table) + "\n")
+        README.write_text(text, encoding="utf-8")
     except CheckError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -192,24 +192,22 @@ class RaceXor(Check):
             i_drop = drop_index(tr.loss)
             med = np.array([np.median(np.concatenate([c["delta"][k] for c in clusters])) if clusters else np.nan
                             for k in range(len(tr.time))])
+            p = np.asarray(tr.norm_product)
             i_pre = tr.at_time(d.pre_drop_fraction * tr.time[i_drop])
-            grown = np.median(np.log(tr.norm_product[: i_pre + 1] / tr.norm_product[0]), axis=1)
+            grown = np.median(np.log(p[: i_pre + 1] / p[0]), axis=1)
             i_pre = min(i_pre, int(np.argmax(grown > d.judge_growth)) if (grown > d.judge_growth).any() else i_pre)
             large = np.flatnonzero(np.degrees(med[: i_pre + 1]) > d.judge_angle_deg)
-            i_judge = int(large[-1]) if large.size else 0
-            later = i_judge > 0  # a judging time after t = 0 (else the race is never judged)
+            i_judge = int(large[-1]) if large.size else 0  # 0: no judging time after t = 0 (a regime miss)
             # PIN-5: neurons pointing away from their initial target (cos δ < away_cos) shrink at the first GD step
             W0, a0 = tr.W[0], tr.a[0]
             target, rate = neuron_targets(ds.inputs, ds.y, W0, a0, (ds.inputs @ W0.T > 0).astype(float))
             cos0 = np.sum(W0 * target, 1) / np.linalg.norm(W0, axis=1)
             away = (cos0 < d.away_cos) & (np.asarray(rate) > 0)
-            P, T = np.asarray(tr.norm_product), np.asarray(tr.time)
-            back = [np.flatnonzero(P[1:, j] >= P[0, j]) for j in np.flatnonzero(away)]
-            t_back = np.array([T[k[0] + 1] if k.size else np.nan for k in back])
-            shrinking = [float(np.mean(tr.norm_product[k][away] < tr.norm_product[0][away])) if away.any() else np.nan
+            back = [np.flatnonzero(p[1:, j] >= p[0, j]) for j in np.flatnonzero(away)]
+            t_back = np.array([tr.time[k[0] + 1] if k.size else np.nan for k in back])
+            shrinking = [float(np.mean(p[k][away] < p[0][away])) if away.any() else np.nan
                          for k in range(1, len(tr.time))]
             half = next((float(tr.time[k + 1]) for k, f in enumerate(shrinking) if f < 0.5), float("nan"))
-            p = tr.norm_product
             lock_in = float(np.median(np.log(p[i_drop] / p[i_judge])) /
                             max(float(np.median(np.abs(np.log(p[-1] / p[i_drop])))), 1e-300))
             runs.append(dict(name=ds.name, seed=d.seed + i, lock_in=lock_in, time=tr.time, loss=tr.loss, p=p, W=tr.W,
@@ -217,9 +215,9 @@ class RaceXor(Check):
                              median_delta_deg=np.degrees(med), shrink_fraction=shrinking[0] if shrinking else np.nan,
                              shrink_half_time=half, n_away=int(away.sum()), n_clusters=int(len(np.unique(labels))),
                              delta0_away=np.arccos(np.clip(cos0[away], -1, 1)), rate_away=np.asarray(rate)[away],
-                             t_back=t_back, below_p0={f"{x:g}": float(np.mean(P[tr.at_time(x)][away] < P[0][away]))
+                             t_back=t_back, below_p0={f"{x:g}": float(np.mean(p[tr.at_time(x)][away] < p[0][away]))
                                                       for x in (0.1, 0.5, 1.0)} if away.any() else {},
-                             refinement=refinement(tr), tr=tr, angles_large=bool(later)))
+                             refinement=refinement(tr), tr=tr, angles_large=i_judge > 0))
         return {"runs": runs}
 
     def _per_cluster(self, pred, obs):
@@ -262,7 +260,7 @@ class RaceXor(Check):
                           "p·cosᵏ(δ/2) ranks alike, so the judging time needs median δ above the threshold.",
                           value=min(float(np.max(r["median_delta_deg"][: r["i_pre"] + 1])) for r in obs["runs"]),
                           tolerance=f"> {d.judge_angle_deg:g}°")]
-        later = all(r["i_judge"] > 0 for r in obs["runs"])
+        later = all(r["angles_large"] for r in obs["runs"])  # a judging time after t = 0 in every run
         when = (f"Judged at t = {t_judge} (the last checkpoint with median δ > {d.judge_angle_deg:g}°, at most "
                 f"{d.pre_drop_fraction:g}× the drop time).")
         claim = [

@@ -222,10 +222,9 @@ class TargetDirection(Check):
         out = []
         for run in obs["runs"]:
             start, end = self._judged(pred, run)
-            final = np.array(self._cosines(pred, run))
-            esc_state = np.array(self._cosines(pred, run, at_escape="state"))
             gated = np.array([c["gated_on"] for c in run["clusters"]])
-            per, _ = self._escape(pred, run)
+            per, _ = self._escape(pred, run)           # also the final (e = y) and escape-state cosines
+            final, esc_state = np.array(per["cos_e_y"]), np.array(per["cos_escape_state"])
             turn = start < TURN
             det = dict(informative=int(turn.sum()), neurons=int(len(start)),
                        start_median=float(np.median(start[turn])) if turn.any() else None,
@@ -275,7 +274,7 @@ class TargetDirection(Check):
             start, end = self._judged(pred, r)
             runs.append(dict(data=r["data"], final_loss=r["loss"], cos_start=start.round(5).tolist(),
                              cos_escape=end.round(5).tolist(),
-                             cos_final=self._cosines(pred, r),
+                             cos_final=per["cos_e_y"],
                              mass=[c["mass"] for c in r["clusters"]], shares=[c["shares"] for c in r["clusters"]],
                              escape=dict(share=ESCAPE_SHARE, early_residual=EARLY_RESIDUAL, **per, groups=groups)))
         return {"runs": runs}
