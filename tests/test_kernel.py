@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import numerics
+from kernel_cases import assert_same_records, problem
 from numerics import data, kernel, model, threads
 from numerics.train import DivergenceError, stable_lr
 from numerics.validate import InputError
@@ -88,25 +89,14 @@ def test_kernel_k_steps_equal_k_torch_steps(shape, variant, bias, K, seed):
 @pytest.mark.parametrize("kw", [dict(), dict(record=("grads", "outputs"), record_at_times=(0.33,)),
                                 dict(loss="logistic"), dict(bias=True), dict(k=2), dict(stop_tol=1e-6)])
 def test_train_backends_give_the_same_trajectory(kw):
-    kw = dict(kw)
-    ds = data.gaussian_regression(n=25, d=3, k=kw.pop("k", None), seed=1)
-    X, y = torch.tensor(ds.X), torch.tensor(ds.y)
-    if kw.pop("bias", False):
-        X = numerics.with_bias(X)
-    if kw.get("loss") == "logistic":
-        y = torch.where(y >= 0, 1.0, -1.0)
-    W, a = numerics.init_params(12, X.shape[1], scale=0.5, scheme="gaussian", seed=2, k=2 if y.dim() == 2 else None)
+    X, y, W, a, kw = problem(kw, 12)
     kw.setdefault("stop_tol", 0.0)
     runs = [numerics.train(X, y, W, a, lr=0.05, steps=300, n_checkpoints=12, progress=False, backend=b, **kw)
             for b in ("torch", "kernel")]
     t, k = runs
     assert np.array_equal(t.step, k.step) and t.stopped_early == k.stopped_early
     np.testing.assert_allclose(k.W, t.W, rtol=0, atol=1e-11)
-    np.testing.assert_allclose(k.loss, t.loss, rtol=1e-11, atol=1e-15)
-    assert np.array_equal(k.patterns, t.patterns)
-    for name in ("grad_W", "grad_a", "outputs"):
-        if getattr(t, name) is not None:
-            np.testing.assert_allclose(getattr(k, name), getattr(t, name), rtol=0, atol=1e-11)
+    assert_same_records(k, t)
 
 
 def test_kernel_stops_early_and_diverges_at_the_torch_step():

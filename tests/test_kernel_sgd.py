@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import numerics
+from kernel_cases import assert_same_records, problem
 from numerics import data, kernel, model
 from numerics.validate import InputError
 
@@ -72,27 +73,14 @@ def test_sgd_steps_equal_torch_steps_and_oracle_on_the_same_batches(n, m, d, var
 @pytest.mark.parametrize("kw", [dict(), dict(loss="logistic"), dict(k=2), dict(bias=True), dict(seeds=3),
                                 dict(batch_size=1), dict(batch_size=25), dict(record=("grads", "outputs"))])
 def test_train_sgd_backends_give_the_same_run(kw):
-    kw = dict(kw)
-    ds = data.gaussian_regression(n=25, d=3, k=kw.pop("k", None), seed=1)
-    X, y = torch.tensor(ds.X), torch.tensor(ds.y)
-    if kw.pop("bias", False):
-        X = numerics.with_bias(X)
-    if kw.get("loss") == "logistic":
-        y = torch.where(y >= 0, 1.0, -1.0)
-    seeds = kw.pop("seeds", None)
-    W, a = numerics.init_params(300, X.shape[1], scale=0.5, scheme="gaussian", seed=2,
-                                k=2 if y.dim() == 2 else None, **({"n_seeds": seeds} if seeds else {}))
+    X, y, W, a, kw = problem(kw, 300)
     runs = [numerics.train(X, y, W, a, lr=0.05, steps=400, n_checkpoints=12, optimizer="sgd", seed_batch=7,
                            progress=False, backend=b, **kw) for b in ("torch", "kernel")]
     t, k = runs
     assert np.array_equal(t.step, k.step) and not k.stopped_early
     np.testing.assert_allclose(k.W, t.W, rtol=0, atol=1e-12 * (1 + np.abs(t.W).max()))
     np.testing.assert_allclose(k.a, t.a, rtol=0, atol=1e-12 * (1 + np.abs(t.a).max()))
-    np.testing.assert_allclose(k.loss, t.loss, rtol=1e-11, atol=1e-15)
-    assert np.array_equal(k.patterns, t.patterns)
-    for name in ("grad_W", "grad_a", "outputs"):
-        if getattr(t, name) is not None:
-            np.testing.assert_allclose(getattr(k, name), getattr(t, name), rtol=0, atol=1e-11)
+    assert_same_records(k, t)
 
 
 def test_sgd_divergence_is_reported_at_the_same_checkpoint():
