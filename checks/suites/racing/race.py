@@ -7,18 +7,18 @@ from typing import ClassVar
 
 import numpy as np
 import sympy as sp
-from scipy.stats import spearmanr
 
 from theory import racing, return_time
 
 from ... import neurons
 from ...core import Check, Variant, register
-from ...criteria import at_least, at_most, gated, holds, measured, regime, undecided
+from ...criteria import at_least, at_most, gated, holds, measured, regime
 from ...design import Design, positive
 from ...errors import CheckError
 from .runs import (DIGITS_PAPER, DIGITS_SOURCES, RACE_DATA, XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES,
                    check_dim, design_run, digits_paper_needs, digits_protocol, drop_index, faithful_regime,
-                   loss_drop_regime, neuron_targets, refinement, xor_protocol)
+                   loss_drop_regime, refinement, spearman, xor_protocol)
+from .shrinkage import away_neurons, pin5_criteria
 
 
 def _times(k):
@@ -131,11 +131,6 @@ def _reported(name, value, bound, rationale, **kw):
     return measured(name, value, rationale, **kw)
 
 
-def _spearman(x, y) -> float:
-    x = np.asarray(x, float)
-    return float(spearmanr(x, y)[0]) if np.all(np.isfinite(x)) and np.ptp(x) > 0 else float("nan")
-
-
 def _ratio_residual(pi, p_end) -> float:
     """Spread of log(p_end/π) relative to the spread of log p_end: 0 when π fixes every final norm ratio."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -198,25 +193,12 @@ class RaceXor(Check):
             i_pre = min(i_pre, int(np.argmax(grown > d.judge_growth)) if (grown > d.judge_growth).any() else i_pre)
             large = np.flatnonzero(np.degrees(med[: i_pre + 1]) > d.judge_angle_deg)
             i_judge = int(large[-1]) if large.size else 0  # 0: no judging time after t = 0 (a regime miss)
-            # PIN-5: neurons pointing away from their initial target (cos δ < away_cos) shrink at the first GD step
-            W0, a0 = tr.W[0], tr.a[0]
-            target, rate = neuron_targets(ds.inputs, ds.y, W0, a0, (ds.inputs @ W0.T > 0).astype(float))
-            cos0 = np.sum(W0 * target, 1) / np.linalg.norm(W0, axis=1)
-            away = (cos0 < d.away_cos) & (np.asarray(rate) > 0)
-            back = [np.flatnonzero(p[1:, j] >= p[0, j]) for j in np.flatnonzero(away)]
-            t_back = np.array([tr.time[k[0] + 1] if k.size else np.nan for k in back])
-            shrinking = [float(np.mean(p[k][away] < p[0][away])) if away.any() else np.nan
-                         for k in range(1, len(tr.time))]
-            half = next((float(tr.time[k + 1]) for k, f in enumerate(shrinking) if f < 0.5), float("nan"))
+            away = away_neurons(ds, tr, p, d.away_cos)  # PIN-5 (checks.suites.racing.shrinkage)
             lock_in = float(np.median(np.log(p[i_drop] / p[i_judge])) /
                             max(float(np.median(np.abs(np.log(p[-1] / p[i_drop])))), 1e-300))
             runs.append(dict(name=ds.name, seed=d.seed + i, lock_in=lock_in, time=tr.time, loss=tr.loss, p=p, W=tr.W,
                              a=tr.a, labels=labels, clusters=clusters, i_judge=i_judge, i_pre=i_pre, i_drop=i_drop,
-                             median_delta_deg=np.degrees(med), shrink_fraction=shrinking[0] if shrinking else np.nan,
-                             shrink_half_time=half, n_away=int(away.sum()), n_clusters=int(len(np.unique(labels))),
-                             delta0_away=np.arccos(np.clip(cos0[away], -1, 1)), rate_away=np.asarray(rate)[away],
-                             t_back=t_back, below_p0={f"{x:g}": float(np.mean(p[tr.at_time(x)][away] < p[0][away]))
-                                                      for x in (0.1, 0.5, 1.0)} if away.any() else {},
+                             median_delta_deg=np.degrees(med), n_clusters=int(len(np.unique(labels))), **away,
                              refinement=refinement(tr), tr=tr, angles_large=i_judge > 0))
         return {"runs": runs}
 
@@ -228,11 +210,11 @@ class RaceXor(Check):
             for c in r["clusters"]:
                 sel, row = c["sel"], dict(seed=r["seed"], size=int(c["sel"].sum()))
                 growth = np.log(r["p"][r["i_judge"]][sel] / r["p"][0][sel])
-                row["align_growth"] = _spearman(np.cos(c["delta"][0]), growth) if r["i_judge"] > 0 else float("nan")
+                row["align_growth"] = spearman(np.cos(c["delta"][0]), growth) if r["i_judge"] > 0 else float("nan")
                 for tag, k in (("t0", 0), ("judge", r["i_judge"])):
                     pi = np.broadcast_to(f(r["p"][k][sel], c["delta"][k]), p_end[sel].shape)
-                    row[f"cos_{tag}"] = _spearman(np.cos(c["delta"][k]), p_end[sel])
-                    row[f"predictor_{tag}"] = _spearman(pi, p_end[sel])
+                    row[f"cos_{tag}"] = spearman(np.cos(c["delta"][k]), p_end[sel])
+                    row[f"predictor_{tag}"] = spearman(pi, p_end[sel])
                     row[f"ratio_residual_{tag}"] = _ratio_residual(pi, p_end[sel])
                 rows.append(row)
         return rows
@@ -247,7 +229,6 @@ class RaceXor(Check):
         m = self._medians(pred, obs)
         t_judge = [float(r["time"][r["i_judge"]]) for r in obs["runs"]]
         ratio = min(r["lock_in"] for r in obs["runs"])
-        shrink = min(r["shrink_fraction"] for r in obs["runs"])
         reached = [loss_drop_regime([(f"seed {r['seed']}", r["loss"]) for r in obs["runs"]], "PIN-7 (the race)"),
                    faithful_regime([(f"seed {r['seed']}", r["tr"]) for r in obs["runs"]]),
                    regime(f"median δ > {d.judge_angle_deg:g}° at a checkpoint after t = 0 and before "
@@ -316,37 +297,7 @@ class RaceXor(Check):
                            "within a group) predicts that ranks by angle do not change; its sign depends on the "
                            "reference direction and the time picked.",
                            details={"t0": m["cos_t0"], "judge": m["cos_judge"]})]
-        return gated(reached, [*claim, *refinements, *report]) + self._pin5(d, pred, obs, shrink)
-
-    def _pin5(self, d, pred, obs, shrink):
-        """PIN-5 along the run: away neurons shrink first (F1.5-rate) and come back to p₀ at the F1.4–F1.5 return
-        time t_ret = 2 ln tan(δ₀/2)/s (δ₀, s from the gating and residual at t = 0)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t_pred = np.concatenate([np.asarray(pred["return_time"](r["delta0_away"], r["rate_away"]), float)
-                                     for r in obs["runs"]])
-            t_obs = np.concatenate([r["t_back"] for r in obs["runs"]])
-            ok = np.isfinite(t_obs)  # a prediction that is not a positive time there fails (nan)
-            err = float(np.median(np.abs(np.log(t_obs[ok] / np.where(t_pred[ok] > 0, t_pred[ok], np.nan)))))
-        reached = [loss_drop_regime([(f"seed {r['seed']}", r["loss"]) for r in obs["runs"]], "PIN-5",
-                                    prediction_id="PIN-5"),
-                   faithful_regime([(f"seed {r['seed']}", r["tr"]) for r in obs["runs"]], prediction_id="PIN-5")]
-        n = int(ok.sum())
-        return gated(reached, [
-            at_least("fraction of neurons with cos δ_target < away_cos shrinking at the first GD step", shrink, 0.9,
-                     "PIN-5 [R] (F1.5-rate): d ln p/dt = 2 s cos δ < 0; the gating and target change at angular "
-                     "speed O(s), so ≥ 90 % at the first step.", prediction_id="PIN-5", tag="R"),
-            at_most(f"median |ln(t_back / t_ret)| over {n} away neurons, t_ret = 2 ln tan(δ₀/2)/s", err, 0.25,
-                    "PIN-5 [R]: by F1.4–F1.5 a neuron with δ₀ > 90° is back at p₀ at t_ret (derived in "
-                    "theory.return_time). [C] 0.25 in log: the checkpoints are 0.05–0.1 apart near t ≈ 0.4–1 "
-                    "(≈ 10 %) and the gating and target drift at angular speed O(s); the alternatives 'return at "
-                    "1/s' and 'ln tan(δ₀/2)/s' miss by 0.5–0.8.", prediction_id="PIN-5", tag="R",
-                    details={"back": n, "away": int(len(t_obs)),
-                             "spearman": _spearman(t_pred[ok], t_obs[ok]) if n > 2 else float("nan")})
-            if n else undecided("return time of the away neurons", "no away neuron came back to its initial p; "
-                                "raise steps", prediction_id="PIN-5"),
-            measured("fraction of away neurons still below p₀ at t = 0.1, 0.5, 1",
-                     [r["below_p0"] for r in obs["runs"]], "Reported: F1.5 predicts each comes back at its own "
-                     "t_ret.", prediction_id="PIN-5")])
+        return gated(reached, [*claim, *refinements, *report]) + pin5_criteria(pred, obs["runs"])
 
     def numbers(self, d, pred, obs):
         return dict(medians=self._medians(pred, obs), clusters=self._per_cluster(pred, obs),

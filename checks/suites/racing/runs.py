@@ -239,6 +239,14 @@ def design_run(d, seed: int, lam: float | None = None):
     return race_run(d.data, seed, lam, d.m, d.lr, d.steps, d.device, d.dim)
 
 
+def spearman(x, y) -> float:
+    """Spearman rank correlation of x with y; nan when x is not finite or constant (no ranking to compare)."""
+    from scipy.stats import spearmanr
+
+    x = np.asarray(x, float)
+    return float(spearmanr(x, y)[0]) if np.all(np.isfinite(x)) and np.ptp(x) > 0 else float("nan")
+
+
 def drop_index(loss) -> int:
     """First checkpoint whose loss is below 0.9 L(0): the first loss drop (the last checkpoint if none)."""
     loss = np.asarray(loss)

@@ -16,7 +16,7 @@ from theory import racing
 
 from ... import neurons
 from ...core import Check, Variant, register
-from ...criteria import at_least, measured, undecided
+from ...criteria import at_least, measured
 from ...design import Design, positive
 from ...errors import CheckError
 from .escape import EARLY_RESIDUAL, ESCAPE_SHARE, escape, mass_trajectory, mean_direction
