@@ -3,7 +3,7 @@
 Prints one verdict table and a tally; writes records, results.csv, summary.json, report.md/html and figures into
 a fresh run folder `results/<YYYYmmdd-HHMMSS>-<tier>/` (`results/latest` points at it), or exactly into --out DIR.
 Each check's records are written when it ends; after Ctrl-C or a kill, `--resume` (same arguments) reuses them
-and runs the rest. Exit status, shared with `python -m checks.run` (`checks.cli.finish`): 0 when every verdict is
+and runs the rest. Exit status, shared with `python -m checks.run` (`checks.runner.cli.finish`): 0 when every verdict is
 PASS, INCONCLUSIVE or a known finding listed with its reason in `checks/expected-status.toml`; 1 on an ERROR or on a
 FAIL that file does not list; 2 on bad arguments; 130 when interrupted.
 """
@@ -17,12 +17,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from . import api  # noqa: E402
-from .cli import EXIT_RULE, Parser, add_common, add_out, fail, finish, out_of, overrides_of  # noqa: E402
-from .errors import CheckError  # noqa: E402
-from .listing import list_checks, list_settings, wrap  # noqa: E402
-from .live import recorded_seconds  # noqa: E402
-from .table import coverage_text, format_table  # noqa: E402
+from checks.runner import api  # noqa: E402
+from checks.runner.cli import EXIT_RULE, Parser, add_common, add_out, fail, finish, out_of, overrides_of  # noqa: E402
+from checks.frame.errors import CheckError  # noqa: E402
+from checks.runner.listing import list_checks, list_settings, wrap  # noqa: E402
+from checks.runner.live import recorded_seconds  # noqa: E402
+from checks.outputs.table import coverage_text, format_table  # noqa: E402
 
 
 def parser() -> argparse.ArgumentParser:
@@ -91,6 +91,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from .cli import entry
+    from checks.runner.cli import entry
 
     sys.exit(entry(main))

@@ -9,85 +9,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
 import sys
 from pathlib import Path
 
-from .design import TIERS
-from .errors import CheckError
-from .verdict import PAPERS
+from checks.frame.design import TIERS
+from checks.frame.errors import CheckError
+from checks.runner.listing import arguments
+from checks.frame.predictions import PAPERS, in_digest, theory_link  # noqa: F401  (theory_link re-exported)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
-PINSON, EARLY, THRESHOLD, MPG = ("pinson-racing.md", "bf-early-alignment.md", "bf-threshold.md",
-                                 "mpg-conservation.md")
 
 __all__ = ["generate", "main", "theory_link", "DOCS"]
-
-
-def theory_link(pid: str, base: str = "theory/") -> str:
-    """The docs/theory page and anchor of a prediction or formula ID ("PIN-7" → "theory/pinson-racing.md#pin-7").
-
-    Arguments:
-        pid: a prediction ID (PIN-…, BF-P…, MPG-P…) or a formula ID (F1.…, F2.…, F3.…).
-        base: the path prefix from the linking document to docs/ (e.g. "theory/" from docs/checks.md).
-    """
-    if not isinstance(pid, str) or not pid:
-        raise ValueError(f"pid must be an ID such as 'PIN-7' or 'F3.2', got {pid!r}")
-    anchor = re.sub(r"[^a-z0-9-]", "", pid.lower().replace(".", "-"))
-    num = re.match(r"(?:F2\.|BF-P|E)(\d+)", pid)
-    if pid.startswith(("PIN-", "F1.")) or pid in ("E6", "E7"):
-        page = PINSON
-    elif pid.startswith(("MPG-", "F3.")) or pid == "E8":
-        page = MPG
-    elif pid.startswith("F2.") and num:
-        page = EARLY if int(num.group(1)) <= 7 else THRESHOLD
-    elif pid.startswith("BF-P") and num:
-        page = EARLY if int(num.group(1)) <= 11 else THRESHOLD
-    elif pid in ("E1", "E2", "E3", "E4"):
-        page = EARLY
-    elif pid == "E5":
-        page = THRESHOLD
-    else:
-        page = "index.md"
-    return f"{base}{page}#{anchor}"
-
-
-def _in_digest(pid: str) -> bool:
-    """Whether the theory digest (docs/theory) has an anchor for `pid` (every ID of the specification does; an ID a
-    check declares for its own claim may not)."""
-    from .spec import PREDICTIONS
-
-    if pid in PREDICTIONS:
-        return True
-    page, anchor = theory_link(pid, "").split("#")
-    path = DOCS.parent / "theory" / page
-    return path.is_file() and f'<a id="{anchor}"></a>' in path.read_text(encoding="utf-8")
-
-
-def _arguments(doc: str | None) -> dict:
-    """`name: text` entries of a docstring's Arguments section (continuation lines joined)."""
-    out, current, inside = {}, [], False
-    for line in (doc or "").splitlines():
-        stripped = line.strip()
-        if stripped in ("Arguments:", "Args:"):
-            inside = True
-            continue
-        if not inside:
-            continue
-        if not stripped:
-            if out:
-                break
-            continue
-        if re.match(r"(Returns|Raises|Yields|Examples?|Notes?):", stripped):
-            break
-        m = re.match(r"([A-Za-z_][\w, ]*):\s+(.*)", stripped)
-        if m and all(k.strip().isidentifier() for k in m.group(1).split(",")):
-            current = [k.strip() for k in m.group(1).split(",")]
-            out.update({k: m.group(2) for k in current})
-        else:
-            for key in current:
-                out[key] += " " + stripped
-    return out
 
 
 def _value(v) -> str:
@@ -104,7 +36,7 @@ def _cell(text) -> str:
 
 def _section(cls) -> list[str]:
     d = cls.design
-    ids = ", ".join(f"[{pid}]({theory_link(pid)})" if _in_digest(pid) else f"{pid} (declared by the check)"
+    ids = ", ".join(f"[{pid}]({theory_link(pid)})" if in_digest(pid) else f"{pid} (declared by the check)"
                     for pid in cls.ids())
     lines = [f"## {cls.name}", "", f"*{_cell(cls.claim)}*", "",
              f"- **IDs:** {ids}",
@@ -118,7 +50,7 @@ def _section(cls) -> list[str]:
             lines.append(f"- **{pid}:** {_cell(cls.claims[pid])}")
     doc_args = {}
     for klass in reversed(d.__mro__):
-        doc_args.update(_arguments(klass.__doc__))
+        doc_args.update(arguments(klass.__doc__))
     tiers = {t: d.tier_values(t) for t in TIERS}
     defaults = {f.name: f.default for f in dataclasses.fields(d) if f.name != "dataset"}
     lines += ["", "| setting | standard | " + " | ".join(t for t in TIERS if t != "standard")
@@ -141,7 +73,7 @@ def _section(cls) -> list[str]:
 
 def generate() -> str:
     """The Markdown of docs/checks.md for the checks registered now (deterministic: sorted by name)."""
-    from .api import discover
+    from checks.runner.api import discover
 
     classes = discover()
     lines = ["# Checks", "",
@@ -169,7 +101,7 @@ FINDINGS_START, FINDINGS_END = "<!-- findings:start (python -m checks.docs) -->"
 def findings() -> str:
     """The README's list of known findings, generated from checks/expected-status.toml (the same data the report's
     first table reads): one bullet per entry with its check, ID, level, tiers and reason."""
-    from .expected import load
+    from checks.frame.predictions import load
 
     lines = []
     for (check, pid), e in load().items():

@@ -6,16 +6,16 @@ criterion the theory passes is a survivor: the check could not tell that wrong t
 criterion that fails for the theory too — a known finding — kills nothing). Exits 1 on a survivor.
 
 With `--generated`, the mutants are instead every single-node edit `theory.mutate` generates of each formula a check
-reads, scored per formula (generated, equivalent, killed, survived; see `checks.generated`).
+reads, scored per formula (generated, equivalent, killed, survived; see `checks.runner.generated_mutants`).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from . import api
-from .criteria import status_of
-from .errors import CheckError
+from checks.runner import api
+from checks.frame.criteria import status_of
+from checks.frame.errors import CheckError
 
 
 def table(tier: str = "quick", only: str | None = None, progress: bool = True) -> list[dict]:
@@ -45,10 +45,10 @@ def main(argv=None) -> int:
     p.add_argument("--tier", default="quick", help="tier (default quick)")
     p.add_argument("--only", help="selection, as for checks.all")
     p.add_argument("--generated", action="store_true",
-                   help="judge the generated single-node edits of every formula a check reads (checks.generated)")
+                   help="judge the generated single-node edits of every formula a check reads (checks.runner.generated_mutants)")
     args = p.parse_args(argv)
     if args.generated:
-        from .generated import report
+        from checks.runner.generated_mutants import report
 
         try:
             return report(args.tier, args.only)

@@ -4,7 +4,7 @@
 2. Starts the same run into `<work>/soak/run` and kills it with SIGKILL (its whole process group, so the sweep's
    worker processes too) `--kills` times, resuming each time with `--resume`: at a random moment (startup, training,
    a figure, the report), inside a record write, inside a figure save and inside the report. The in-write kills use
-   `numerics.atomic`'s hook NUMERICS_PAUSE_WRITE, which holds the chosen write half-done (its temporary file
+   `checks.outputs.atomic`'s hook NUMERICS_PAUSE_WRITE, which holds the chosen write half-done (its temporary file
    half-written, the target untouched) until the kill. After each kill every record present must parse.
 3. A last `--resume` finishes the run; it must exit as the reference did.
 4. Compares the folders: the same files (figures byte for byte, so the same pictures); every record, summary.json
@@ -35,7 +35,7 @@ import threading
 import time
 from pathlib import Path
 
-from numerics.atomic import PAUSE_ENV
+from checks.outputs.atomic import PAUSE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("record", "figure", "report", "moment")          # a plan of N kills cycles through these, shuffled

@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from .docs import replace_block
-from .errors import CheckError
+from checks.docs import replace_block
+from checks.frame.errors import CheckError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- status:start (python -m checks.status_table QUICK STANDARD) -->", "<!-- status:end -->"
@@ -39,8 +39,8 @@ def _statuses(folder) -> dict:
 
 def rows(quick: dict, standard: dict) -> list[str]:
     """The table's Markdown lines for the registered checks, given the two tiers' statuses (see `_statuses`)."""
-    from .api import discover
-    from .spec import PREDICTIONS
+    from checks.runner.api import discover
+    from checks.frame.predictions import PREDICTIONS
 
     classes = [c for c in discover() if c.__module__.startswith("checks.suites")]
     pairs = [(pid, cls) for cls in classes for pid in cls.ids()]

@@ -14,7 +14,7 @@ from .record import Trajectory
 from .train import DivergenceError, SignFlipError, train
 from .validate import InputError
 
-SUBMODULES = ("atomic", "bench", "data", "fidelity", "flow", "init", "kernel", "model", "optim", "progress", "record",
+SUBMODULES = ("bench", "data", "fidelity", "flow", "init", "kernel", "model", "optim", "progress", "record",
               "sweep", "threads", "train", "validate")
 
 __all__ = ["Dataset", "DivergenceError", "SignFlipError", "InputError", "Trajectory", "forward", "init_params",

@@ -9,6 +9,9 @@ import numpy as np
 def protected(W0: np.ndarray, a0: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
     """Neurons whose sign(a_j) gradient flow freezes: a_j² ≥ ‖w_j‖² at init, up to round-off (balanced: equality).
 
+    The rule's home is `theory.network.sign_frozen` (F3.1, BF-P3); this is its fast numeric twin for the engine
+    (no sympy here), pinned to it by a property test (tests/numerics/test_sign_freezing_twin.py).
+
     Arguments:
         W0, a0: (..., m, d) and (..., m) initial parameters (scalar output).
         rtol: relative round-off allowed in a_j² − ‖w_j‖² ≥ 0.

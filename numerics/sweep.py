@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .atomic import write_text
 from .memory import available_bytes as available_memory  # MemAvailable (None where unknown); tests patch this name
 from .validate import InputError
 
@@ -44,7 +45,18 @@ def config_hash(fn: Callable, config: dict) -> str:
 
 
 def _write_atomic(path: Path, obj) -> None:
-    write_text(path, json.dumps(obj))
+    """The cache file of one point, written to a temporary file in its folder and renamed over it (a killed sweep
+    leaves the old file or the new one). The run's records, reports and figures are written by `checks.outputs.run_folder`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(obj))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _load(path: Path):

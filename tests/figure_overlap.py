@@ -16,7 +16,7 @@ def _visible(t) -> bool:
 
 def text_boxes(fig, dpi: float = 110) -> list[tuple[str, object]]:
     """(label, Bbox) of every visible text element of `fig`, in display pixels, laid out as one draw at `dpi`
-    (what `checks.io.save_figure` writes: one savefig draw at 110 dpi)."""
+    (what `checks.outputs.io.save_figure` writes: one savefig draw at 110 dpi)."""
     fig.set_dpi(dpi)
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
@@ -66,3 +66,15 @@ def overlaps(fig, pad: float = 1.0) -> list[str]:
         if w > pad and h > pad:
             found.append(f"{la} × {lb} ({w:.0f}×{h:.0f} px)")
     return found
+
+
+def drawn(path, min_px: tuple = (300, 200), min_ink: float = 0.01) -> bool:
+    """Whether the PNG at `path` is a real figure: it decodes, is at least `min_px` (width, height) pixels, and more
+    than `min_ink` of its pixels differ from the background (the corner pixel) — not an empty or blank canvas."""
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    img = mpimg.imread(str(path))
+    h, w = img.shape[:2]
+    ink = float(np.mean(np.any(np.abs(img[..., :3] - img[0, 0, :3]) > 0.02, axis=-1)))
+    return w >= min_px[0] and h >= min_px[1] and ink > min_ink

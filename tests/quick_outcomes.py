@@ -8,8 +8,8 @@ import functools
 @functools.lru_cache(maxsize=None)
 def quick_outcome(name: str):
     """(check instance, design, Outcome) of check `name` at the quick tier, with no family instances."""
-    from checks import api
-    from checks.core import REGISTRY
+    from checks.runner import api
+    from checks.frame.core import REGISTRY
 
     api.discover()
     cls = REGISTRY[name]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from checks import CheckError
-from checks.core import Check, register
-from checks.design import Design
+from checks.frame.core import Check, register
+from checks.frame.design import Design
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "adding-a-check.md").read_text(encoding="utf-8")
@@ -45,6 +45,7 @@ def test_the_docs_example_is_one_file_and_the_recipe_runs_as_written(tmp_path):
         (repo / f).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / f, repo / f)
     before = _snapshot(repo)
+    (repo / path).parent.mkdir(parents=True, exist_ok=True)        # a new prefix: a new folder, no __init__.py
     (repo / path).write_text(_block(f"<!-- example: {path} -->"), encoding="utf-8")
     commands = [line.split("#")[0].strip() for line in _block("<!-- recipe -->").splitlines()]
     commands = [c for c in commands if c]
@@ -68,9 +69,9 @@ def _declare(**attrs):
 
 
 def test_an_undeclared_id_or_paper_is_one_error_naming_where_to_declare_it():
-    with pytest.raises(CheckError, match=r"prediction ID 'ZZ-9' .*checks/spec.py.*new_predictions = "):
+    with pytest.raises(CheckError, match=r"prediction ID 'ZZ-9' .*checks/frame/predictions.py.*new_predictions = "):
         _declare(paper="ABIDE", prediction_id="ZZ-9")
-    with pytest.raises(CheckError, match=r"paper 'Nobody2030' .*checks/verdict.py REFERENCES.*reference = "):
+    with pytest.raises(CheckError, match=r"paper 'Nobody2030' .*checks/frame/predictions.py REFERENCES.*reference = "):
         _declare(paper="Nobody2030", prediction_id="MPG-P3")
     with pytest.raises(CheckError, match="already an ID of the specification"):
         _declare(paper="ABIDE", prediction_id="MPG-P3", new_predictions={"MPG-P3": "again"})

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from checks import docs as checks_docs
-from checks.spec import PREDICTIONS
+from checks.frame.predictions import PREDICTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 THEORY = ROOT / "docs" / "theory"
@@ -25,10 +25,10 @@ def _anchors() -> dict:
 
 
 def test_every_id_has_its_anchor_in_the_theory_digest():
-    from checks import api
+    from checks.runner import api
     from theory.catalog import all_formulas
 
-    from checks.spec import DECLARED
+    from checks.frame.predictions import DECLARED
 
     ids = set(PREDICTIONS) | {pid for c in api.discover() for pid in c.ids() if pid not in DECLARED}
     ids |= set(all_formulas())       # IDs a check declares outside the specification have no digest anchor

@@ -14,7 +14,7 @@ import sympy as sp
 
 from . import validate as vd
 from .errors import TheoryError
-from .formula import Formula
+from .formula import Formula, checked_formula
 from .mutants import mutant
 from .network import is_zero
 
@@ -167,7 +167,7 @@ def tolerance_order(law: Formula) -> float:
     Arguments:
         law: `solver_error_law()` or a variant (tol first in args), a power law in tol.
     """
-    vd.formula("law", law, min_args=1, scalar=True)
+    checked_formula("law", law, min_args=1, scalar=True)
     tol = law.args[0]
     k = sp.simplify(tol * sp.diff(sp.log(law.rhs), tol)) if law.rhs != 0 else sp.nan
     if not (k.is_number and k.is_real and k.is_finite):

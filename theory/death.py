@@ -14,7 +14,7 @@ negative neurons still active, as long as the phase lasts. On labels that vanish
 
 Integrator: explicit Euler on the sphere, u ← (u − dt·(I − uuᵀ)g_n(u))/‖·‖, at a fixed step dt (default
 DEFAULT_DT = 0.02 flow-time units). The death time is the first grid time k·dt with no active sample: both the
-Euler error and the grid carry O(dt), so halving dt moves the death times by O(dt) (tests/test_theory_death.py).
+Euler error and the grid carry O(dt), so halving dt moves the death times by O(dt) (tests/theory/test_death.py).
 A direction the step leaves unchanged in floating point (a fixed point: g_n(u) ∥ u, or no label on its active set)
 never dies.
 """

@@ -19,7 +19,7 @@ from sympy.printing.str import StrPrinter
 from . import validate
 from .errors import TheoryError
 
-__all__ = ["BACKENDS", "Formula", "engine_form", "lambdify", "latex_name", "relu", "relu_as_gate", "step",
+__all__ = ["checked_formula", "BACKENDS", "Formula", "engine_form", "lambdify", "latex_name", "relu", "relu_as_gate", "step",
            "text_name", "to_latex", "to_text"]
 
 
@@ -393,3 +393,26 @@ class Formula:
     def pretty(self) -> str:
         """The equation as SymPy's multi-line Unicode drawing, with the symbols' Unicode names."""
         return sp.pretty(_renamed(self.equation()), use_unicode=True)
+
+
+def checked_formula(name: str, value, *, nargs: int | None = None, min_args: int = 0, scalar: bool = False) -> object:
+    """A `theory.formula.Formula` with exactly `nargs` (or at least `min_args`) arguments.
+
+    Arguments:
+        name: the argument's name.  value: the value.  nargs: required number of args.  min_args: lower bound.
+        scalar: refuse a matrix-valued right-hand side.
+
+    Returns:
+        `value`; raises TheoryError otherwise.
+    """
+    from sympy import Expr, MatrixBase, MatrixExpr
+
+    validate.instance(name, value, Formula, "pass one of theory's Formula objects (e.g. from theory.all_formulas())")
+    k = len(value.args)
+    if (nargs is not None and k != nargs) or k < min_args:
+        want = f"{nargs}" if nargs is not None else f"≥ {min_args}"
+        raise TheoryError(f"{name} ({value.id}) has {k} arguments {tuple(map(str, value.args))}; this function needs "
+                          f"{want} (pass the formula it documents, or a mutant of it)")
+    if scalar and (not isinstance(value.rhs, Expr) or isinstance(value.rhs, (MatrixBase, MatrixExpr))):
+        raise TheoryError(f"{name} ({value.id}) is matrix-valued; this function needs a scalar formula")
+    return value

@@ -15,7 +15,7 @@ import sympy as sp
 
 from . import validate as vd
 from .errors import TheoryError
-from .formula import Formula
+from .formula import Formula, checked_formula
 from .mutants import mutant
 
 __all__ = ["relu_rank", "linear_rank", "relu_parameters", "linear_rank_applies", "predicted_ranks", "verify",
@@ -94,8 +94,8 @@ def predicted_ranks(relu_formula: Formula, linear_formula: Formula, *, d_in: int
         relu_formula: `relu_rank()` or a variant (args (D, H)).  linear_formula: `linear_rank()` or a variant
         (args (n, m, r)).  d_in, hidden, d_out, bias: the ReLU net.  n_, m_, r_: the linear net (integers ≥ 1).
     """
-    vd.formula("relu_formula", relu_formula, nargs=2, scalar=True)
-    vd.formula("linear_formula", linear_formula, nargs=3, scalar=True)
+    checked_formula("relu_formula", relu_formula, nargs=2, scalar=True)
+    checked_formula("linear_formula", linear_formula, nargs=3, scalar=True)
     Dr = relu_parameters(d_in, hidden, d_out, bias)
     n_, m_, r_ = (vd.integer(k, x, minimum=1) for k, x in (("n_", n_), ("m_", m_), ("r_", r_)))
     return {"relu": _integer(relu_formula, {relu_formula.args[0]: Dr, relu_formula.args[1]: hidden}),

@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 
 from . import _budget, validate as vd
-from ._budget import closure_cost, quadratic_cost
+from ._budget import closure_cost, quadratic_cost  # noqa: F401  (re-exported: lie.quadratic_cost)
 from .errors import TheoryError
 
 __all__ = ["RTOL", "rank", "Factorisation", "linear_net", "relu_path_lifting", "lie_closure", "LawCount",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import validate as vd
-from .formula import Formula
+from .formula import Formula, checked_formula
 from .mutants import mutant
 from .network import is_zero
 
@@ -91,7 +91,7 @@ class HeavyBallLinear:
 
     def explicit(self, f: Formula) -> sp.Matrix:
         """`f` (a formula in the matrix symbols U, V, dU, dV) with this net's explicit entries."""
-        vd.formula("f", f)
+        checked_formula("f", f)
         n, m, r = self.shape
         e = f.rhs.subs({_n: n, _m: m, _r: r})
         e = e.xreplace({U_.subs({_n: n, _r: r}): self.U, V_.subs({_m: m, _r: r}): self.V,

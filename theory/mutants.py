@@ -76,9 +76,11 @@ def mutants_of(formula_id: str) -> list[Mutant]:
 def catalog() -> dict[str, list[Mutant]]:
     """Every declared mutant, by formula ID (imports every theory module so that all are registered)."""
     import importlib
+    import pkgutil
+    from pathlib import Path
 
-    from . import SUBMODULES
-
-    for name in SUBMODULES:
-        importlib.import_module(f"theory.{name}")
+    for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):   # every module of theory, by its file
+        if mod.name.startswith("__"):      # __main__: the command line, not a formula module
+            continue
+        importlib.import_module(f"theory.{mod.name}")
     return {k: list(v) for k, v in MUTANTS.items()}

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import validate as vd
 from .errors import TheoryError
-from .formula import Formula, relu, relu_as_gate, step
+from .formula import Formula, checked_formula, relu, relu_as_gate, step
 from .mutants import mutant
 
 __all__ = ["LOSSES", "is_zero", "TwoLayerNetwork", "gd_defect_formula", "with_eta_power", "drift_order",
@@ -202,7 +202,7 @@ def with_eta_power(f: Formula, power) -> Formula:
     Arguments:
         f: F3.2 (args (η, …)) or a variant.  power: the new power of η, a finite number (or SymPy expression).
     """
-    vd.formula("f", f, min_args=1)
+    checked_formula("f", f, min_args=1)
     power = vd.expression("power", power)
     eta = f.args[0]
     return f.with_rhs(f.rhs.subs(eta ** 2, eta ** power))
@@ -261,7 +261,7 @@ def drift_order(defect: Formula) -> int:
     Arguments:
         defect: F3.2 (args (η, …)) or a variant, polynomial in η (−1 when it does not depend on η).
     """
-    vd.formula("defect", defect, min_args=1, scalar=True)
+    checked_formula("defect", defect, min_args=1, scalar=True)
     eta = defect.args[0]
     try:
         return int(sp.degree(sp.expand(defect.rhs), eta)) - 1
@@ -302,7 +302,7 @@ def flow_rate(defect: Formula | None = None) -> Formula:
     Returns:
         a Formula with the same args (the rate does not depend on η).
     """
-    f = gd_defect_formula() if defect is None else vd.formula("defect", defect, nargs=3)
+    f = gd_defect_formula() if defect is None else checked_formula("defect", defect, nargs=3)
     eta = f.args[0]
     return Formula("F3.1-rate", "rate of a_j^2 - |w_j|^2 under gradient flow", "[R]",
                    "the flow conserves a_j^2 - |w_j|^2: the per-step GD change is o(eta)",

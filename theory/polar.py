@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from . import validate as vd
 from .errors import TheoryError
-from .formula import Formula
+from .formula import Formula, checked_formula
 from .mutants import mutant
 from .network import TwoLayerNetwork, is_zero
 
@@ -130,7 +129,7 @@ def scale_exponent(f: Formula) -> sp.Expr:
     Arguments:
         f: a Formula of this module (or a variant), non-zero and homogeneous in (a, ρ).
     """
-    vd.formula("f", f, scalar=True)
+    checked_formula("f", f, scalar=True)
     if f.rhs == 0:
         raise TheoryError(f"{f.id} is identically 0; it has no scale exponent")
     lam = sp.Symbol("lambda", positive=True)

@@ -19,7 +19,7 @@ import sympy as sp
 
 from . import validate as vd
 from .errors import TheoryError
-from .formula import Formula, relu
+from .formula import Formula, checked_formula, relu
 from .mutants import mutant
 from .network import flow_rate, is_zero  # flow_rate (F3.1-rate) lives beside F3.2 in theory.network
 from ._vector_target import vector_target  # F1.3 vector output: sign(c₁⁺)(v₁, u₁) of M's SVD
@@ -49,7 +49,7 @@ def with_angle_rate(f: Formula, factor) -> Formula:
     Arguments:
         f: the angle law (args (δ₀, s, t)) or a variant of it.  factor: a finite real number (or a SymPy expression).
     """
-    vd.formula("f", f, nargs=3)
+    checked_formula("f", f, nargs=3)
     factor = vd.expression("factor", factor)
     return f.subs({f.args[2]: factor * f.args[2]})
 
@@ -76,7 +76,7 @@ def norm_law(angle: Formula | None = None) -> Formula:
         angle: the angle law δ(t) to use (a Formula in δ₀, s, t), None for `angle_law()`.
     """
     if angle is not None:
-        vd.formula("angle", angle, nargs=3)
+        checked_formula("angle", angle, nargs=3)
     T = sp.tan((angle or angle_law()).rhs / 2)
     T0 = sp.tan(delta0 / 2)
     rhs = p0 * sp.exp(2 * s * t) * ((1 + T ** 2) / (1 + T0 ** 2)) ** 2
@@ -92,7 +92,7 @@ def with_norm_power(f: Formula, k) -> Formula:
     Arguments:
         f: the norm law (or a variant).  k: the power, an integer or a rational number.
     """
-    vd.formula("f", f, min_args=1)
+    checked_formula("f", f, min_args=1)
     k = vd.expression("k", k)
     if not k.is_rational:
         raise TheoryError(f"k must be an integer or a rational number, got {k!r}")
@@ -244,7 +244,7 @@ def escape_slope(escape: Formula | None = None) -> Formula:
     Arguments:
         escape: the escape time (a Formula of (p_c0, s)), None for `escape_time()`.
     """
-    f = escape_time() if escape is None else vd.formula("escape", escape, nargs=2)
+    f = escape_time() if escape is None else checked_formula("escape", escape, nargs=2)
     C, ell = sp.symbols("C ell", positive=True)  # ell = ln(1/λ), λ = e^{−ell}
     t_of_ell = f.rhs.subs(f.args[0], C * sp.exp(-2 * ell))
     return Formula("F1.9b-slope", "escape-time slope against ln(1/lambda)", "[R]",

@@ -13,7 +13,7 @@ import sympy as sp
 
 from . import validate as vd
 from .errors import TheoryError
-from .formula import Formula
+from .formula import Formula, checked_formula
 from .mutants import mutant
 
 __all__ = ["ols", "train_loss", "mse", "ols_loss", "test_mse", "TwoHalfSpace", "two_half_space_ols", "expected_mse",
@@ -189,7 +189,7 @@ def evaluate(formula: Formula, **values) -> float:
     Returns:
         the value as float; TheoryError if an argument is missing or the value is not a finite real.
     """
-    vd.formula("formula", formula, scalar=True)
+    checked_formula("formula", formula, scalar=True)
     missing = [a.name for a in formula.args if a.name not in values]
     if missing:
         raise TheoryError(f"{formula.id}: give {missing} (every argument of the formula by name)")
@@ -207,7 +207,7 @@ def elasticity(formula: Formula, var: str) -> sp.Expr:
     Arguments:
         formula: a Formula with a non-zero right-hand side.  var: the name of one of its arguments.
     """
-    vd.formula("formula", formula, scalar=True)
+    checked_formula("formula", formula, scalar=True)
     x = next((a for a in formula.args if getattr(a, "name", None) == var), None)
     if x is None:
         raise TheoryError(f"{var!r} is not an argument of {formula.id}; use one of "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import validate
-from .formula import Formula
+from .formula import Formula, checked_formula
 from .mutants import mutant
 
 __all__ = ["norm_growth_rate", "growth_factor"]
@@ -39,7 +39,7 @@ def growth_factor(formula: Formula, s, t):
     Returns:
         the factor as a float.
     """
-    validate.formula("formula", formula, nargs=1)
+    checked_formula("formula", formula, nargs=1)
     s = validate.positive("s", s)
     t = validate.positive("t", t, allow_zero=True)
     return float(sp.exp(formula.rhs.subs(formula.args[0], s) * t))

@@ -18,7 +18,7 @@ import numpy as np
 from .errors import TheoryError
 
 __all__ = ["array", "data", "integer", "nonzero", "positive", "real", "choice", "full_column_rank", "boolean", "text",
-           "formula", "symbols", "expression", "instance", "finite_result", "UnstableResult", "ON_ZERO",
+           "symbols", "expression", "instance", "finite_result", "UnstableResult", "ON_ZERO",
            "zero_rows", "broadcast"]
 
 
@@ -206,31 +206,6 @@ def instance(name: str, value, cls, hint: str = "") -> object:
     if not isinstance(value, cls):
         names = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
         raise TheoryError(f"{name} must be a {names}, got {type(value).__name__}" + (f"; {hint}" if hint else ""))
-    return value
-
-
-def formula(name: str, value, *, nargs: int | None = None, min_args: int = 0, scalar: bool = False) -> object:
-    """A `theory.formula.Formula` with exactly `nargs` (or at least `min_args`) arguments.
-
-    Arguments:
-        name: the argument's name.  value: the value.  nargs: required number of args.  min_args: lower bound.
-        scalar: refuse a matrix-valued right-hand side.
-
-    Returns:
-        `value`; raises TheoryError otherwise.
-    """
-    from sympy import Expr, MatrixBase, MatrixExpr
-
-    from .formula import Formula
-
-    instance(name, value, Formula, "pass one of theory's Formula objects (e.g. from theory.all_formulas())")
-    k = len(value.args)
-    if (nargs is not None and k != nargs) or k < min_args:
-        want = f"{nargs}" if nargs is not None else f"≥ {min_args}"
-        raise TheoryError(f"{name} ({value.id}) has {k} arguments {tuple(map(str, value.args))}; this function needs "
-                          f"{want} (pass the formula it documents, or a mutant of it)")
-    if scalar and (not isinstance(value.rhs, Expr) or isinstance(value.rhs, (MatrixBase, MatrixExpr))):
-        raise TheoryError(f"{name} ({value.id}) is matrix-valued; this function needs a scalar formula")
     return value
 
 

@@ -10,13 +10,13 @@ teacher β*, any small architecture, any relaxed-balanced init, any cone problem
     @given(strategies.small_architectures())
     def test_my_claim(arch): ...
 """
-from .conservation import *  # noqa: F401,F403
-from .early_alignment import *  # noqa: F401,F403
-from .intrinsic import *  # noqa: F401,F403
-from .lie_more import *  # noqa: F401,F403
-from .racing import *  # noqa: F401,F403
-from .threshold import *  # noqa: F401,F403
-from . import conservation, early_alignment, intrinsic, lie_more, racing, threshold
+from checks.strategies.conservation import *  # noqa: F401,F403
+from checks.strategies.early_alignment import *  # noqa: F401,F403
+from checks.strategies.intrinsic import *  # noqa: F401,F403
+from checks.strategies.conservation import *  # noqa: F401,F403
+from checks.strategies.racing import *  # noqa: F401,F403
+from checks.strategies.threshold import *  # noqa: F401,F403
+from checks.strategies import conservation, early_alignment, intrinsic, racing, threshold
 
-__all__ = sorted({*conservation.__all__, *early_alignment.__all__, *intrinsic.__all__, *lie_more.__all__, *racing.__all__,
+__all__ = sorted({*conservation.__all__, *early_alignment.__all__, *intrinsic.__all__, *racing.__all__,
                   *threshold.__all__})

@@ -3,11 +3,11 @@ two-layer ReLU nets. Neurons align to the extremal vectors of G_n during the ear
 fixed points whose count does not grow with m (BF-P5/P6), and on E2/E1 data end at a spurious stationary point that is
 not a minimum (BF-P7–P11). Every prediction comes from `theory.extremal` and `theory.references`; importing the
 submodules registers the checks."""
-from .alignment import COS_ALIGNED, Alignment, AlignmentDesign
-from .common import direction_clusters, early_run, faithful_train
-from .failure_rate import FailureRate, FailureRateDesign
-from .fixed_points import ExtremalFixedPoints, FixedPointsDesign
-from .spurious import NotAMinimum, NotAMinimumDesign, SpuriousDesign, SpuriousStationaryPoint
+from checks.suites.early_alignment.alignment import COS_ALIGNED, Alignment, AlignmentDesign
+from checks.suites.early_alignment.common import direction_clusters, early_run, faithful_train
+from checks.suites.early_alignment.failure_rate import FailureRate, FailureRateDesign
+from checks.suites.early_alignment.fixed_points import ExtremalFixedPoints, FixedPointsDesign
+from checks.suites.early_alignment.spurious import NotAMinimum, NotAMinimumDesign, SpuriousDesign, SpuriousStationaryPoint
 
 __all__ = ["COS_ALIGNED", "Alignment", "AlignmentDesign", "ExtremalFixedPoints", "FailureRate", "FailureRateDesign",
            "FixedPointsDesign", "NotAMinimum", "NotAMinimumDesign", "SpuriousDesign", "SpuriousStationaryPoint",

@@ -11,16 +11,16 @@ import numpy as np
 from numerics import data
 from theory import death, extremal
 
-from ...core import Check, Variant, loglog_fit, register
-from ...criteria import at_least, at_most, gated, holds, regime, undecided, within
-from ...design import Design, positive
-from ...errors import CheckError
-from ...strategies.early_alignment import small_datasets
-from . import death as bf_p4
-from . import separation
-from .common import _kinds_swapped, _labels_negated, _mirrored, early_run, refinement_summary
-from ...protocol import Paper
-from . import protocols
+from checks.frame.core import Check, Variant, loglog_fit, register
+from checks.frame.criteria import at_least, at_most, gated, holds, regime, undecided, within
+from checks.frame.design import Design, positive
+from checks.frame.errors import CheckError
+from checks.strategies.early_alignment import small_datasets
+from checks.suites.early_alignment import death as bf_p4
+from checks.suites.early_alignment import separation
+from checks.suites.early_alignment.common import _kinds_swapped, _labels_negated, _mirrored, early_run, refinement_summary
+from checks.frame.protocol import Paper
+from checks.suites.early_alignment import protocols
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import numerics
 from numerics.record import sign_violations
 from theory import extremal
 
-from ..racing.runs import check_device
+from checks.suites.racing.runs import check_device
 
 #: the early exit of the runs here (numerics.train's stop_tol): a run stops before its step count once the relative
 #: update ‖η∇θ‖ ≤ STOP_TOL·‖θ‖ for every seed (tested every 16 steps on the CPU, 64 on a GPU). The loss then changes

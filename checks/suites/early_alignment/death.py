@@ -14,8 +14,8 @@ import numpy as np
 
 from theory import death, extremal
 
-from ...core import Variant
-from ...criteria import regime, within
+from checks.frame.core import Variant
+from checks.frame.criteria import regime, within
 
 QUANTILE = 0.95  # the regime: 95 % of the initially alive negative neurons dead (by the flow) by ε·T_λ
 FRACTION_TOL = 0.02  # slack of |observed − flow-predicted| fraction beyond the lr time band (`fraction_criteria`)

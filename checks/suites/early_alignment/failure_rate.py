@@ -12,14 +12,14 @@ import numerics
 from numerics import data
 from theory import references as ref
 
-from ...core import Check, Variant, register
-from ...criteria import at_least, holds, undecided, within
-from ...design import Design, cpu_estimate, positive
-from ...errors import CheckError
-from . import common
-from .common import check_device, faithful_train, run_points, stop_record
-from ...protocol import Paper
-from . import protocols
+from checks.frame.core import Check, Variant, register
+from checks.frame.criteria import at_least, holds, undecided, within
+from checks.frame.design import Design, cpu_estimate, positive
+from checks.frame.errors import CheckError
+from checks.suites.early_alignment import common
+from checks.suites.early_alignment.common import check_device, faithful_train, run_points, stop_record
+from checks.frame.protocol import Paper
+from checks.suites.early_alignment import protocols
 
 
 def failure_point(m: int, lam: float, seed: int, seeds: int, lr: float, horizon: float, stop_tol: float,

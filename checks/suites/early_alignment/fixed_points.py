@@ -15,13 +15,13 @@ import numpy as np
 from numerics.data import Dataset
 from theory import extremal
 
-from ...core import Check, Variant, register
-from ...criteria import at_least, at_most, holds, undecided
-from ...design import Design, positive
-from ...errors import CheckError
-from .common import direction_clusters, early_run
-from ...protocol import Paper
-from . import protocols
+from checks.frame.core import Check, Variant, register
+from checks.frame.criteria import at_least, at_most, holds, undecided
+from checks.frame.design import Design, positive
+from checks.frame.errors import CheckError
+from checks.suites.early_alignment.common import direction_clusters, early_run
+from checks.frame.protocol import Paper
+from checks.suites.early_alignment import protocols
 
 MIN_MASS = 1e-3  # the cluster mass cut of direction_clusters (docs/theory/index.md#protocol: non-negligible mass)
 ANGLE_TOL = 0.02  # rad; the same ~1° as the res(u) bound of BF-P6 (see its rationale)

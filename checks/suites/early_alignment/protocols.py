@@ -1,8 +1,8 @@
 """Protocol cards of the early-alignment checks (BF-EA): the authors' code defaults (spec E4) and the spec's E1/E2
-setups beside each design (see `checks.protocol`)."""
+setups beside each design (see `checks.frame.protocol`)."""
 from __future__ import annotations
 
-from ...protocol import Paper
+from checks.frame.protocol import Paper
 
 E4 = "spec E4: eboursier/early_alignment code defaults"
 INIT = Paper("balanced, per-weight std λ/√m, |a_j| = ‖(w_j, b_j)‖", E4 + " (init_scale, balanced mode)",

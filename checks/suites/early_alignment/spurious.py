@@ -16,14 +16,14 @@ from numerics import data
 from theory import extremal
 from theory import references as ref
 
-from ...core import Check, Variant, register
-from ...criteria import at_least, at_most, gated, holds, regime, within
-from ...design import Design, cpu_estimate, positive
-from ...errors import CheckError
-from . import common
-from .common import check_device, faithful_train, run_points, stop_record
-from ...protocol import Paper
-from . import protocols
+from checks.frame.core import Check, Variant, register
+from checks.frame.criteria import at_least, at_most, gated, holds, regime, within
+from checks.frame.design import Design, cpu_estimate, positive
+from checks.frame.errors import CheckError
+from checks.suites.early_alignment import common
+from checks.suites.early_alignment.common import check_device, faithful_train, run_points, stop_record
+from checks.frame.protocol import Paper
+from checks.suites.early_alignment import protocols
 
 
 def spurious_point(scheme: str, lam: float, m: int, seed: int, seeds: int, lr: float, horizon: float,

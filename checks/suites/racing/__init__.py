@@ -3,14 +3,12 @@
 Every prediction is a reconstructed formula of `theory.racing` [R], verified symbolically there, or a calibrated
 threshold [C] of docs/theory/pinson-racing.md#e6; each check declares the formulas it uses, its alternatives and its mutants.
 """
-from .laws import AngleNormLaws, FixedGatingLinearity, cone_problem, flow
-from .merge import MergePruneDigits, MergePruneXor
-from .race import RaceDigits, RaceXor
-from .runs import design_run, drop_index, neuron_targets, race_dataset, race_run, train_race
-from .unlocking import Unlocking, fit_steps, unlock_run
-from . import ratios  # noqa: E402,F401  (PIN-12; registers racing.gradient_ratios)
-from . import balance, targets  # noqa: E402,F401  (PIN-1, PIN-11)
-from . import vector_targets  # noqa: E402,F401  (PIN-11, two outputs; racing.target_direction_vector)
+from checks.suites.racing.angle_norm_laws import AngleNormLaws, cone_problem, flow
+from checks.suites.racing.fixed_gating import FixedGatingLinearity
+from checks.suites.racing.merge_prune import MergePruneDigits, MergePruneXor
+from checks.suites.racing.race import RaceDigits, RaceXor
+from checks.suites.racing.runs import design_run, drop_index, neuron_targets, race_dataset, race_run, train_race
+from checks.suites.racing.unlocking import Unlocking, fit_steps, unlock_run
 
 __all__ = ["AngleNormLaws", "FixedGatingLinearity", "MergePruneDigits", "MergePruneXor", "RaceDigits", "RaceXor",
            "Unlocking", "cone_problem", "design_run", "drop_index", "fit_steps", "flow", "neuron_targets",

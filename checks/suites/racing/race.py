@@ -10,15 +10,15 @@ import sympy as sp
 
 from theory import racing, return_time
 
-from ... import neurons
-from ...core import Check, Variant, register
-from ...criteria import at_least, at_most, gated, holds, measured, regime
-from ...design import Design, positive
-from ...errors import CheckError
-from .runs import (DIGITS_PAPER, DIGITS_SOURCES, RACE_DATA, XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES,
+from checks.observe import neurons
+from checks.frame.core import Check, Variant, register
+from checks.frame.criteria import at_least, at_most, gated, holds, measured, regime
+from checks.frame.design import Design, positive
+from checks.frame.errors import CheckError
+from checks.suites.racing.runs import (DIGITS_PAPER, DIGITS_SOURCES, RACE_DATA, XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES,
                    check_dim, design_run, digits_paper_needs, digits_protocol, drop_index, faithful_regime,
                    loss_drop_regime, refinement, spearman, xor_protocol)
-from .shrinkage import away_neurons, pin5_criteria
+from checks.suites.racing.shrinkage import away_neurons, pin5_criteria
 
 
 def _times(k):

@@ -8,12 +8,11 @@ import numpy as np
 
 import numerics
 from numerics import data
-from numerics.record import sign_violations
 from theory import racing
 
-from ...criteria import regime
-from ...errors import CheckError
-from ...protocol import Paper
+from checks.frame.criteria import regime
+from checks.frame.errors import CheckError
+from checks.frame.protocol import Paper
 
 #: the built-in race data sets and their GD settings (E6 race run; digits 3 vs 8)
 RACE_DATA = {"xor": dict(lr=0.1, steps=600), "digits": dict(lr=0.05, steps=1500)}
@@ -117,7 +116,7 @@ def train_race(ds, seed: int, lam: float, m: int = 300, lr: float = 0.05, steps:
         except numerics.SignFlipError:
             continue
         break
-    flips = sign_violations(tr.W, tr.a)
+    flips = tr.frozen_sign_violations()
     tr.config["sign_refinement"] = dict(design_lr=float(lr), design_steps=int(steps), lr=float(step), steps=n,
                                         refinements=i, tried=tried, flips_left=int(flips))
     if flips:
@@ -260,7 +259,7 @@ def neuron_targets(X, residual, W, a, gates):
     return racing.target_direction(M, np.sign(a), on_zero="zero")
 
 
-# --------------------------------------------------------------------------- protocol cards (checks.protocol)
+# --------------------------------------------------------------------------- protocol cards (checks.frame.protocol)
 def _data_run(d) -> str:
     if d.dataset is not None:
         return "your own data set"

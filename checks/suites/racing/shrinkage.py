@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...criteria import at_least, at_most, gated, measured, undecided
-from .runs import faithful_regime, loss_drop_regime, neuron_targets, spearman
+from checks.frame.criteria import at_least, at_most, gated, measured, undecided
+from checks.suites.racing.runs import faithful_regime, loss_drop_regime, neuron_targets, spearman
 
 
 def away_neurons(ds, tr, p, away_cos: float) -> dict:

@@ -12,12 +12,12 @@ import numerics
 from numerics import data
 from theory import racing
 
-from ...core import Check, Variant, register
-from ...criteria import Criterion, at_most, holds
-from ...design import Design, positive
-from ...errors import CheckError
-from ...protocol import Paper
-from .runs import neuron_targets, racing_init
+from checks.frame.core import Check, Variant, register
+from checks.frame.criteria import Criterion, at_most, holds
+from checks.frame.design import Design, positive
+from checks.frame.errors import CheckError
+from checks.frame.protocol import Paper
+from checks.suites.racing.runs import neuron_targets, racing_init
 
 
 # --------------------------------------------------------------------------- PIN-10

@@ -10,13 +10,13 @@ width to interpolate, stationarity, n* at two horizons, Theorem 2's regime; the 
 alternatives), `population` (BF-P12/P13),
 `sweep` (BF-P14/P16/P17/P18), `directions` (BF-P15), `dependence` (BF-P17: d, λ, m), `robustness` (BF-P19).
 """
-from .common import (INTERPOLATING, REFERENCE_USES, SIGMA, SweepDesign, cache_dir, e5_teacher, locate_threshold,
+from checks.suites.threshold.common import (INTERPOLATING, REFERENCE_USES, SIGMA, SweepDesign, cache_dir, e5_teacher, locate_threshold,
                      plateau_time, references, sigma_ball, sweep_rows, test_points, threshold_point, threshold_seeds)
-from .population import FAMILY_RUN, ExtremalDesign, PopulationExtremal
-from .sweep import ThresholdSweep
-from .directions import TwoDirections
-from .dependence import VARIABLES, DependenceDesign, ThresholdDependence, n_star
-from .robustness import RobustnessDesign, ThresholdRobustness
+from checks.suites.threshold.population import FAMILY_RUN, ExtremalDesign, PopulationExtremal
+from checks.suites.threshold.sweep import ThresholdSweep
+from checks.suites.threshold.directions import TwoDirections
+from checks.suites.threshold.dependence import VARIABLES, DependenceDesign, ThresholdDependence, n_star
+from checks.suites.threshold.robustness import RobustnessDesign, ThresholdRobustness
 
 __all__ = ["FAMILY_RUN", "INTERPOLATING", "REFERENCE_USES", "SIGMA", "DependenceDesign", "ExtremalDesign",
            "PopulationExtremal", "RobustnessDesign", "SweepDesign", "ThresholdDependence", "ThresholdRobustness",

@@ -20,9 +20,9 @@ from theory import extremal
 from theory import references as ref
 from theory.references import mse
 
-from ...design import Design, cpu_estimate, positive
-from ...errors import CheckError
-from . import protocols
+from checks.frame.design import Design, cpu_estimate, positive
+from checks.frame.errors import CheckError
+from checks.suites.threshold import protocols
 
 OPTIMIZERS = ("gd", "sgd")  # the sweep's optimizers (Adam: not a sweep setting)
 SIGMA = 0.5  # E5 noise level σ (the default of every threshold design)

@@ -108,7 +108,7 @@ def horizon_fix(horizon: float) -> str:
 
 def clusters_per_sign(W, a, cos: float = 0.99) -> tuple[int, int]:
     """(positive, negative) direction clusters of the neurons (cut at cos 0.99, mass |a_j|‖w_j‖ ≥ 1e-3 of the max)."""
-    from ..early_alignment import direction_clusters
+    from checks.suites.early_alignment import direction_clusters
 
     W, a = np.asarray(W), np.asarray(a)
     cl = direction_clusters(W, a, np.abs(a) * np.linalg.norm(W, axis=1), angle=float(np.arccos(cos)))

@@ -10,10 +10,10 @@ import numpy as np
 
 from theory.references import alignment_time, elasticity, evaluate, sufficient_threshold
 
-from ...core import Check, Variant, loglog_fit, register
-from ...criteria import Criterion, at_most, undecided, within
-from ...errors import CheckError
-from .common import SweepDesign, e5_teacher, locate_threshold, sweep_rows
+from checks.frame.core import Check, Variant, loglog_fit, register
+from checks.frame.criteria import Criterion, at_most, undecided, within
+from checks.frame.errors import CheckError
+from checks.suites.threshold.common import SweepDesign, e5_teacher, locate_threshold, sweep_rows
 
 VARIABLES = {"d": "d", "lambda": "lam", "m": "m"}  # variable (symbol of theory's formula) → design field
 
@@ -156,7 +156,7 @@ def d_scan(design) -> dict:
     Returns {d: dict(ns, rows, horizon)}."""
     from numerics.sweep import run_sweep
 
-    from .common import cache_dir, plateau_time, point_options, threshold_point
+    from checks.suites.threshold.common import cache_dir, plateau_time, point_options, threshold_point
 
     f, seeds = alignment_time(), [design.seed + s for s in range(design.d_seeds)]
     base = time_unit(f, design.d, design.d_m, design.lam)

@@ -7,13 +7,13 @@ from numerics import data
 from theory import extremal
 from theory import references as ref
 
-from ... import neurons
-from ...core import Check, Variant, register
-from ...criteria import at_least, at_most, gated, holds, regime, undecided
-from .common import (TWO_HALF_SPACE_USES, SweepDesign, expected_gap, locate_threshold, references,
+from checks.observe import neurons
+from checks.frame.core import Check, Variant, register
+from checks.frame.criteria import at_least, at_most, gated, holds, regime, undecided
+from checks.suites.threshold.common import (TWO_HALF_SPACE_USES, SweepDesign, expected_gap, locate_threshold, references,
                      sweep_rows, test_points)
-from .convergence import CAPACITY, capacity_width, parameters
-from .sweep import _no_split, excess_ratio
+from checks.suites.threshold.convergence import CAPACITY, capacity_width, parameters
+from checks.suites.threshold.sweep import _no_split, excess_ratio
 
 
 def _swapped_signs(f):
@@ -48,7 +48,7 @@ class TwoDirections(Check):
                Variant("two-half-space reference without its cut (global OLS)", {"two_half_space": _no_split}),
                Variant("two-half-space MSE = 2L applied twice", {"two_half_space": _hs_loss_doubled}))
     # judged by the cos criteria only, which the quick tier's seed 0 fails (a finding: its n = 320 plateau is split,
-    # expected-status.toml): shown on the quick design at seed 1 (tests/test_checks_threshold.py)
+    # expected-status.toml): shown on the quick design at seed 1 (tests/checks/suites/threshold/test_threshold.py)
     regime_mutants = (Variant("u₊ⁿ and u₋ⁿ swapped", {"ascent": _swapped_signs}),)
 
     def predict(self, d, th):
@@ -65,7 +65,7 @@ class TwoDirections(Check):
                 "refs": {d.seed + s: references(hi, d.seed + s, d.d, d.sigma, th, d.n_test) for s in range(d.seeds)}}
 
     def observe(self, d):
-        from ..early_alignment import direction_clusters
+        from checks.suites.early_alignment import direction_clusters
 
         te = test_points(d.d, d.seed, d.n_test, d.sigma).X[:d.sup_points]
         per, plateau, shares = [], [], []

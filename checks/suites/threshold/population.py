@@ -12,12 +12,12 @@ from numerics import data
 from theory import extremal
 from theory import references as ref
 
-from ...core import Check, Variant, register
-from ...criteria import at_least, gated, regime, within
-from ...design import Design, positive
-from ...errors import CheckError
-from ...strategies import teachers
-from .common import SIGMA, e5_teacher, sigma_ball
+from checks.frame.core import Check, Variant, register
+from checks.frame.criteria import at_least, gated, regime, within
+from checks.frame.design import Design, positive
+from checks.frame.errors import CheckError
+from checks.strategies import teachers
+from checks.suites.threshold.common import SIGMA, e5_teacher, sigma_ball
 
 
 @dataclass(frozen=True)

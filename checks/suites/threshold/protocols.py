@@ -1,7 +1,7 @@
-"""Protocol cards of the optimization-threshold checks (BF-ST Figure 1, spec E5; see `checks.protocol`)."""
+"""Protocol cards of the optimization-threshold checks (BF-ST Figure 1, spec E5; see `checks.frame.protocol`)."""
 from __future__ import annotations
 
-from ...protocol import Paper
+from checks.frame.protocol import Paper
 
 FIG1 = "BF-ST Fig. 1 (spec E5, from the review thread)"
 

@@ -8,11 +8,11 @@ import numpy as np
 
 from numerics.sweep import run_sweep
 
-from ...core import Check, Variant, register
-from ...criteria import at_least, at_most, gated, regime, within
-from ...design import Design, positive
-from .common import INTERPOLATING, REFERENCE_USES, SIGMA, cache_dir, references, threshold_point
-from .convergence import (CAPACITY, STATIONARY_WHY, capacity_reading, capacity_width, is_stationary,
+from checks.frame.core import Check, Variant, register
+from checks.frame.criteria import at_least, at_most, gated, regime, within
+from checks.frame.design import Design, positive
+from checks.suites.threshold.common import INTERPOLATING, REFERENCE_USES, SIGMA, cache_dir, references, threshold_point
+from checks.suites.threshold.convergence import (CAPACITY, STATIONARY_WHY, capacity_reading, capacity_width, is_stationary,
                           network_reading, ols_reading, parameters)
 
 MIN_SEEDS = 3  # BF-P19 is judged over ≥ 3 seeds per point

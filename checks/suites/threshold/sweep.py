@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core import Check, Variant, register
-from ...criteria import at_least, at_most, gated, holds, regime, undecided, within
-from .common import (INTERPOLATING, TWO_HALF_SPACE_USES, SweepDesign, expected_gap, locate_threshold, references,
+from checks.frame.core import Check, Variant, register
+from checks.frame.criteria import at_least, at_most, gated, holds, regime, undecided, within
+from checks.suites.threshold.common import (INTERPOLATING, TWO_HALF_SPACE_USES, SweepDesign, expected_gap, locate_threshold, references,
                      sweep_rows)
-from .convergence import (CAPACITY, EARLY, SMALL_LAMBDA, STATIONARY_WHY, WELL_ABOVE, capacity_reading, capacity_width,
+from checks.suites.threshold.convergence import (CAPACITY, EARLY, SMALL_LAMBDA, STATIONARY_WHY, WELL_ABOVE, capacity_reading, capacity_width,
                           clusters_per_sign, grad_sq, horizon_fix, is_stationary, network_reading, ols_reading,
                           parameters)
 
@@ -84,7 +84,7 @@ class ThresholdSweep(Check):
                        {"test_mse": lambda f: (lambda b, bs, S, s: f(b, bs, S * (len(bs) + 2), s))}, against="*"),)
     # BF-P14's references are read only inside its regime (λ ≤ 1e-6, stationary, one cluster per sign at the largest
     # n), which the quick tier's seed 0 does not reach (its n = 320 run splits): these mutants are judged on an
-    # observation inside the regime (tests/test_checks_threshold.py: the quick design at seed 1, where it is reached).
+    # observation inside the regime (tests/checks/suites/threshold/test_threshold.py: the quick design at seed 1, where it is reached).
     regime_mutants = (
         Variant("σ instead of σ² in the test risk", {"test_mse": lambda f: (lambda b, bs, S, s: f(b, bs, S, s)
                                                                            - s ** 2 + s)}),

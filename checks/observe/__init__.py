@@ -1,0 +1,1 @@
+"""Observables several suites read from a trained network: `neurons` (clusters, merging, pruning)."""
