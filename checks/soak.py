@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from checks.outputs.atomic import PAUSE_ENV
+from checks.outputs.run_folder import MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("record", "figure", "report", "moment")          # a plan of N kills cycles through these, shuffled
@@ -153,7 +154,9 @@ def _strip(record: dict) -> dict:
 
 
 def _files(folder: Path) -> set[str]:
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
+    """Every file of a run folder but its marker (present in both folders, and not a partial file)."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if (p.is_file() or p.is_symlink()) and p.name != MARKER}
 
 
 def differences(ref: Path, run: Path) -> list[str]:

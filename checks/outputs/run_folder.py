@@ -35,6 +35,7 @@ __all__ = ["RunFolder", "prepare", "clean", "write_records", "write_all", "recor
 
 _STAMP = re.compile(r"^\d{8}-\d{6}-(?P<tier>[a-z]+)(-\d+)?$")
 _OWN_FILES = ("results.csv", "summary.json", "report.md", "report.html")
+MARKER = ".checks-run"   # written into every folder a run writes to: later runs may clean it
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class RunFolder:
             except OSError as exc:
                 raise CheckError(f"{flag}: run folder {str(folder)!r} cannot be created ({exc.strerror}); "
                                  "pass a writable folder with --out DIR") from None
+            (folder / MARKER).touch()
             _point_latest(base, folder)
             return folder
         raise CheckError(f"{flag}: too many run folders for {stamp} under {str(base)!r}")
@@ -133,6 +135,33 @@ def prepare(out, flag: str = "--out") -> Path:
     except OSError as exc:
         raise CheckError(f"{flag} {str(out)!r} cannot be written ({exc.strerror or exc}); pass a writable folder"
                          ) from None
+    return out
+
+
+def writable_run_folder(out, flag: str = "--out") -> Path:
+    """`prepare(out)` for a folder given by the user, refusing one a run would clean but that is not a run folder.
+
+    A run rewrites its folder (records/*.json, figures/*.png, theory/*.md, report, CSV, summary), so it writes only
+    into a new or empty folder, or one an earlier run wrote (its marker file, or the summary.json / records/ of a run
+    from before the marker): a user's folder with figures/ or notes of its own is refused, before any training, and
+    nothing in it is touched.
+
+    Arguments:
+        out: the folder.  flag: the option named in the error.
+    Returns:
+        the folder as a Path, with the marker written.
+    """
+    out = Path(out)
+    if out.is_dir() and any(out.iterdir()):
+        ours = (out / MARKER).is_file() or (out / "summary.json").is_file() or (
+            (out / "records").is_dir() and all(f.suffix == ".json" or f.name.startswith(".")
+                                               for f in (out / "records").iterdir()))
+        if not ours:
+            raise CheckError(f"{flag} {str(out)!r} is a non-empty folder that no run wrote; a run rewrites records/, "
+                             "figures/ and the report in its folder, so pass a new or empty folder (or an earlier "
+                             "run's folder)")
+    out = prepare(out, flag)
+    (out / MARKER).touch()
     return out
 
 

@@ -135,7 +135,7 @@ def resolve_out(out, tier: str, resume: bool = False) -> Path | None:
     Arguments:
         out: None, a folder, or `checks.outputs.run_folder.RunFolder(base)`.  tier: the run's tier.  resume: continue a run.
     """
-    from checks.outputs.run_folder import RunFolder, prepare
+    from checks.outputs.run_folder import RunFolder, prepare, writable_run_folder
 
     if out is None:
         return None
@@ -147,7 +147,7 @@ def resolve_out(out, tier: str, resume: bool = False) -> Path | None:
             raise CheckError(f"--resume: {str(Path(out.base) / 'latest')!r} points at no {tier} run folder; pass "
                              "the folder of the run to continue with --out DIR (or the same --tier)")
         return prepare(folder)
-    return prepare(out)
+    return writable_run_folder(out)
 
 
 def timing_sources(out, tier: str) -> list[Path]:

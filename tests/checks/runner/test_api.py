@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import checks
 from checks import CheckError
+from checks.outputs import run_folder as outputs
 from checks.runner import api
 from checks import all as checks_all
 from checks.runner import own_data as own
@@ -122,6 +123,7 @@ def moved_run(tmp_path_factory):
     stale = base / "orig" / "theory" / "stale-page.md"        # a digest copy an earlier run left
     stale.parent.mkdir(parents=True)
     stale.write_text("old")
+    (base / "orig" / outputs.MARKER).touch()                    # … in the folder it wrote
     assert checks_all.main(["--quick", "--only", "conservation.drift_order", "--set", "seed=2",
                             "--out", str(base / "orig")]) == 0
     (base / "elsewhere").mkdir()

@@ -172,3 +172,20 @@ def test_own_data_files_load_or_fail_with_one_clear_error(tmp_path, capsys):
     cls, = api.discover("quick", "early_alignment.alignment")
     d, = api.designs_for([cls], "quick", {"steps": 50})
     assert d.steps == 50                                              # and observe() caps the run at steps·lr
+
+
+def test_out_refuses_a_users_folder_and_touches_nothing(tmp_path):
+    """--out on a non-empty folder no run wrote (a user's figures/ and notes) is refused before any training, and
+    every file in it survives; an empty folder or an earlier run's folder is accepted."""
+    mine = tmp_path / "paper"
+    (mine / "figures").mkdir(parents=True)
+    (mine / "figures" / "fig1.png").write_bytes(b"png")
+    (mine / "notes.md").write_text("mine")
+    assert checks_all.main(["--quick", "--only", "conservation.gd_step_exact", "--out", str(mine)]) == 2
+    assert sorted(p.name for p in mine.rglob("*")) == ["fig1.png", "figures", "notes.md"]
+    with pytest.raises(CheckError, match="non-empty folder that no run wrote"):
+        api.resolve_out(mine, "quick")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert api.resolve_out(empty, "quick") == empty and (empty / outputs.MARKER).is_file()
+    assert api.resolve_out(empty, "quick") == empty          # now an earlier run's folder: accepted again

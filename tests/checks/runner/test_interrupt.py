@@ -70,7 +70,7 @@ def _wait_for(path: Path, proc, timeout=120.0):
 
 def _state(run: Path):
     records = {p.name: json.loads(p.read_text()) for p in (run / "records").glob("*.json")}   # all parse
-    temps = [p.name for p in run.rglob(".*") if p.is_file()]
+    temps = [p.name for p in run.rglob(".*") if p.is_file() and p.name != ".checks-run"]   # the run-folder marker stays
     return records, temps
 
 
