@@ -7,11 +7,11 @@ file must equal the generated one (tests/test_docs.py); rerun this command after
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from pathlib import Path
 
+from checks.runner.cli import Parser
 from checks.frame.design import TIERS
 from checks.frame.errors import CheckError
 from checks.runner.listing import arguments
@@ -131,7 +131,7 @@ def readme_with_findings(text: str) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m checks.docs", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m checks.docs", description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="exit 1 if docs/checks.md differs from the registry")
     p.add_argument("--out", default=str(DOCS), help="where to write (default: docs/checks.md)")
     args = p.parse_args(argv)

@@ -10,9 +10,9 @@ reads, scored per formula (generated, equivalent, killed, survived; see `checks.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
+from checks.runner.cli import Parser
 from checks.runner import api
 from checks.frame.criteria import status_of
 from checks.frame.errors import CheckError
@@ -41,7 +41,7 @@ def table(tier: str = "quick", only: str | None = None, progress: bool = True) -
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m checks.mutants", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m checks.mutants", description=__doc__.splitlines()[0])
     p.add_argument("--tier", default="quick", help="tier (default quick)")
     p.add_argument("--only", help="selection, as for checks.all")
     p.add_argument("--generated", action="store_true",

@@ -20,7 +20,6 @@ four more; `--only` restricts both runs to a few checks.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import queue
@@ -35,6 +34,7 @@ import threading
 import time
 from pathlib import Path
 
+from checks.runner.cli import Parser
 from checks.outputs.atomic import PAUSE_ENV
 from checks.outputs.run_folder import MARKER
 
@@ -272,7 +272,7 @@ def soak(opts) -> tuple[int, list[str], list[str]]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m checks.soak", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m checks.soak", description=__doc__.splitlines()[0])
     p.add_argument("--kills", type=int, default=20, help="SIGKILLs to survive (default 20)")
     p.add_argument("--only", metavar="SEL", help="restrict both runs to these checks (as checks.all --only)")
     p.add_argument("--tier", default="quick", help="tier of both runs (default quick)")

@@ -8,11 +8,11 @@ did not PASS — their status after a slash ("PASS / refinement FAIL"). A check 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
+from checks.runner.cli import Parser
 from checks.docs import replace_block
 from checks.frame.errors import CheckError
 
@@ -57,7 +57,7 @@ def rows(quick: dict, standard: dict) -> list[str]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m checks.status_table", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m checks.status_table", description=__doc__.splitlines()[0])
     p.add_argument("quick", help="run folder of a quick-tier run (holds summary.json)")
     p.add_argument("standard", help="run folder of a standard-tier run (holds summary.json)")
     args = p.parse_args(argv)
