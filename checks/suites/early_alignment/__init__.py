@@ -4,7 +4,8 @@ fixed points whose count does not grow with m (BF-P5/P6), and on E2/E1 data end 
 not a minimum (BF-P7–P11). Every prediction comes from `theory.extremal` and `theory.references`; importing the
 submodules registers the checks."""
 from .alignment import COS_ALIGNED, Alignment, AlignmentDesign
-from .common import direction_clusters, early_run, faithful_train
+from .clusters import direction_clusters
+from .training import early_run, faithful_train
 from .failure_rate import FailureRate, FailureRateDesign
 from .fixed_points import ExtremalFixedPoints, FixedPointsDesign
 from .spurious import NotAMinimum, NotAMinimumDesign, SpuriousDesign, SpuriousStationaryPoint

@@ -16,8 +16,8 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, holds, undecided, within
 from ...design import Design, cpu_estimate, positive
 from ...errors import CheckError
-from . import common
-from .common import check_device, faithful_train, run_points, stop_record
+from . import training
+from .training import check_device, faithful_train, run_points, stop_record
 from ...protocol import Paper
 from . import protocols
 
@@ -100,10 +100,10 @@ class FailureRate(Check):
     def observe(self, d, workers=None):
         check_device(d.device)
         configs = [dict(m=int(m), lam=float(lam), seed=int(d.seed), seeds=int(d.seeds), lr=float(d.lr),
-                        horizon=float(d.horizon), stop_tol=common.STOP_TOL, device=str(d.device))
+                        horizon=float(d.horizon), stop_tol=training.STOP_TOL, device=str(d.device))
                    for m in d.widths for lam in d.lams]
         work = d.horizon / d.lr * 3 * max(d.widths) * 2 * d.seeds  # steps · n·m·d · seeds of the widest cell
-        return {"rows": run_points(failure_point, configs, work, d.device, workers), "stop_rule": common.STOP_RULE}
+        return {"rows": run_points(failure_point, configs, work, d.device, workers), "stop_rule": training.STOP_RULE}
 
     def _table(self, pred, obs):
         L = pred["L_ols"]

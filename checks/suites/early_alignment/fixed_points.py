@@ -19,7 +19,8 @@ from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, holds, undecided
 from ...design import Design, positive
 from ...errors import CheckError
-from .common import direction_clusters, early_run
+from .clusters import direction_clusters
+from .training import early_run
 from ...protocol import Paper
 from . import protocols
 
