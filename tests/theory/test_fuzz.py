@@ -279,6 +279,9 @@ def _registry() -> dict:
     return R
 
 
+SIGNS = st.sampled_from([1.0, -1.0, 0.5, np.nan, "x"])  # the sign argument of theory.local_maximum
+
+
 def _registry_others(X, vec, mat, Fo) -> dict:
     """Entries for the modules other helpers own (extremal and its split-offs, formula)."""
     cheap = dict(n_starts=st.integers(-1, 4), seed=ints())
@@ -299,6 +302,11 @@ def _registry_others(X, vec, mat, Fo) -> dict:
         "extremal.alignment_horizon": (call(reals(), reals()), 15),
         "extremal.unit_ball_second_moment": (call(st.one_of(st.none(), ints())), 8),
         "extremal.verify": (call(ints(-1, 4), ints(-1, 3)), 4),
+        "local_maximum.certify": (st.tuples(vec, X, SIGNS, st.sampled_from([(), [0], [0, 0], [-1], "x", 5])).map(
+            lambda t: ((t[0], *t[1], t[2], t[3]), {})), 15),
+        "local_maximum.walk": (st.tuples(vec, X, SIGNS).map(lambda t: ((t[0], *t[1], t[2]), {"max_moves": 50})), 15),
+        "local_maximum.polish": (st.tuples(mat, X, SIGNS).map(lambda t: ((t[0], *t[1], t[2]), {"max_moves": 50})),
+                                 15),
         "sweep.EnumerationCost": (call(*[ints()] * 5, reals(), ints()), 8),  # its home after the split
         "arrangement.enumeration_cost": (call(mat), 15),
         "arrangement.count_patterns": (call(mat), 15),
@@ -329,6 +337,8 @@ def _registry_others(X, vec, mat, Fo) -> dict:
         "formula.relu": (call(st.one_of(st.sampled_from([SYM[0], -SYM[0] ** 2]), FIN)), 8),
         "formula.step": (call(st.one_of(st.sampled_from([SYM[0], -SYM[0] ** 2]), FIN)), 8),
         "formula.relu_as_gate": (call(st.sampled_from([theory.relu(SYM[0]), SYM[1]])), 4),
+        "formula.checked_formula": (call(st.text(max_size=3), st.one_of(Fo, JUNK), nargs=st.one_of(st.none(), st.integers(-1, 4)),
+                                         min_args=st.integers(-1, 4), scalar=st.booleans()), 12),
     }
 
 

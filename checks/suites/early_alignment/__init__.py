@@ -4,7 +4,8 @@ fixed points whose count does not grow with m (BF-P5/P6), and on E2/E1 data end 
 not a minimum (BF-P7–P11). Every prediction comes from `theory.extremal` and `theory.references`; importing the
 submodules registers the checks."""
 from checks.suites.early_alignment.alignment import COS_ALIGNED, Alignment, AlignmentDesign
-from checks.suites.early_alignment.common import direction_clusters, early_run, faithful_train
+from checks.suites.early_alignment.clusters import direction_clusters
+from checks.suites.early_alignment.training import early_run, faithful_train
 from checks.suites.early_alignment.failure_rate import FailureRate, FailureRateDesign
 from checks.suites.early_alignment.fixed_points import ExtremalFixedPoints, FixedPointsDesign
 from checks.suites.early_alignment.spurious import NotAMinimum, NotAMinimumDesign, SpuriousDesign, SpuriousStationaryPoint

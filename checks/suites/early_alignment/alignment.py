@@ -12,15 +12,16 @@ from numerics import data
 from theory import death, extremal
 
 from checks.frame.core import Check, Variant, loglog_fit, register
-from checks.frame.criteria import at_least, at_most, gated, holds, regime, undecided, within
+from checks.frame.criteria import at_least, at_most, gated, holds, undecided
 from checks.frame.design import Design, positive
 from checks.frame.errors import CheckError
 from checks.strategies.early_alignment import small_datasets
-from checks.suites.early_alignment import death as bf_p4
-from checks.suites.early_alignment import separation
-from checks.suites.early_alignment.common import _kinds_swapped, _labels_negated, _mirrored, early_run, refinement_summary
 from checks.frame.protocol import Paper
-from checks.suites.early_alignment import protocols
+from checks.suites.early_alignment import death as bf_p4
+from checks.suites.early_alignment import early_phase, output_size, protocols, separation
+from checks.suites.early_alignment.extremal_mutants import kinds_swapped, labels_negated, mirrored
+from checks.suites.early_alignment.rivals import RIVALS, direction_instead
+from checks.suites.early_alignment.training import early_run, refinement_summary
 
 
 @dataclass(frozen=True)
@@ -96,28 +97,6 @@ def _misalignment(W, E):
     return float(np.median(1 - (U @ E.T).max(axis=1)))
 
 
-def _direction_instead(direction):
-    """Alternative: positive neurons align to `direction(X, y)` instead of the positive extremal vectors."""
-    def change(f):
-        def ext(X, y, **kw):
-            u = direction(np.asarray(X, float), np.asarray(y, float))
-            u = np.atleast_2d(u / np.linalg.norm(u, axis=-1, keepdims=True))
-            return [*(extremal.Extremal(v, "min", 0.0, 0.0, ()) for v in u), *(e for e in f(X, y, **kw)
-                                                                              if e.kind == "max")]
-        return ext
-    return change
-
-
-def _top_principal(X, y):
-    """Leading eigenvector of XᵀX, signed towards the labels' side (the lazy / linear-regime direction)."""
-    v = np.linalg.eigh(X.T @ X)[1][:, -1]
-    return v if (X @ v) @ y >= 0 else -v
-
-
-RIVALS = {"mean input direction": lambda X, y: X.mean(0), "nearest data direction": lambda X, y: X,
-          "top principal direction": _top_principal}
-
-
 def _aligned(W, E, cos):
     """Fraction of the rows of W within cos of some row of E (0 when either is empty)."""
     if not len(W) or not len(E):
@@ -127,29 +106,6 @@ def _aligned(W, E, cos):
 
 
 COS_ALIGNED = 0.99  # "within a small angle" of BF-P1 (docs/theory/index.md#protocol: the paper's 0.99)
-H_BOUND_EPS = 0.5  # BF-P2 [C]: the ε of the prior computed bounds below (docs/theory/bf-early-alignment.md#bf-p2)
-H_BOUNDS = {1e-4: 4e-2, 1e-8: 4e-6}  # BF-P2 [C] on E2: max_k |h(x_k)| at ε = 0.5 is ≤ 4e-2 at λ = 1e-4, ≤ 4e-6 at 1e-8
-
-
-SMALL_OUTPUT = 0.1  # the early phase: max|h| ≤ this · max|y| at ε_judged·T_λ, smallest λ (regime test)
-RATE_SLACK = 1.01  # an ascent rate above this × the listed one means the extremal list misses a direction
-
-
-def _completeness(X, y, seed):
-    """Best rate per kind of `theory.extremal.extremal_vectors` against the projected ascent's (d ≤ 3, where the
-    list comes from the exact enumeration): {kind: (listed, ascent, ascent direction)}."""
-    listed = extremal.extremal_vectors(X, y, seed=seed)
-    out = {}
-    for sign, kind in ((1.0, "min"), (-1.0, "max")):
-        found = extremal.ascent_extremal(X, y, sign, seed=seed)
-        best = max((e.rate for e in listed if e.kind == kind), default=0.0)
-        out[kind] = (best, found[0][1] if found else 0.0, found[0][0].tolist() if found else None)
-    return out
-
-
-def _output_scale_free(f):
-    """Alternative: max|h| at ε·T_λ independent of λ (c = 0): the constant C·m in place of C·m·λ_eff²e^{2g*t}."""
-    return f.with_rhs(f.args[4] * f.args[3])
 
 
 @register
@@ -169,22 +125,22 @@ class Alignment(Check):
     uses = {"extremals": lambda: extremal.extremal_vectors, "output": extremal.early_output_bound,
             "death": lambda: death.death_times}
     alternatives = (
-        Variant("max|h| at ε·T_λ independent of λ (c = 0)", {"output": _output_scale_free}, against="BF-P2",
+        Variant("max|h| at ε·T_λ independent of λ (c = 0)", {"output": output_size.scale_free}, against="BF-P2",
                 why="a horizon defined by growth to a fixed size (e^{g*T_λ} = 1/λ_eff) reads as a scale-free "
                     "output at each fraction ε of it; only O(λ^c) with c > 0 makes 'h ≈ 0 during the phase' true"),
-        Variant("neurons align to the mean input direction x̄/‖x̄‖", {"extremals": _direction_instead(
+        Variant("neurons align to the mean input direction x̄/‖x̄‖", {"extremals": direction_instead(
             RIVALS["mean input direction"])}, why="unweighted by the labels: on E2 it is within 1 − cos = 6e-5 of ĝ "
                                                   "(24° away on the separating data)"),
-        Variant("neurons align to the nearest data direction x̂_k", {"extremals": _direction_instead(
+        Variant("neurons align to the nearest data direction x̂_k", {"extremals": direction_instead(
             RIVALS["nearest data direction"])}, why="single points as attractors (1 − cos ≈ 5e-3 from ĝ on E2, 25° "
                                                     "on the separating data)"),
-        Variant("neurons align to the top principal direction of XᵀX", {"extremals": _direction_instead(
+        Variant("neurons align to the top principal direction of XᵀX", {"extremals": direction_instead(
             RIVALS["top principal direction"])}, why="the lazy / linearised dynamics grows along the top eigenvector "
                                                      "(32° from ĝ on the separating data)"),
         *bf_p4.ALTERNATIVES)
-    mutants = (Variant("extremal vectors mirrored (−u)", {"extremals": _mirrored}),
-               Variant("minima and maxima of G_n swapped", {"extremals": _kinds_swapped}),
-               Variant("G_n of the negated labels", {"extremals": _labels_negated}), *bf_p4.MUTANTS)
+    mutants = (Variant("extremal vectors mirrored (−u)", {"extremals": mirrored}),
+               Variant("minima and maxima of G_n swapped", {"extremals": kinds_swapped}),
+               Variant("G_n of the negated labels", {"extremals": labels_negated}), *bf_p4.MUTANTS)
     family = staticmethod(lambda d: small_datasets().map(
         lambda ds: {"dataset": ds, "m": d.family_m, "lam_factors": d.family_lam_factors, "separation": False}))
 
@@ -225,42 +181,8 @@ class Alignment(Check):
         X = np.asarray(ds.inputs, float)
         return {"runs": runs, "labels_nonnegative": bool(np.all(ds.y >= 0)), "dim": ds.inputs.shape[1],
                 "name": ds.name, "max_y": float(np.max(np.abs(ds.y))), "refinement": refinement_summary(
-                    [r["tr"] for r in runs]), "complete": _completeness(X, np.asarray(ds.y, float), d.seed)
+                    [r["tr"] for r in runs]), "complete": early_phase.completeness(X, np.asarray(ds.y, float), d.seed)
                 if X.shape[1] <= 3 else None, "separation": separation.observe(d) if d.separation else None}
-
-    def _regimes(self, d, obs, rows, pid):
-        """The regime BF-P1/P2/P4 are about: the early phase (output still small at ε·T_λ), GD tracking the flow,
-        and (d ≤ 3) a horizon T_λ from a complete list of extremal vectors."""
-        e, ref = d.eps_judged, obs["refinement"]
-        h = rows[-1]["max_h"]
-        out = [regime(f"max|h| at ε = {e}·T_λ, smallest λ, ≤ {SMALL_OUTPUT:g}·max|y| (regime reached: early phase)",
-                      h <= SMALL_OUTPUT * obs["max_y"],
-                      f"max|h| = {h:.3g} against max|y| = {obs['max_y']:.3g}: the network has already fitted by "
-                      f"ε·T_λ, so the run is past the early phase (T_λ from g* is too long, or λ too large)",
-                      "BF-P1/P2/P4 describe the early phase, while the output is still ≪ the labels (F2.3); a run "
-                      "past it says nothing about them.", value=h,
-                      tolerance=f"≤ {SMALL_OUTPUT * obs['max_y']:.3g}", prediction_id=pid),
-               regime("no protected sign(a_j) flips after the step refinement (regime reached)",
-                      ref["flips_left"] == 0,
-                      f"{ref['flips_left']} protected signs still flip at lr = {ref['lr_used']} after trying "
-                      f"{ref['tried']}; lower lr",
-                      f"BF-P3: gradient flow keeps sign(a_j) of every balanced neuron; GD is refined ÷2.5 at the same "
-                      f"flow time until none flips (steps used {ref['lr_used']}, tried {ref['tried']}).",
-                      value=ref["flips_left"], tolerance="0 flips", details=ref, prediction_id=pid)]
-        if obs["complete"] is not None:
-            miss = {k: v for k, v in obs["complete"].items() if v[1] > RATE_SLACK * v[0]}
-            out.append(regime(
-                "the listed extremal vectors include the fastest direction the ascent finds (prediction complete)",
-                not miss, "; ".join(
-                    f"theory.extremal.extremal_vectors lists {'positive' if k == 'min' else 'negative'} extremal "
-                    f"vectors of rate ≤ {v[0]:.3g}, but the projected ascent finds u = {np.round(v[2], 4).tolist()} "
-                    f"of rate {v[1]:.3g} (an extremal vector the list misses)"
-                    for k, v in miss.items()) + "; the predicted directions and T_λ = ln(1/λ_eff)/g* are then wrong",
-                "The prediction and the horizon T_λ use the list of extremal vectors; a list that misses the fastest "
-                "one judges the wrong directions at the wrong times, which is not evidence about BF-P1.",
-                value={k: [v[0], v[1]] for k, v in obs["complete"].items()}, tolerance=f"ascent rate ≤ "
-                f"{RATE_SLACK:g} × listed rate", prediction_id=pid))
-        return out
 
     def _rows(self, d, pred, obs):
         P, N = pred["positive_extremals"], pred["negative_extremals"]
@@ -286,7 +208,7 @@ class Alignment(Check):
         f = [r["fraction"][e] for r in rows]
         hs = [r["max_h"] for r in rows]
         out = self._judge(d, pred, obs, rows, f, hs)
-        return [c for pid in self.ids() for c in gated(self._regimes(d, obs, rows, pid),
+        return [c for pid in self.ids() for c in gated(early_phase.regimes(d, obs, rows, pid),
                                                        [c for c in out if (c.prediction_id or "BF-P1") == pid])]
 
     def _judge(self, d, pred, obs, rows, f, hs):
@@ -305,7 +227,7 @@ class Alignment(Check):
                   rationale="BF-P2: the output is O(λ^c) during the phase, so it must shrink at each smaller λ of a grid "
                             "spanning decades ([C] ≤ 4e-2 at λ = 1e-4, ≤ 4e-6 at 1e-8); no tolerance beyond strictness."),
         ]
-        out += self._output_criteria(d, pred, obs, rows)
+        out += output_size.criteria(d, pred, obs, rows)
         if obs.get("separation") is not None and pred.get("separating_extremals") is not None:
             out += separation.criteria(d, pred["separating_extremals"], obs["separation"], RIVALS)
         if obs["dim"] <= 3:  # exact extremal vectors (enumeration); above, the ascent that finds them has its own error
@@ -337,45 +259,6 @@ class Alignment(Check):
                                           "(maxima of G_n), the mirror image of BF-P1 [R]; same ≥ 0.9 bound as BF-P1."))
             out.append(undecided("negative neurons die", "BF-P4 assumes all labels ≥ 0; these data have labels of both "
                                  "signs, so it does not apply", prediction_id="BF-P4"))
-        return out
-
-    def _output_criteria(self, d, pred, obs, rows):
-        """BF-P2 beyond the trend: the fitted λ-exponent of max|h| against theory's c, and the [C] bounds on E2."""
-        e, c = d.eps_judged, pred["h_order"]
-        lams, hs = [r["lam"] for r in rows], [r["max_h"] for r in rows]
-        slope, se = loglog_fit(lams, hs)
-        noise = 3 * se if np.isfinite(se) else 0.0
-        out = [
-            holds(f"log-log slope of max|h| against λ at ε = {e} > 3·(its standard error)", slope > noise,
-                  value=slope, tolerance=f"> {noise:.3g}", prediction_id="BF-P2",
-                  rationale="O(λ^c) → 0 needs a positive exponent: the least-squares slope of ln max|h| on ln λ over "
-                            "the run's λ grid must exceed three standard errors of the fit (the scatter of the points "
-                            "about the line; 0 with only two λ)."),
-            within(f"log-log slope of max|h| against λ at ε = {e} vs theory c = 2(1 − ε)", slope, c,
-                   max(noise, 0.05), prediction_id="BF-P2",
-                   rationale="F2.3/F2.5 (theory.extremal.output_order of early_output_bound): both layers of an aligned "
-                             "positive neuron grow at rate g* from λ_eff, so h ~ m λ_eff² e^{2g*t} and at t = ε·T_λ "
-                             "(e^{g*T_λ} = 1/λ_eff) h ~ λ^{2(1−ε)}. Tolerance max(3·SE of the fit, 0.05): the fit's "
-                             "own scatter, floored at 0.05 for the finite-λ curvature (the O(1) turn before the rate "
-                             "reaches g*; ~0.01 on E2) and well inside the nearest wrong exponents (one layer growing: "
-                             "2 − ε, 0.3 away at ε = 0.3; λ-independent: 0)."),
-        ]
-        if d.dataset is not None:  # the [C] values are for E2
-            return out
-        runs = {r["lam"]: r for r in obs["runs"]}
-        for lam_c, bound in H_BOUNDS.items():
-            name = f"max_k |h(x_k)| at ε = {H_BOUND_EPS}, λ = {lam_c:g} (E2)"
-            lam = next((x for x in runs if np.isclose(x, lam_c, rtol=1e-9, atol=0)), None)
-            at = None if lam is None else runs[lam]["per_eps"].get(H_BOUND_EPS)
-            if at is None:
-                out.append(undecided(name, f"the run has no λ = {lam_c:g} or does not reach ε = {H_BOUND_EPS} "
-                                           f"(eps = {d.eps}); BF-P2's [C] bound is stated there", prediction_id="BF-P2"))
-                continue
-            out.append(at_most(name, at["max_h"], bound, prediction_id="BF-P2",
-                               rationale="BF-P2 [C] (docs/theory/bf-early-alignment.md#bf-p2): at ε = 0.5 max|h| ≤ 4e-2 for λ = 1e-4 and "
-                                         f"≤ 4e-6 for λ = 1e-8 on E2 (m = 2000, balanced init), i.e. still ≪ the labels "
-                                         f"(0.1–1.1) half-way through the phase; h grows like m^ε at fixed λ, so the "
-                                         f"bound holds a fortiori at smaller m."))
         return out
 
     def numbers(self, d, pred, obs):

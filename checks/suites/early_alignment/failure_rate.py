@@ -16,8 +16,8 @@ from checks.frame.core import Check, Variant, register
 from checks.frame.criteria import at_least, holds, undecided, within
 from checks.frame.design import Design, cpu_estimate, positive
 from checks.frame.errors import CheckError
-from checks.suites.early_alignment import common
-from checks.suites.early_alignment.common import check_device, faithful_train, run_points, stop_record
+from checks.suites.early_alignment import training
+from checks.suites.early_alignment.training import check_device, faithful_train, run_points, stop_record
 from checks.frame.protocol import Paper
 from checks.suites.early_alignment import protocols
 
@@ -100,10 +100,10 @@ class FailureRate(Check):
     def observe(self, d, workers=None):
         check_device(d.device)
         configs = [dict(m=int(m), lam=float(lam), seed=int(d.seed), seeds=int(d.seeds), lr=float(d.lr),
-                        horizon=float(d.horizon), stop_tol=common.STOP_TOL, device=str(d.device))
+                        horizon=float(d.horizon), stop_tol=training.STOP_TOL, device=str(d.device))
                    for m in d.widths for lam in d.lams]
         work = d.horizon / d.lr * 3 * max(d.widths) * 2 * d.seeds  # steps · n·m·d · seeds of the widest cell
-        return {"rows": run_points(failure_point, configs, work, d.device, workers), "stop_rule": common.STOP_RULE}
+        return {"rows": run_points(failure_point, configs, work, d.device, workers), "stop_rule": training.STOP_RULE}
 
     def _table(self, pred, obs):
         L = pred["L_ols"]
@@ -139,14 +139,37 @@ class FailureRate(Check):
         return {"L_ols": pred["L_ols"], "rows": self._table(pred, obs), "stop_rule": obs.get("stop_rule")}
 
     def figures(self, d, pred, obs, verdict):
+        """BF-P8 as E1 states it: the failure probability against λ over many decades, one curve per width m, beside
+        the final training loss of every run with the spurious value L_OLS and the global minimum 0 marked. The
+        λ axis is log10(1/λ) on a log scale (λ → 0 to the right): the grid's exponents double, and the early phase
+        lasts T_λ ∝ ln(1/λ). The authors' code (eboursier/early_alignment) plots the loss over GD iterations and the
+        neurons in polar view, not a failure rate; panel (b) is that loss plot's end point for every run."""
         import matplotlib.pyplot as plt
 
         rows = self._table(pred, obs)
-        fig, ax = plt.subplots(figsize=(5, 3.4))
-        for m in d.widths:
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
+        floor = 1e-12  # final losses at or below it (interpolation) are drawn on the axis floor
+        decades = lambda lam: np.log10(1.0 / np.asarray(lam, float))  # noqa: E731
+        for k, m in enumerate(d.widths):
             sel = [r for r in rows if r["m"] == m]
-            ax.semilogx([r["lam"] for r in sel], [r["failure_rate"] for r in sel], "o-", label=f"m = {m}")
-        ax.set(xlabel="init scale λ", ylabel="fraction of seeds stuck at L_OLS", ylim=(-0.05, 1.05),
-               title="Spurious stationary point on Assumption-3 data (BF-P8)")
-        ax.legend(fontsize=8)
+            shift = 1.04 ** (k - (len(d.widths) - 1) / 2)  # side by side where the curves coincide
+            ax1.plot(decades([r["lam"] for r in sel]) * shift, [r["failure_rate"] for r in sel], "os^dv"[k % 5] + "-",
+                     c=f"C{k}", ms=7 - k, alpha=0.85, label=f"m = {m}")
+            for r in sel:
+                final = np.maximum(np.atleast_1d(r["final"]), floor)
+                ax2.scatter(np.full(len(final), decades(r["lam"]) * shift), final, s=14, c=f"C{k}", alpha=0.8,
+                            marker="os^dv"[k % 5], label=f"m = {m} ({d.seeds} seeds per λ)" if r is sel[0] else None)
+        ticks = sorted({float(decades(lam)) for lam in d.lams})
+        for ax in (ax1, ax2):
+            ax.set_xscale("log")
+            ax.set_xticks(ticks, [f"1e-{t:g}" if t > 0 else f"{10 ** -t:g}" for t in ticks], fontsize=7)
+            ax.minorticks_off()
+            ax.set_xlabel("init scale λ (log10(1/λ) on a log axis; λ → 0 to the right)")
+        ax1.set(ylabel="failure probability (stuck at L_OLS)", ylim=(-0.05, 1.05),
+                title="(a) failure rate against λ (BF-P8, E1)")
+        ax1.legend(fontsize=8, title="width", title_fontsize=8, loc="center right")
+        ax2.axhline(pred["L_ols"], ls="--", c="k", lw=1, label=f"L_OLS = {pred['L_ols']:.4g} (spurious)")
+        ax2.axhline(floor, ls=":", c="grey", lw=1, label="global minimum 0 (drawn at 1e-12)")
+        ax2.set(yscale="log", ylabel="final training loss L", title="(b) final loss of every run")
+        ax2.legend(fontsize=7, loc="center right")
         return {"": fig}

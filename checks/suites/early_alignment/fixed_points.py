@@ -19,7 +19,8 @@ from checks.frame.core import Check, Variant, register
 from checks.frame.criteria import at_least, at_most, holds, undecided
 from checks.frame.design import Design, positive
 from checks.frame.errors import CheckError
-from checks.suites.early_alignment.common import direction_clusters, early_run
+from checks.suites.early_alignment.clusters import direction_clusters
+from checks.suites.early_alignment.training import early_run
 from checks.frame.protocol import Paper
 from checks.suites.early_alignment import protocols
 

@@ -16,7 +16,7 @@ import numpy as np
 from numerics.data import Dataset
 
 from checks.frame.criteria import at_least, at_most, undecided
-from checks.suites.early_alignment.common import early_run
+from checks.suites.early_alignment.training import early_run
 
 ANGLES_DEG = (-30.0, -20.0, 35.0)
 NORMS = (1.2, 1.2, 0.6)

@@ -20,8 +20,8 @@ from checks.frame.core import Check, Variant, register
 from checks.frame.criteria import at_least, at_most, gated, holds, regime, within
 from checks.frame.design import Design, cpu_estimate, positive
 from checks.frame.errors import CheckError
-from checks.suites.early_alignment import common
-from checks.suites.early_alignment.common import check_device, faithful_train, run_points, stop_record
+from checks.suites.early_alignment import training
+from checks.suites.early_alignment.training import check_device, faithful_train, run_points, stop_record
 from checks.frame.protocol import Paper
 from checks.suites.early_alignment import protocols
 
@@ -117,10 +117,10 @@ class SpuriousStationaryPoint(Check):
         grid = [(scheme, lam, m) for m in d.widths for scheme, lam in
                 [*(("balanced", lam) for lam in d.small_lams), ("balanced", d.large_lam), ("gaussian", d.gaussian_lam)]]
         configs = [dict(scheme=scheme, lam=float(lam), m=int(m), seed=int(d.seed), seeds=int(d.seeds),
-                        lr=float(d.lr), horizon=float(d.horizon), stop_tol=common.STOP_TOL, device=str(d.device))
+                        lr=float(d.lr), horizon=float(d.horizon), stop_tol=training.STOP_TOL, device=str(d.device))
                    for scheme, lam, m in grid]
         work = d.horizon / d.lr * 3 * max(d.widths) * 2 * d.seeds  # steps · n·m·d · seeds of the widest cell
-        return {"runs": run_points(spurious_point, configs, work, d.device, workers), "stop_rule": common.STOP_RULE}
+        return {"runs": run_points(spurious_point, configs, work, d.device, workers), "stop_rule": training.STOP_RULE}
 
     def _rows(self, pred, obs):
         L = pred["L_ols"]
@@ -229,7 +229,7 @@ def _stuck_state(name: str, seed: int, m: int, lam: float, lr: float, horizon: f
     ds = DATA[name]()
     W, a = numerics.init_params(m, 2, scale=lam, scheme="balanced", seed=seed)
     tr, _ = faithful_train(ds.inputs, ds.y, W, a, lr=lr, horizon=horizon, record_patterns=False,
-                           stop_tol=common.STOP_TOL)
+                           stop_tol=training.STOP_TOL)
     return ds, tr.W[-1], tr.a[-1], float(tr.loss[-1]), stop_record(tr)
 
 
@@ -289,11 +289,11 @@ class NotAMinimum(Check):
         W2, a2, dL = added(s, v)
         v_lit = ds.inputs[1] / np.linalg.norm(ds.inputs[1])  # F2.7's literal neuron, measured for the record
         tr = numerics.train(X, y, W2, a2, lr=d.lr, horizon=d.horizon, record_patterns=False, progress=False,
-                            stop_tol=common.STOP_TOL)
+                            stop_tol=training.STOP_TOL)
         return {"L_stuck": L_stuck, "sign": float(s), "v": np.asarray(v, float), "dL_over_eps2": dL,
                 "L_final": float(tr.loss[-1]), "literal_dL_over_eps2": added(-1.0, v_lit)[2],
                 "active_on": [int(k) for k in np.flatnonzero(ds.inputs @ v > 1e-12)],
-                "stuck_stop": stuck_stop, "continued_stop": stop_record(tr), "stop_rule": common.STOP_RULE}
+                "stuck_stop": stuck_stop, "continued_stop": stop_record(tr), "stop_rule": training.STOP_RULE}
 
     def criteria(self, d, pred, obs):
         p, o = pred["dL_over_eps2"], obs["dL_over_eps2"]

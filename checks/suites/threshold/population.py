@@ -9,7 +9,7 @@ import numpy as np
 import sympy as sp
 
 from numerics import data
-from theory import extremal
+from theory import extremal, local_maximum
 from theory import references as ref
 
 from checks.frame.core import Check, Variant, register
@@ -33,7 +33,9 @@ class ExtremalDesign(Design):
         fit_from: smallest n of the log–log angle fit (the small-n angles are O(1), outside the asymptotic regime).
         cos_n: the n at which cos(u₊ⁿ, u₊) is compared with the [C] value of BF-P12 (must be one of ns).
         starts: random starts of the projected ascent per sign.
-        ascent_steps: projected-ascent steps.
+        ascent_steps: projected-ascent steps; each endpoint is then walked to an exact local maximum
+            (`theory.local_maximum`), so they only need to start it near one (1000 steps give the counts of 3000,
+            ±1 per n summed over the standard seeds, at half the cost).
         judge_count: judge BF-P13 (the count) too. The family's instances judge the direction and the rate only
             (BF-P12): the n at which the count has fallen to 2 depends on d and β*, which the theory does not give.
         instances: teachers β* drawn by the family (`checks.strategies.teachers`), each judged at one n.
@@ -47,7 +49,7 @@ class ExtremalDesign(Design):
     fit_from: int = 80
     cos_n: int = 640
     starts: int = 64
-    ascent_steps: int = 3000
+    ascent_steps: int = 1000
     judge_count: bool = True
     instances: int = 8
     presets: ClassVar = {"quick": dict(ns=(20, 80, 320, 640, 1280), seeds=3, instances=3),
@@ -80,6 +82,20 @@ def merged_count(found, angle: float) -> int:
 def search_spread(found, angle: float) -> float:
     """The search's resolution: the largest angle (rad) from an endpoint to the direction it was merged into."""
     return _merge(found, angle)[1]
+
+
+def polished(X, y, sign, starts, steps, seed):
+    """The projected-ascent endpoints of one sign (`theory.extremal.ascent_extremal`, no merging), each walked to an
+    exact strict local maximum of −sign·G_n (`theory.local_maximum.polish`): ([(u, −sign·G_n(u))] best first, how
+    many of them are certified). Endpoints of one basin then coincide to rounding, so the merge angles below count
+    distinct maximisers, not the ascent's unconverged scatter."""
+    found = extremal.ascent_extremal(X, y, sign, n_starts=starts, steps=steps, seed=seed, cos_merge=1.0)
+    if not found:
+        return [], 0
+    U, ok = local_maximum.polish(np.array([u for u, _ in found]), X, y, sign)
+    val = -sign * extremal.G_n(U, X, y)
+    order = np.argsort(-val)
+    return [(U[i], float(val[i])) for i in order if val[i] > 0], int(ok.sum())
 
 
 def _merge(found, angle):
@@ -168,14 +184,16 @@ class PopulationExtremal(Check):
         for n in d.ns:
             for s in range(d.seeds):
                 ds = data.linear_teacher(n, d.d, d.sigma, seed=d.seed + s, beta=beta)
-                # every endpoint (cos_merge = 1: no merging), merged below at several tolerances
-                pos, neg = (extremal.ascent_extremal(ds.X, ds.y, sign, n_starts=d.starts, steps=d.ascent_steps,
-                                                     seed=s, cos_merge=1.0) for sign in (1.0, -1.0))
+                # every endpoint (cos_merge = 1: no merging), walked to an exact local maximum (certified), merged
+                # below at several tolerances
+                (pos, ok_pos), (neg, ok_neg) = (polished(ds.X, ds.y, sign, d.starts, d.ascent_steps, s)
+                                                for sign in (1.0, -1.0))
                 counts = {f: merged_count(pos, f * np.arccos(COS_MERGE)) + merged_count(neg, f * np.arccos(COS_MERGE))
                           for f in MERGE_FACTORS}
                 rows.append(dict(n=n, seed=d.seed + s, u=pos[0][0], rate_pos=pos[0][1],
                                  u_neg=neg[0][0] if neg else None, rate_neg=neg[0][1] if neg else float("nan"),
-                                 count=counts[1.0], counts=counts,
+                                 count=counts[1.0], counts=counts, certified=ok_pos + ok_neg,
+                                 endpoints=len(pos) + len(neg),
                                  spread=max(search_spread(f, np.arccos(COS_MERGE)) for f in (pos, neg))))
         return {"rows": rows}
 
@@ -192,7 +210,9 @@ class PopulationExtremal(Check):
         by_tol = {f: [float(np.median([r["counts"][f] for r in rows if r["n"] == n])) for n in ns]
                   for f in MERGE_FACTORS}
         spread = float(np.median([r["spread"] for r in rows if r["n"] == ns[-1]]))
+        certified = int(sum(r["certified"] for r in big))
         return dict(n=ns, angle=med, count=count, count_by_tolerance=by_tol, spread=spread, slope=slope, slope_se=se,
+                    certified=certified, endpoints=int(sum(r["endpoints"] for r in big)),
                     rate=float(np.median(rates)),
                     cos=float(np.cos(med[ns.index(d.cos_n)])) if d.cos_n in ns else float("nan"))
 
@@ -228,20 +248,23 @@ class PopulationExtremal(Check):
                            "merged within 25.6° must give the population count too (integers, exact); ±u₊ are 180° "
                            "apart, so no tolerance up to 25.6° merges them.", prediction_id="BF-P13",
                            details={"count_at_largest_n_by_factor": {str(f): c for f, c in tol.items()}}),
-                    *gated(regime(f"the ascent endpoints converge within ×{MERGE_FACTORS[0]:g} of the merge angle "
-                                  f"({np.degrees(MERGE_FACTORS[0] * np.arccos(COS_MERGE)):.2f}°) at n = {t['n'][-1]} "
-                                  "(regime reached)", t["spread"] <= MERGE_FACTORS[0] * np.arccos(COS_MERGE),
-                                  f"endpoints merged into one direction still lie up to {np.degrees(t['spread']):.2f}° "
-                                  f"apart (median over seeds) after {d.ascent_steps} ascent steps: the search cannot "
-                                  "resolve distinct extremal vectors at the finer angle; raise ascent_steps",
-                                  "A count at a merge angle below the search's own resolution counts unconverged "
-                                  "endpoints, not extremal vectors.", value=float(np.degrees(t["spread"])),
-                                  tolerance=f"≤ {np.degrees(MERGE_FACTORS[0] * np.arccos(COS_MERGE)):.2f}°",
-                                  prediction_id="BF-P13"),
+                    *gated(regime(f"every ascent endpoint at n = {t['n'][-1]} is walked to a certified strict local "
+                                  "maximum (regime reached)", t["certified"] == t["endpoints"],
+                                  f"{t['endpoints'] - t['certified']} of {t['endpoints']} endpoints at n = "
+                                  f"{t['n'][-1]} did not reach a certified local maximum "
+                                  "(theory.local_maximum.walk): raise ascent_steps so that they start nearer one",
+                                  "A count at a merge angle below the search's own resolution would count unconverged "
+                                  "endpoints; certified maximisers (exact KKT point with multipliers strictly inside "
+                                  "their ranges, theory.local_maximum) are exact, so every merge angle counts distinct "
+                                  "maximisers.", value=f"{t['certified']}/{t['endpoints']}",
+                                  tolerance="all", prediction_id="BF-P13"),
                            [within(f"median count at n = {t['n'][-1]}, de-duplication angle ×{MERGE_FACTORS[0]:g}",
                                    tol[MERGE_FACTORS[0]], pred["count"], 0.0,
                                    "The finer end of the ×0.1 … ×10 stability: distinct spurious maximisers near ±u₊ "
-                                   "would show here (integers, exact).", prediction_id="BF-P13")]),
+                                   "would show here (integers, exact). A refinement of ours, not the claim: the "
+                                   "specification counts at the search's own merge angle (judged above, ×1); that the "
+                                   "count is the same at every finer angle is our reading.", prediction_id="BF-P13",
+                                   level="refinement", tag="R")]),
                     at_least(f"median count at the smallest n = {t['n'][0]} above the population count",
                              t["count"][0], pred["count"] + 1,
                              "BF-P13 says the count *falls* to the population count: at small n there must be more "
@@ -253,7 +276,8 @@ class PopulationExtremal(Check):
         t = self._table(d, pred, obs)
         return dict(n=t["n"], median_angle=t["angle"], median_count=t["count"],
                     median_count_by_merge_factor={str(f): c for f, c in t["count_by_tolerance"].items()},
-                    slope=t["slope"],
+                    certified_endpoints_at_largest_n=f"{t['certified']}/{t['endpoints']}",
+                    merged_spread_deg_at_largest_n=float(np.degrees(t["spread"])), slope=t["slope"],
                     slope_se=t["slope_se"], median_rate=t["rate"], predicted_rate=pred["rate"])
 
     def figures(self, d, pred, obs, verdict):
@@ -267,9 +291,12 @@ class PopulationExtremal(Check):
                    label=f"predicted slope {pred['slope']:g}")
         ax1.set(xlabel="n", ylabel="angle (rad)", title="empirical → population extremal vector")
         ax1.legend(fontsize=8)
-        ax2.semilogx(t["n"], t["count"], "s-")
+        for f, mark in zip(MERGE_FACTORS, "v^s"):
+            ax2.semilogx(t["n"], t["count_by_tolerance"][f], mark + "-", ms=4,
+                         label=f"merged within {np.degrees(f * np.arccos(COS_MERGE)):.2f}°")
+        ax2.legend(fontsize=8)
         ax2.axhline(pred["count"], ls=":", c="k")
-        ax2.set(xlabel="n", ylabel="distinct extremal vectors", title=f"the count falls to {pred['count']} (BF-P13)")
+        ax2.set(xlabel="n", ylabel="distinct certified maximisers (median)", title=f"the count falls to {pred['count']} (BF-P13)")
         return {"": fig}
 
 

@@ -93,20 +93,20 @@ def test_alignment_flags_an_extremal_vector_the_list_misses(monkeypatch):
     """On the 3-cluster data the fastest positive extremal vector, ±(1, 0.006) of rate 0.64, sits on a kink. The
     enumeration lists it since kink candidates were added (it used to list only (0.295, 0.955) of rate 0.008, and
     this check then said INCONCLUSIVE); a list without it (cells only, as before) is still flagged, ~80× too slow."""
-    from checks.suites.early_alignment import alignment
+    from checks.suites.early_alignment import early_phase
 
     X, y = blobs(40)
-    best, ascent, u = alignment._completeness(X, y, 0)["min"]
-    assert ascent <= alignment.RATE_SLACK * best and abs(abs(u[0]) - 1) < 1e-3
-    cells_only = alignment.extremal.extremal_vectors
-    monkeypatch.setattr(alignment.extremal, "extremal_vectors",
+    best, ascent, u = early_phase.completeness(X, y, 0)["min"]
+    assert ascent <= early_phase.RATE_SLACK * best and abs(abs(u[0]) - 1) < 1e-3
+    cells_only = early_phase.extremal.extremal_vectors
+    monkeypatch.setattr(early_phase.extremal, "extremal_vectors",
                         lambda *a, **kw: [e for e in cells_only(*a, **kw) if not e.kink])
-    best, ascent, u = alignment._completeness(X, y, 0)["min"]
+    best, ascent, u = early_phase.completeness(X, y, 0)["min"]
     assert ascent > 10 * best and abs(abs(u[0]) - 1) < 1e-3
 
 
 def test_early_alignment_device_is_honoured():
-    from checks.suites.early_alignment.common import early_run
+    from checks.suites.early_alignment.training import early_run
 
     if __import__("torch").cuda.is_available():
         pytest.skip("a CUDA device is present")

@@ -2,7 +2,7 @@
 independent runs of a preset give the same records on two worker processes as one after another."""
 import numpy as np
 
-from checks.suites.early_alignment import common
+from checks.suites.early_alignment import training
 from checks.suites.early_alignment.failure_rate import FailureRate
 from numerics import threads
 
@@ -18,7 +18,7 @@ def test_early_exit_gives_the_verdict_of_the_full_count(monkeypatch):
     assert any(r["stopped_early"] and r["stopped_at"] < r["steps"] for r in early["rows"])  # the exit is taken
     assert all(r["steps"] == round(d.horizon / r["lr"]) for r in early["rows"])  # and the full count kept
     v_early = _verdict(d)
-    monkeypatch.setattr(common, "STOP_TOL", 0.0)  # the paper's fixed count
+    monkeypatch.setattr(training, "STOP_TOL", 0.0)  # the paper's fixed count
     full = FailureRate().observe(d)
     assert all(not r["stopped_early"] and r["stopped_at"] == r["steps"] for r in full["rows"])
     v_full = _verdict(d)
@@ -49,4 +49,4 @@ def test_worker_policy_pays_for_a_process_only_on_long_runs():
 
 
 def test_stop_record_names_the_rule():
-    assert "1e-14" in common.STOP_RULE and common.STOP_TOL == 1e-14
+    assert "1e-14" in training.STOP_RULE and training.STOP_TOL == 1e-14

@@ -121,10 +121,10 @@ def test_fixed_points_with_positive_labels_cannot_judge_the_maxima():
 def test_separating_data_put_every_rival_direction_at_least_ten_degrees_from_the_extremal_vector():
     """Issue #25: on E2 the mean input, the nearest point and the top principal direction lie within 1 − cos ≤ 5e-3
     of ĝ; on the separating data each is ≥ 10° away (24°–32°), so BF-P1's alternatives are rejected by angle."""
-    from checks.suites.early_alignment import alignment, separation
+    from checks.suites.early_alignment import rivals, separation
 
     ds = separation.separating_data()
     ext = extremal.enumerate_extremal(ds.X, ds.y)
     assert [e.kind for e in ext] == ["min"]
-    angles = separation.referee_angles(ext[0].u, ds.X, ds.y, alignment.RIVALS)
-    assert set(angles) == set(alignment.RIVALS) and min(angles.values()) >= 10.0, angles
+    angles = separation.referee_angles(ext[0].u, ds.X, ds.y, rivals.RIVALS)
+    assert set(angles) == set(rivals.RIVALS) and min(angles.values()) >= 10.0, angles

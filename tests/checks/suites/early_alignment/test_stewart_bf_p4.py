@@ -16,7 +16,7 @@ import pytest
 
 import checks
 from checks.frame.criteria import INCONCLUSIVE, PASS
-from checks.suites.early_alignment.common import early_run
+from checks.suites.early_alignment.training import early_run
 from numerics import data
 
 M = 200  # width: the fractions below hold from m = 200 to 2000 (scratch runs, seed 0)

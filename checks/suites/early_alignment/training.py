@@ -1,10 +1,7 @@
-"""Shared pieces of the early-alignment suite: the early-phase GD run up to ε_max·T_λ (`early_run`), GD refined until
-no protected sign(a_j) flips (`faithful_train`, BF-P3), the agglomerative clusters of neuron directions
-(`direction_clusters`, also used by the threshold suite), and the extremal-vector mutants shared by the checks."""
+"""The GD runs of the early-alignment suite: the early-phase run up to ε_max·T_λ (`early_run`), GD refined until no
+protected sign(a_j) flips (`faithful_train`, BF-P3, with `refinement_summary`), the early exit of the long runs
+(`STOP_TOL`, `STOP_RULE`, `stop_record`) and independent runs on the CPU's workers (`run_points`)."""
 from __future__ import annotations
-
-import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 
 import numerics
 from numerics.record import sign_violations
@@ -92,41 +89,3 @@ def refinement_summary(trs) -> dict:
     return dict(lr_used=sorted({r["lr"] for r in recs if r}), max_refinements=max((r.get("refinements", 0)
                 for r in recs), default=0), flips_left=sum(r.get("flips_left", 0) for r in recs),
                 tried=max((r.get("tried", []) for r in recs), key=len, default=[]))
-
-
-def direction_clusters(W, a, mass, angle: float = 1e-2, min_mass: float = 1e-3):
-    """Agglomerative clusters of neuron directions (angle threshold), mass-weighted means; sign kept apart."""
-    keep = mass >= min_mass * mass.max()
-    out = []
-    for sgn in (1.0, -1.0):
-        idx = np.where(keep & (np.sign(a) == sgn))[0]
-        if len(idx) == 0:
-            continue
-        U = W[idx] / np.linalg.norm(W[idx], axis=1, keepdims=True)
-        if len(idx) == 1:
-            labels = np.array([1])
-        else:
-            # the condensed angle matrix row by row (pdist's order), not a Python metric called per pair (O(m²) calls)
-            dist = np.concatenate([np.arccos(np.clip(U[i + 1:] @ U[i], -1, 1)) for i in range(len(idx) - 1)])
-            labels = fcluster(linkage(dist, method="average"), t=angle, criterion="distance")
-        for c in np.unique(labels):
-            sel = labels == c
-            u = (mass[idx][sel, None] * U[sel]).sum(0)
-            out.append(dict(sign=sgn, u=u / np.linalg.norm(u), mass=float(mass[idx][sel].sum()), size=int(sel.sum())))
-    return out
-
-
-def _mirrored(f):
-    """Mutant: every extremal vector with the wrong sign (−u)."""
-    return lambda X, y, **kw: [extremal.Extremal(-e.u, e.kind, e.G, e.rate, e.pattern) for e in f(X, y, **kw)]
-
-
-def _kinds_swapped(f):
-    """Mutant: minima and maxima of G_n swapped (positive neurons sent to the negative extremal vectors)."""
-    swap = {"min": "max", "max": "min"}
-    return lambda X, y, **kw: [extremal.Extremal(e.u, swap[e.kind], e.G, e.rate, e.pattern) for e in f(X, y, **kw)]
-
-
-def _labels_negated(f):
-    """Mutant: the function evaluated on −y (G_n / g_n with a wrong sign)."""
-    return lambda X, y, *a, **kw: f(X, -np.asarray(y, float), *a, **kw)
