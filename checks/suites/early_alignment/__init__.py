@@ -8,7 +8,8 @@ from checks.suites.early_alignment.clusters import direction_clusters
 from checks.suites.early_alignment.training import early_run, faithful_train
 from checks.suites.early_alignment.failure_rate import FailureRate, FailureRateDesign
 from checks.suites.early_alignment.fixed_points import ExtremalFixedPoints, FixedPointsDesign
-from checks.suites.early_alignment.spurious import NotAMinimum, NotAMinimumDesign, SpuriousDesign, SpuriousStationaryPoint
+from checks.suites.early_alignment.not_a_minimum import NotAMinimum, NotAMinimumDesign
+from checks.suites.early_alignment.spurious_stationary import SpuriousDesign, SpuriousStationaryPoint
 
 __all__ = ["COS_ALIGNED", "Alignment", "AlignmentDesign", "ExtremalFixedPoints", "FailureRate", "FailureRateDesign",
            "FixedPointsDesign", "NotAMinimum", "NotAMinimumDesign", "SpuriousDesign", "SpuriousStationaryPoint",

@@ -56,7 +56,7 @@ def regime_criterion(d, pred, obs, rows):
     need = lam_needed(run["lam"], run["T"], t_all, e, pred["g_star"]) if np.isfinite(t_all) else 0.0
     fac = 10.0 ** math.floor(math.log10(need / d.lam)) if need > 0 else 0.0
     grid = ",".join(f"{f:g}" for f in d.lam_factors)
-    why = (f"the death flow (theory.death.death_times, F2.3) kills 95 % of the initially alive negative neurons "
+    why = ("the death flow (theory.death.death_times, F2.3) kills 95 % of the initially alive negative neurons "
            + (f"by flow time {t_q:.3g} (all by {t_all:.3g})" if np.isfinite(t_q) else
               f"not within t_max = {death.DEFAULT_T_MAX:g}")
            + f", but ε·T_λ = {horizon:.3g} at the smallest λ = {run['lam']:.3g}: the grid stops before BF-P4's "

@@ -4,7 +4,6 @@ protected sign(a_j) flips (`faithful_train`, BF-P3, with `refinement_summary`), 
 from __future__ import annotations
 
 import numerics
-from numerics.record import sign_violations
 from theory import extremal
 
 from checks.suites.racing.runs import check_device
@@ -76,7 +75,7 @@ def faithful_train(X, y, W, a, lr: float = 0.05, refinements: int = 4, **kw):
             tr = numerics.train(X, y, W, a, lr=step, progress=False, strict_signs=i < refinements, **kw)
         except numerics.SignFlipError:
             continue
-        flips = sign_violations(tr.W, tr.a)
+        flips = tr.frozen_sign_violations()
         tr.config["sign_refinement"] = dict(design_lr=float(lr), lr=float(step), refinements=i, tried=tried,
                                             flips_left=int(flips))
         return tr, step
