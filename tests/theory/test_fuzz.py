@@ -38,7 +38,8 @@ def ints(lo=-2, hi=4):
 
 @st.composite
 def arr(draw, shape=None, *, lo=-3.0, hi=3.0):
-    """A float array of `shape` (a tuple; entries None are drawn), often corrupted: NaN/inf, zeros, empty, 1 more dim."""
+    """A float array of `shape` (a tuple; entries None are drawn), often corrupted: NaN/inf, zeros, empty, 1 more
+    dim."""
     shape = tuple(draw(st.integers(1, 4)) if s is None else s for s in (shape or (None,)))
     a = np.asarray(draw(st.lists(st.floats(lo, hi), min_size=int(np.prod(shape)), max_size=int(np.prod(shape)))),
                    float).reshape(shape)
