@@ -45,7 +45,8 @@ def main(argv=None) -> int:
     p.add_argument("--tier", default="quick", help="tier (default quick)")
     p.add_argument("--only", help="selection, as for checks.all")
     p.add_argument("--generated", action="store_true",
-                   help="judge the generated single-node edits of every formula a check reads (checks.runner.generated_mutants)")
+                   help="judge the generated single-node edits of every formula a check reads "
+                        "(checks.runner.generated_mutants)")
     args = p.parse_args(argv)
     if args.generated:
         from checks.runner.generated_mutants import report

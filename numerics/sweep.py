@@ -46,7 +46,8 @@ def config_hash(fn: Callable, config: dict) -> str:
 
 def _write_atomic(path: Path, obj) -> None:
     """The cache file of one point, written to a temporary file in its folder and renamed over it (a killed sweep
-    leaves the old file or the new one). The run's records, reports and figures are written by `checks.outputs.run_folder`."""
+    leaves the old file or the new one). The run's records, reports and figures are written by
+    `checks.outputs.run_folder`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

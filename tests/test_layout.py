@@ -101,7 +101,8 @@ def test_tests_mirror_the_packages():
     assert not unmirrored, f"test folders with no package folder of the same path: {unmirrored}"
     top = {p.name for p in tests.glob("test_*.py")}
     assert top <= {"test_readme.py", "test_readme_examples.py", "test_layout.py", "test_docs.py",
-                   "test_adding_a_check.py"}, f"tests at the top of tests/ that belong in a package folder: {sorted(top)}"
+                   "test_adding_a_check.py"}, \
+        f"tests at the top of tests/ that belong in a package folder: {sorted(top)}"
 
 
 def _module_graph() -> dict:

@@ -12,8 +12,9 @@ from .formula import Formula, lambdify, relu, step
 from .network import TwoLayerNetwork
 
 SUBMODULES = ("arrangement", "catalog", "conservation", "death", "decay", "descent", "discretisation", "early_output",
-              "errors", "extremal", "formula", "intrinsic", "local_maximum", "intrinsic_dim", "law_search", "lie", "momentum", "mutants", "mutate",
-              "network", "polar", "racing", "references", "return_time", "rules", "sweep", "validate")
+              "errors", "extremal", "formula", "intrinsic", "intrinsic_dim", "law_search", "lie", "local_maximum",
+              "momentum", "mutants", "mutate", "network", "polar", "racing", "references", "return_time", "rules",
+              "sweep", "validate")
 
 __all__ = ["Formula", "TheoryError", "TwoLayerNetwork", "all_formulas", "lambdify", "relu", "step", *SUBMODULES]
 

@@ -12,7 +12,8 @@ import numpy as np
 from . import validate as vd
 from .errors import TheoryError
 
-__all__ = ["MAX_BYTES", "BUDGET_S", "limits", "require", "closure_cost", "quadratic_cost", "quadratic_forms", "components"]
+__all__ = ["MAX_BYTES", "BUDGET_S", "limits", "require", "closure_cost", "quadratic_cost", "quadratic_forms",
+           "components"]
 
 MAX_BYTES = 4 * 2 ** 30  # default memory budget of one exact computation
 BUDGET_S = 180.0  # default time budget (a few minutes)

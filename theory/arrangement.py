@@ -25,7 +25,8 @@ from .errors import TheoryError
 from .sweep import SECONDS_PER_VISIT, EnumerationCost, _Arrangement, _cost, _Hyperplanes, _refuse, _TWO_PI
 
 __all__ = ["EnumerationCost", "enumeration_cost", "count_patterns", "pattern_matrix", "activation_patterns",
-           "fixed_point_cells", "MAX_TOL", "SECONDS_PER_VISIT", "DEFAULT_BUDGET_S", "DEFAULT_CHUNK", "PATTERN_MATRIX_MAX_BYTES"]
+           "fixed_point_cells", "MAX_TOL", "SECONDS_PER_VISIT", "DEFAULT_BUDGET_S", "DEFAULT_CHUNK",
+           "PATTERN_MATRIX_MAX_BYTES"]
 
 DEFAULT_BUDGET_S = 120.0  # refuse an exact enumeration estimated to take longer (seconds)
 DEFAULT_CHUNK = 1 << 17  # arc visits per chunk: the working memory is ≈ 0.5 kB per visit

@@ -157,7 +157,8 @@ def solver_error_law() -> Formula:
     per-step error control (RK45, DOP853 in scipy, rtol = atol = tol) keeps each local error ≤ tol, and the
     stable, smooth linear-net flow adds them up to O(T·tol): exponent 1 in tol, with a method-dependent C."""
     return Formula("F3.4-solver", "global error of an error-controlled ODE solve", "[R]",
-                   "drift of an exact invariant ~ C tol (tolerance proportionality)", _SOLVER_C * _TOL, (_TOL, _SOLVER_C),
+                   "drift of an exact invariant ~ C tol (tolerance proportionality)", _SOLVER_C * _TOL,
+                   (_TOL, _SOLVER_C),
                    sp.Symbol("drift"))
 
 

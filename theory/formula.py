@@ -19,8 +19,8 @@ from sympy.printing.str import StrPrinter
 from . import validate
 from .errors import TheoryError
 
-__all__ = ["checked_formula", "BACKENDS", "Formula", "engine_form", "lambdify", "latex_name", "relu", "relu_as_gate", "step",
-           "text_name", "to_latex", "to_text"]
+__all__ = ["checked_formula", "BACKENDS", "Formula", "engine_form", "lambdify", "latex_name", "relu", "relu_as_gate",
+           "step", "text_name", "to_latex", "to_text"]
 
 
 def _positive_factor(x):

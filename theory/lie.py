@@ -24,8 +24,8 @@ from ._budget import closure_cost, quadratic_cost  # noqa: F401  (re-exported: l
 from .errors import TheoryError
 
 __all__ = ["RTOL", "rank", "Factorisation", "linear_net", "relu_path_lifting", "lie_closure", "LawCount",
-           "count_laws", "count_laws_fields", "quadratic_laws", "quadratic_law_forms", "gradient_fields", "count_rule_applies",
-           "gap_rule_applies", "factorisation", "expected_count", "expected_gap", "formulas"]
+           "count_laws", "count_laws_fields", "quadratic_laws", "quadratic_law_forms", "gradient_fields",
+           "count_rule_applies", "gap_rule_applies", "factorisation", "expected_count", "expected_gap", "formulas"]
 
 RTOL = 1e-9
 KINDS = ("relu", "linear")
@@ -225,7 +225,8 @@ def count_laws(f: Factorisation, n_points: int = 3, seed: int = 0, budget_s: flo
     seed = vd.integer("seed", seed, minimum=0)
     budget_s, max_bytes = _budget.limits(budget_s, max_bytes)
     gens = f.generators()
-    blocks = [(idx, [A[np.ix_(idx, idx)] for A in gens if np.any(A[np.ix_(idx, idx)])]) for idx in _budget.components(gens)]
+    blocks = [(idx, [A[np.ix_(idx, idx)] for A in gens if np.any(A[np.ix_(idx, idx)])])
+              for idx in _budget.components(gens)]
     blocks = [(idx, g) for idx, g in blocks if g]
     cost = closure_cost([len(i) for i, _ in blocks], [len(g) for _, g in blocks])
     _budget.require(f"count_laws({f.name}): the Lie closure", nbytes=cost["bytes"], seconds=cost["seconds"],
@@ -314,7 +315,8 @@ def _values(F, points) -> np.ndarray:
     try:
         vals = np.array([[complex(x.subs(p)) for x in F] for p in points])
     except TypeError:
-        raise TheoryError("a field does not evaluate to a number at the random points; write it in theta only") from None
+        raise TheoryError("a field does not evaluate to a number at the random points; "
+                          "write it in theta only") from None
     if np.abs(vals.imag).max(initial=0) > 0 or not np.isfinite(vals.real).all():
         raise vd.UnstableResult("a field is not a finite real vector at the random points θ ∈ [0.5, 1.5]^D")
     return vals.real

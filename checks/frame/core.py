@@ -22,7 +22,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, ClassVar
 
-from checks.frame.criteria import ERROR, FAIL, INCONCLUSIVE, PASS, Criterion, claim_status, plain, refinement_status, status_of
+from checks.frame.criteria import (ERROR, FAIL, INCONCLUSIVE, PASS, Criterion, claim_status, plain, refinement_status,
+                                   status_of)
 from checks.frame.design import TIERS, Design, describe_dataset
 from checks.frame.errors import CheckError
 from checks.frame.family import FamilyResult, run_family
@@ -87,7 +88,8 @@ class Check:
     claims: ClassVar[dict] = {}                # ID → claim, for also_judges
     provenance: ClassVar[str] = ""
     provenances: ClassVar[dict] = {}           # ID → provenance, for also_judges
-    new_predictions: ClassVar[dict] = {}       # ID → title, for an ID outside the specification (checks/frame/predictions.py)
+    # ID → title, for an ID outside the specification (checks/frame/predictions.py)
+    new_predictions: ClassVar[dict] = {}
     reference: ClassVar[tuple | None] = None   # (authors, year, title, arXiv id, venue) of a paper not in REFERENCES
     design: ClassVar[type[Design]] = Design
     tiers: ClassVar[tuple] = TIERS

@@ -61,7 +61,8 @@ class Design:
     protocol: ClassVar[dict] = {}              # setting → checks.frame.protocol.Paper: the paper's protocol (card())
 
     def __post_init__(self):
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed <= SEED_MAX:
+        if (isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer))
+                or not 0 <= self.seed <= SEED_MAX):
             raise CheckError(f"seed={self.seed!r}: the seed must be an integer from 0 to 2**32 − 1, e.g. seed=0")
         if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
             raise CheckError(f"device={self.device!r} is not supported; use cpu, cuda or cuda:N")

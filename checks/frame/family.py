@@ -107,7 +107,8 @@ def run_family(strategy, judge: Callable[[dict], tuple[str, list[str]]], n: int,
 
     @seed(base_seed)
     @settings(max_examples=n, deadline=None, database=None, derandomize=False, print_blob=False,
-              phases=(Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+              phases=(Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck),
+              report_multiple_bugs=False)
     @given(strategy)
     def prop(inst):
         k = key(inst)

@@ -29,8 +29,9 @@ paper key declared nowhere with one error naming where to declare it.
 `level` says what a finding is about: `paper claim` (the paper's claim did not hold on a faithful run),
 `our reconstruction` (a reconstructed law or refinement of ours did not hold), `calibration` (a calibrated
 expectation of ours), `regime` (the run cannot reach the theorem's regime within the tier's budget), `protocol` (a
-known shortfall of our own protocol at this tier, named with its fix; to be fixed, not kept). `python -m checks.all` exits non-zero only on ERROR, or on a FAIL (of
-the claim or of a refinement) that the file does not list; every other difference from the file is a note.
+known shortfall of our own protocol at this tier, named with its fix; to be fixed, not kept). `python -m checks.all`
+exits non-zero only on ERROR, or on a FAIL (of the claim or of a refinement) that the file does not list; every other
+difference from the file is a note.
 """
 from __future__ import annotations
 
@@ -160,8 +161,8 @@ def declare(cls) -> None:
             raise CheckError(f"check {cls.name!r}: paper key {cls.paper!r} is already in checks/frame/predictions.py "
                              "REFERENCES with another citation; drop `reference` or pick a new key")
     elif cls.paper not in PAPERS:
-        raise CheckError(f"check {cls.name!r}: paper {cls.paper!r} is not a key of checks/frame/predictions.py REFERENCES "
-                         f"({', '.join(PAPERS)}); for a new paper declare it in the check's file: "
+        raise CheckError(f"check {cls.name!r}: paper {cls.paper!r} is not a key of checks/frame/predictions.py "
+                         f"REFERENCES ({', '.join(PAPERS)}); for a new paper declare it in the check's file: "
                          "reference = (authors, year, title, arXiv id, venue)")
     DECLARED.update(new)
     if ref is not None:

@@ -9,7 +9,8 @@ setting the design does not hold as one number (the init law, the judging time) 
     setting | paper (source) | this run | same? | why it differs
 
 `same` is True/False where the paper states a comparable value, None where it states none ("not stated"); a row
-with same = False must carry its reason (`why`), and `tests/checks/frame/test_claim_levels.py` holds every tier's card to that.
+with same = False must carry its reason (`why`), and `tests/checks/frame/test_claim_levels.py` holds every tier's card
+to that.
 A design that declares no `protocol` gets the card its `paper_source` and `sources` give (the quoted paper setting
 and where each value comes from), each row marked "not declared" — what the design says, no comparison.
 """

@@ -1,8 +1,8 @@
 """Neuron groups of a trained network: clusters of total parameter vectors, merging and pruning (PIN-6/8/9).
 
 Clusters: average-linkage hierarchical clustering (scipy) on the cosine distance of θ_j = (w_j; a_j), cut at
-1 − 0.99 (docs/theory/index.md#protocol, the paper's v2 criterion). Merge (F1.8): a cluster becomes one neuron. The merge
-coefficient `coefficient(a_i, w_i)` is theory's F1.8 rule applied per neuron and summed over the cluster:
+1 − 0.99 (docs/theory/index.md#protocol, the paper's v2 criterion). Merge (F1.8): a cluster becomes one neuron. The
+merge coefficient `coefficient(a_i, w_i)` is theory's F1.8 rule applied per neuron and summed over the cluster:
 
 * evaluated on the weight *vectors* (F1.8 is linear in r_i = ‖w_i‖, and on samples where the cluster shares its
   gating a_i relu(w_i·x) = a_i w_i·x), it gives v = Σ_i a_i w_i = sign(a) Σ_i p_i ŵ_i: the merged neuron is

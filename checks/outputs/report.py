@@ -203,7 +203,8 @@ def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta
         known = f"{r['finding']} ({r['level']})" if r["finding"] else ""
         lines.append(f"| {rid} | {_cell(r['claim'])} | {r['check']} | **{r['status']}** | {_cell(r['score'])} "
                      f"| {_cell(r['best_alternative'])} | {r['refinement']} | {_cell(known)} |")
-    lines += ["", "## Verdicts", "", "| check | ID | provenance | status | deciding criterion |", "|---|---|---|---|---|"]
+    lines += ["", "## Verdicts", "", "| check | ID | provenance | status | deciding criterion |",
+              "|---|---|---|---|---|"]
     for v in verdicts:
         lines.append(f"| [{v.check}](#{_anchor(v)}) | {_md_link(v.prediction_id, base)} "
                      f"| {_cell(v.provenance)} | **{v.status}** "
@@ -219,7 +220,8 @@ def markdown(verdicts: list[Verdict], out: Path, tier: str, seconds: float, meta
         for c in v.criteria:
             lines.append(f"| {c.get('level', 'claim')}{' [' + c['tag'] + ']' if c.get('tag') else ''} "
                          f"| {_cell(label(c))} | {_cell(fmt(c['value']))} | "
-                         f"{'' if c.get('predicted') is None else _cell(fmt(c['predicted']))} | {_cell(c['tolerance'])} "
+                         f"{'' if c.get('predicted') is None else _cell(fmt(c['predicted']))} | "
+                         f"{_cell(c['tolerance'])} "
                          f"| {outcome(c)} | {_cell(theory_refs(c['rationale']))} |")
         if v.alternatives:
             lines += ["", "*Alternatives (judged on the same run; each must be rejected):*", ""]

@@ -12,8 +12,8 @@ Run folders: without --out, each run gets a fresh `results/<YYYYmmdd-HHMMSS>-<ti
 second is taken) and `results/latest` points at it (a symlink; a text file naming the folder where the platform
 has none). An explicit --out folder is written exactly there. A new run first removes what an earlier run left in
 its folder (records, figures, report, CSV, summary), so the folder describes one run; `--resume` keeps the
-records it can reuse (see `checks.runner.resume`). Files are written to a temporary name and renamed, so a kill leaves no
-partial record; temporary files a kill -9 left are removed by the next run.
+records it can reuse (see `checks.runner.resume`). Files are written to a temporary name and renamed, so a kill
+leaves no partial record; temporary files a kill -9 left are removed by the next run.
 """
 from __future__ import annotations
 

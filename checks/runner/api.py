@@ -133,7 +133,9 @@ def resolve_out(out, tier: str, resume: bool = False) -> Path | None:
     `latest` points at (a `RunFolder` with `resume`); None writes nothing. Checked before any training.
 
     Arguments:
-        out: None, a folder, or `checks.outputs.run_folder.RunFolder(base)`.  tier: the run's tier.  resume: continue a run.
+        out: None, a folder, or `checks.outputs.run_folder.RunFolder(base)`.
+        tier: the run's tier.
+        resume: continue a run.
     """
     from checks.outputs.run_folder import RunFolder, prepare, writable_run_folder
 
@@ -209,7 +211,8 @@ def run_all(tier: str = "standard", only: str | None = None, out=None, overrides
         tier: quick, standard (default), full or paper.
         only: selection (names, globs, suite prefixes, prediction IDs; comma-separated).
         out: the folder for records, results.csv, summary.json, report.md/html and figures, written exactly there;
-            `checks.outputs.run_folder.RunFolder("results")` for a fresh `results/<stamp>-<tier>/` (and `results/latest`);
+            `checks.outputs.run_folder.RunFolder("results")` for a fresh `results/<stamp>-<tier>/`
+            (and `results/latest`);
             None: nothing written.
         overrides: settings that replace the tier's (seed=, device=, m=, …), applied to every selected check.
         config: a TOML path or an already loaded config dict (see `load_config`).
@@ -250,7 +253,8 @@ def run(check_name: str, X=None, y=None, *, tier: str = "standard", out=RunFolde
     if check_name not in REGISTRY:
         close = difflib.get_close_matches(str(check_name), sorted(REGISTRY), n=5, cutoff=0.5)
         raise CheckError(f"check {check_name!r} is unknown; "
-                         + (f"close names: {', '.join(close)}" if close else f"known checks: {', '.join(sorted(REGISTRY))}"))
+                         + (f"close names: {', '.join(close)}" if close
+                            else f"known checks: {', '.join(sorted(REGISTRY))}"))
     cls = REGISTRY[check_name]
     dataset = None
     if X is not None or y is not None:

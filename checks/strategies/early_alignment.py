@@ -1,4 +1,5 @@
-"""Hypothesis strategies of early_alignment instance families (public: users write their own property tests with them)."""
+"""Hypothesis strategies of early_alignment instance families (public: users write their own property tests with
+them)."""
 from __future__ import annotations
 
 import numpy as np

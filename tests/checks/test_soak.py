@@ -20,7 +20,8 @@ def test_three_kills_inside_writes_are_survived_with_no_difference(tmp_path, cap
                           "1 in the report), 0 differences"), out
     ref, run = tmp_path / "ref" / "run", tmp_path / "soak" / "run"
     assert soak.differences(ref, run) == []
-    assert len(list((run / "records").glob("*.json"))) == 2 and (run / "figures" / "conservation.momentum.png").is_file()
+    assert (len(list((run / "records").glob("*.json"))) == 2
+            and (run / "figures" / "conservation.momentum.png").is_file())
 
     bad = tmp_path / "bad"                                    # the comparison has teeth
     shutil.copytree(run, bad)

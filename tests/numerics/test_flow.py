@@ -11,7 +11,8 @@ from numerics import fidelity, flow
 
 
 def _err(p, q):
-    return float(np.max(np.abs(np.concatenate([p.W[-1].ravel(), p.a[-1]]) - np.concatenate([q.W[-1].ravel(), q.a[-1]]))))
+    return float(np.max(np.abs(np.concatenate([p.W[-1].ravel(), p.a[-1]])
+                               - np.concatenate([q.W[-1].ravel(), q.a[-1]]))))
 
 
 @settings(max_examples=4)
@@ -56,7 +57,8 @@ def test_event_flow_returns_the_engine_trajectory():
 
 def test_heun_tableau_converges_at_second_order():
     X, y, W, a = suite.kink_problem(0)
-    ref, coarse, fine = (flow.event_flow(X, y, W, a, horizon=1.0, step=h, tableau=flow.HEUN) for h in (0.0025, 0.04, 0.02))
+    ref, coarse, fine = (flow.event_flow(X, y, W, a, horizon=1.0, step=h, tableau=flow.HEUN)
+                         for h in (0.0025, 0.04, 0.02))
     assert 3.0 <= _err(coarse, ref) / _err(fine, ref) <= 5.0
 
 

@@ -30,7 +30,8 @@ def test_uniform_default_is_the_pytorch_linear_law_and_batches_over_seeds():
     torch.manual_seed(0)
     ref = torch.nn.Linear(d, m, bias=False).weight.detach().double()  # the reference layer: same shape, same law
     assert ref.abs().max().item() <= 1 / math.sqrt(d) and ref.var().item() == pytest.approx(1 / (3 * d), rel=0.03)
-    assert W.var().item() == pytest.approx(1 / (3 * d), rel=0.03) and a.var().item() == pytest.approx(1 / (3 * m), rel=0.1)
+    assert (W.var().item() == pytest.approx(1 / (3 * d), rel=0.03)
+            and a.var().item() == pytest.approx(1 / (3 * m), rel=0.1))
     assert abs(W.mean().item()) < 0.01 and W.abs().max().item() > 0.99 / math.sqrt(d)  # fills (−b, b)
     Ws, As = numerics.init_params(6, 2, scale=0.5, scheme="uniform-default", seed=7, n_seeds=3)
     for i in range(3):

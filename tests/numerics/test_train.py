@@ -216,7 +216,8 @@ def test_submodules_load_on_attribute_access():
     import sys
 
     code = ("import sys, numerics; assert 'numerics.flow' not in sys.modules; "
-            "numerics.flow.event_flow; numerics.fidelity.step_halving; numerics.sweep.run_sweep; numerics.data.stewart; "
+            "numerics.flow.event_flow; numerics.fidelity.step_halving; numerics.sweep.run_sweep; "
+            "numerics.data.stewart; "
             "assert not any(m == 'sympy' or m.startswith(('theory', 'checks')) for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -230,7 +231,8 @@ def test_memory_guard_refuses_before_allocating(monkeypatch):
     monkeypatch.setattr(memory, "available_bytes", lambda: 10**6)
     monkeypatch.setattr(numerics.model, "loss_and_grad", None)  # a step taken would fail with another error
     with pytest.raises(InputError, match=r"155 checkpoints × 4 seed\(s\) .* about 4\.13 MiB \(4329920 bytes\), "
-                                         r"above the memory limit of 781 KiB \(977 KiB available; NUMERICS_MEMORY_LIMIT .*"
+                                         r"above the memory limit of 781 KiB \(977 KiB available; "
+                                         r"NUMERICS_MEMORY_LIMIT .*"
                                          r"record_patterns=False .* fewer seeds"):
         numerics.train(X, y, W, a, lr=0.01, steps=10_000, n_checkpoints=200, progress=False)
     monkeypatch.setenv("NUMERICS_MEMORY_LIMIT", "0.001")  # a fraction of the available memory: 1000 bytes

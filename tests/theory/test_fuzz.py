@@ -38,7 +38,8 @@ def ints(lo=-2, hi=4):
 
 @st.composite
 def arr(draw, shape=None, *, lo=-3.0, hi=3.0):
-    """A float array of `shape` (a tuple; entries None are drawn), often corrupted: NaN/inf, zeros, empty, 1 more dim."""
+    """A float array of `shape` (a tuple; entries None are drawn), often corrupted: NaN/inf, zeros, empty, 1 more
+    dim."""
     shape = tuple(draw(st.integers(1, 4)) if s is None else s for s in (shape or (None,)))
     a = np.asarray(draw(st.lists(st.floats(lo, hi), min_size=int(np.prod(shape)), max_size=int(np.prod(shape)))),
                    float).reshape(shape)
@@ -337,8 +338,9 @@ def _registry_others(X, vec, mat, Fo) -> dict:
         "formula.relu": (call(st.one_of(st.sampled_from([SYM[0], -SYM[0] ** 2]), FIN)), 8),
         "formula.step": (call(st.one_of(st.sampled_from([SYM[0], -SYM[0] ** 2]), FIN)), 8),
         "formula.relu_as_gate": (call(st.sampled_from([theory.relu(SYM[0]), SYM[1]])), 4),
-        "formula.checked_formula": (call(st.text(max_size=3), st.one_of(Fo, JUNK), nargs=st.one_of(st.none(), st.integers(-1, 4)),
-                                         min_args=st.integers(-1, 4), scalar=st.booleans()), 12),
+        "formula.checked_formula": (call(st.text(max_size=3), st.one_of(Fo, JUNK),
+                                         nargs=st.one_of(st.none(), st.integers(-1, 4)), min_args=st.integers(-1, 4),
+                                         scalar=st.booleans()), 12),
     }
 
 

@@ -43,7 +43,8 @@ def test_law_search_product_and_mod_p():
     assert law_search.law_count_mod_p(chi, theta, 3) == 0
 
 
-@pytest.mark.parametrize("kind,f", [("linear", lie.linear_net(2, 3, 2)), ("relu", lie.relu_path_lifting(2, 2, 2, True))])
+@pytest.mark.parametrize("kind,f", [("linear", lie.linear_net(2, 3, 2)),
+                                    ("relu", lie.relu_path_lifting(2, 2, 2, True))])
 def test_known_laws_count_matches_quadratic_search(kind, f):
     laws = law_search.known_quadratic_laws(f, kind)
     assert len(laws) == lie.quadratic_laws(f)

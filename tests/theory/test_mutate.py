@@ -1,5 +1,6 @@
 """Generated mutants (theory.mutate): deterministic, each a different expression, every edit class present on a
-formula that has its node type, the cap rule; and one cheap check judged through the frame (checks.runner.generated_mutants)."""
+formula that has its node type, the cap rule; and one cheap check judged through the frame
+(checks.runner.generated_mutants)."""
 import pytest
 import sympy as sp
 from hypothesis import given, settings
@@ -129,7 +130,8 @@ LEAVES = st.sampled_from([X, Y, Z, sp.Integer(2), sp.Rational(1, 2), sp.pi])
 
 
 def _tree(children):
-    return st.one_of(st.builds(lambda a, b: a + b, children, children), st.builds(lambda a, b: a * b, children, children),
+    return st.one_of(st.builds(lambda a, b: a + b, children, children),
+                     st.builds(lambda a, b: a * b, children, children),
                      st.builds(lambda a, e: a ** e, children, st.sampled_from([2, 3, -1, sp.Rational(1, 2)])),
                      st.builds(lambda g, a: g(a), st.sampled_from([sp.sin, sp.cos, sp.tan, sp.exp]), children))
 

@@ -35,7 +35,8 @@ class DriftDesign(Design):
     batch_size: int = 5
     sgd_seeds: int = 8
     presets: ClassVar = {"quick": dict(lrs=(0.04, 0.02, 0.01, 0.005), sgd_seeds=4)}
-    sources: ClassVar = {"lrs": "docs/theory/mpg-conservation.md#mpg-p3 (E8 drift order): η = 0.04, 0.02, 0.01, 0.005 at T = 2 ([C] slope 1.04)"}
+    sources: ClassVar = {"lrs": "docs/theory/mpg-conservation.md#mpg-p3 (E8 drift order): η = 0.04, 0.02, 0.01, 0.005 "
+                                "at T = 2 ([C] slope 1.04)"}
 
     def validate(self):
         positive(self, "lrs", "horizon", "batch_size", "sgd_seeds")

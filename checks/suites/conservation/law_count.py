@@ -106,11 +106,12 @@ class LawCountDesign(Design):
     presets: ClassVar = {"quick": dict(instances=6), "full": dict(instances=100),
                          "paper": dict(n=6, m=6, r=5, instances=100)}
     paper_source: ClassVar = ("E8 Counting / F3.6 linear rule r(r+1)/2 at the largest net the Lie counter handles in "
-                              "minutes on 2 cores (n = m = 6, r = 5: 61–86 s; n = m = 7, r = 6 is refused by the law search's memory estimate, 5.8 GiB), plus "
-                              "the reference code's 100 random architectures")
+                              "minutes on 2 cores (n = m = 6, r = 5: 61–86 s; n = m = 7, r = 6 is refused by the law "
+                              "search's memory estimate, 5.8 GiB), plus the reference code's 100 random architectures")
     sources: ClassVar = {"instances": "E8 Counting: ≥ 10 Hypothesis-generated architectures; the reference code "
                                       "asserted 50 random linear and 50 random ReLU ones (the full/paper tier)",
-                         "relu_d_in": "docs/theory/mpg-conservation.md#mpg-p8 (E8 'Recoverability'): ReLU (d_in, r, d_out) = (3,2,1), (4,5,2), "
+                         "relu_d_in": "docs/theory/mpg-conservation.md#mpg-p8 (E8 'Recoverability'): ReLU "
+                                      "(d_in, r, d_out) = (3,2,1), (4,5,2), "
                                       "(2,3,3); MPG-P7: gap 0 for every ReLU path-lifting case"}
 
     def validate(self):
@@ -160,9 +161,10 @@ class LawCount(Check):
     paper = "ABIDE"
     prediction_id = "MPG-P6"
     also_judges = ("MPG-P7",)
-    claim = ("The Lie-algebra count N = D − dim Lie(W_φ) equals the number of functionally independent conserved quadratics found by the "
-             "degree-2 law search and the rule (one law per ReLU neuron, r(r+1)/2 for full-rank linear nets), "
-             "on every small two-layer architecture (linear U Vᵀ and ReLU path-lifting, with/without bias)")
+    claim = ("The Lie-algebra count N = D − dim Lie(W_φ) equals the number of functionally independent conserved "
+             "quadratics found by the degree-2 law search and the rule (one law per ReLU neuron, r(r+1)/2 for "
+             "full-rank linear nets), on every small two-layer architecture (linear U Vᵀ and ReLU path-lifting, "
+             "with/without bias)")
     claims = {"MPG-P7": ("The Frobenius gap dim Lie(W_φ) − rank dφ is 0 for ReLU path-lifting and r(r-1)/2 for "
                          "linear nets with r ≤ min(n, m)")}
     provenance = "[V]"
@@ -236,7 +238,8 @@ class LawCount(Check):
                       prediction_id="MPG-P7")]
         if obs.get("relu"):
             cases = [dict(net=(r["arch"]["d_in"], r["arch"]["r"], r["arch"]["d_out"]), observed=r["gap"], predicted=p,
-                          dim_lie=r["dim_lie"], rank_dphi=r["rank_dphi"]) for r, p in zip(obs["relu"], pred["relu_gaps"])]
+                          dim_lie=r["dim_lie"], rank_dphi=r["rank_dphi"])
+                     for r, p in zip(obs["relu"], pred["relu_gaps"])]
             crit.append(at_most("max |observed − predicted gap| over the ReLU path-liftings (d_in, r, d_out) of E8",
                                 max(abs(c["observed"] - c["predicted"]) for c in cases), 0,
                                 independent + " MPG-P7's [V] half: 0 for every ReLU case.", prediction_id="MPG-P7",
@@ -245,6 +248,7 @@ class LawCount(Check):
 
     def numbers(self, d, pred, obs):
         return dict(architecture=dict(kind=d.kind, **d.arch()), D=obs["D"], lie_count=pred["N"],
-                    laws_found=obs["found"], quadratics_found=obs["quadratics"], rule=pred["rule"], lie_gap=pred["gap"], gap_rule=pred["gap_rule"],
+                    laws_found=obs["found"], quadratics_found=obs["quadratics"], rule=pred["rule"], lie_gap=pred["gap"],
+                    gap_rule=pred["gap_rule"],
                     rank_dphi=obs["rank_dphi"], arithmetic_gap=obs["D"] - obs["found"] - obs["rank_dphi"][0],
                     autograd_gap=obs["gap"], relu_gaps=obs["relu"])

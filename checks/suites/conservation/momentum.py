@@ -126,7 +126,8 @@ class Momentum(Check):
                      self._drift(pred["plain"], d.tau, obs), 1e-2,
                      "Non-vacuity: under heavy ball S is not conserved (theory.momentum.verify), and its drift must be "
                      "≥ 1e-2 relative — 1e5× the solver-level tolerance of the law criterion — so that the run "
-                     "separates the momentum law from the gradient-flow one ([C] drift 2.9 at τ = 1, 2.6 at τ = 2, docs/theory/mpg-conservation.md#mpg-p12).")]
+                     "separates the momentum law from the gradient-flow one ([C] drift 2.9 at τ = 1, 2.6 at τ = 2, "
+                     "docs/theory/mpg-conservation.md#mpg-p12).")]
 
     def numbers(self, d, pred, obs):
         return dict(nfev=obs["nfev"], law_drift=self._drift(pred["law"], d.tau, obs),

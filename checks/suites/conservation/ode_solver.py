@@ -128,11 +128,11 @@ class ODEConservation(Check):
         m_acc, m_con = self._miss(pred, acc), self._miss(pred, con)
         slope = float(np.log(m_con / m_acc) / np.log(con["rtol"] / acc["rtol"])) if m_acc > 0 and m_con > 0 else np.inf
         out.append(within(name, slope, pred["tol_order"], 0.3,
-                          "Tolerance proportionality (theory.conservation.solver_error_law): an error-controlled RK pair's "
-                          "global error is ≈ C·rtol, so between the two solves the miss scales as rtol¹ ([C] 2.5e-13 "
-                          "at 1e-12 vs 2.3e-6 at 1e-6: slope 1.16). 0.3 absorbs the two methods' different constants "
-                          "C (a ratio up to ~60 over six decades); a drift not caused by the solver (∝ rtol⁰) is 1 "
-                          "away."))
+                          "Tolerance proportionality (theory.conservation.solver_error_law): an error-controlled RK "
+                          "pair's global error is ≈ C·rtol, so between the two solves the miss scales as rtol¹ ([C] "
+                          "2.5e-13 at 1e-12 vs 2.3e-6 at 1e-6: slope 1.16). 0.3 absorbs the two methods' different "
+                          "constants C (a ratio up to ~60 over six decades); a drift not caused by the solver (∝ "
+                          "rtol⁰) is 1 away."))
         return out
 
     def numbers(self, d, pred, obs):

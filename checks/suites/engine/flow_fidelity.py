@@ -172,7 +172,8 @@ class FlowFidelity(Check):
         runs = {lr: gd(lr) for lr in lrs}
         judged = float(lrs.max())
         halving = fidelity.step_halving(lambda lr: runs[lr] if lr in runs else gd(lr),
-                                        {"theta": lambda tr: _theta(tr.W[-1], tr.a[-1]), "loss": lambda tr: tr.loss[-1]},
+                                        {"theta": lambda tr: _theta(tr.W[-1], tr.a[-1]),
+                                         "loss": lambda tr: tr.loss[-1]},
                                         lr=judged, order=1)
         err = lambda th: float(np.max(np.abs(th - truth)))  # noqa: E731
         return {"steps": steps, "lrs": lrs, "flips": len(ref.events), "first_flips": ref.events[:5],

@@ -32,8 +32,8 @@ class ChainDesign(Design):
     horizons: tuple[float, ...] = (0.12, 1.0)
     rtol: float = 1e-12
     samples: int = 11
-    sources: ClassVar = {"init": "docs/theory/mpg-conservation.md#e8 'Depth-3 chain': (a, b, c) = (1.3, 0.7, 1.1), y = 4 (t = 0.12), "
-                                 "y = −2"}
+    sources: ClassVar = {"init": "docs/theory/mpg-conservation.md#e8 'Depth-3 chain': (a, b, c) = (1.3, 0.7, 1.1), "
+                                 "y = 4 (t = 0.12), y = −2"}
 
     def validate(self):
         positive(self, "init", "horizons", "rtol", "samples")

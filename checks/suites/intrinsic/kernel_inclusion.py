@@ -93,10 +93,11 @@ class InclusionDesign(Design):
     relu_d_out: tuple[int, ...] = (1, 2, 3)
     instances: int = 12
     presets: ClassVar = {"quick": dict(instances=3), "full": dict(instances=60)}
-    sources: ClassVar = {"ns": "docs/theory/mpg-conservation.md#e8 'Kernel inclusion': (2,2,2), (3,2,3), (3,3,3), (4,3,2)",
+    sources: ClassVar = {"ns": "docs/theory/mpg-conservation.md#e8 'Kernel inclusion': (2,2,2), (3,2,3), (3,3,3), "
+                               "(4,3,2)",
                          "kappa": "docs/theory/mpg-conservation.md#e8: S = 0.8·I",
-                         "relu_d_in": "docs/theory/mpg-conservation.md#mpg-p8 (E8 'Recoverability'): ReLU (d_in, r, d_out) = (3,2,1), (4,5,2), "
-                                      "(2,3,3) → 0 (MPG-P8 [V])"}
+                         "relu_d_in": "docs/theory/mpg-conservation.md#mpg-p8 (E8 'Recoverability'): ReLU "
+                                      "(d_in, r, d_out) = (3,2,1), (4,5,2), (2,3,3) → 0 (MPG-P8 [V])"}
 
     def validate(self):
         same_length(self, "ns", "rs", "ms")
@@ -146,8 +147,10 @@ class KernelInclusion(Check):
         Variant("dim = r(r+1)/2 (one direction per law)", {"dim": _dim_as(lambda r: r * (r + 1) // 2)},
                 why="confusing the intersection with the number of laws N = r(r+1)/2"),
         Variant("ReLU like linear: dim = r(r−1)/2", {"relu_dim": _relu_dim_as(lambda r: r * (r - 1) // 2)},
-                why="a ReLU net is linear on each activation region, so it would inherit the linear non-recoverability"),
-        Variant("r(r−1)/2 also when a factor is rank-deficient", {"dim": _deficient_as(lambda n, r, m: r * (r - 1) // 2)},
+                why="a ReLU net is linear on each activation region, so it would inherit the linear "
+                    "non-recoverability"),
+        Variant("r(r−1)/2 also when a factor is rank-deficient",
+                {"dim": _deficient_as(lambda n, r, m: r * (r - 1) // 2)},
                 why="the r ≤ min(n, m) rule applied outside its hypothesis (the [C] row (4,3,2))"),
         Variant("inclusion for every full-rank init (no balance needed)", {"holds": shape_only}, against="MPG-P9",
                 why="F3.10 is only a necessary condition; a referee may expect it to hold generically"),
@@ -161,7 +164,8 @@ class KernelInclusion(Check):
         Variant("dim r(r+1)/2", {"dim": _dim_as(lambda r: r * (r + 1) // 2)}),
         Variant("dim (r−1)(r−2)/2 (off by one)", {"dim": _dim_as(lambda r: (r - 1) * (r - 2) // 2)}),
         Variant("dim r²", {"dim": _dim_as(lambda r: r * r)}),
-        Variant("ReLU: one rescaling direction per neuron, laws not cut (dim r)", {"relu_dim": _relu_dim_as(lambda r: r)}),
+        Variant("ReLU: one rescaling direction per neuron, laws not cut (dim r)",
+                {"relu_dim": _relu_dim_as(lambda r: r)}),
         Variant("rank-deficient: laws not subtracted (dim r(n+m) − nm)",
                 {"dim": _deficient_as(lambda n, r, m: r * (n + m) - n * m)}),
     )
@@ -196,7 +200,8 @@ class KernelInclusion(Check):
         exact = ("An integer: the null-space dimension of exact (autograd) Jacobians of quadratic maps, by SVD with "
                  "rcond 1e-9, far from every singular value of these O(1) draws, so it must equal the count exactly; "
                  "every rival count differs by ≥ 1 (MPG-P8).")
-        full = [r for r in table if r["predicted_dim"] is not None and r["shape"][1] <= min(r["shape"][0], r["shape"][2])]
+        full = [r for r in table
+                if r["predicted_dim"] is not None and r["shape"][1] <= min(r["shape"][0], r["shape"][2])]
         deficient = [r for r in table if r["predicted_dim"] is not None and r not in full]
         relu = self._relu_table(pred, obs)
         dim_crit = []
@@ -219,8 +224,8 @@ class KernelInclusion(Check):
                 at_most("cases where ker∂φ ∩ ker∂h ⊆ ker∂M (‖∂M·Q‖ ≤ 1e-8) disagrees with 'S = κI and r ≤ min(n,m)'",
                         len(wrong), 0,
                         "‖∂M·Q‖ of exact Jacobians is round-off (~1e-15) where the inclusion holds and O(1) where it "
-                        "fails; 1e-8 sits between (docs/theory/mpg-conservation.md#f3-10 uses 1e-6 for finite differences), so every "
-                        "case must agree (MPG-P9).", prediction_id="MPG-P9",
+                        "fails; 1e-8 sits between (docs/theory/mpg-conservation.md#f3-10 uses 1e-6 for finite "
+                        "differences), so every case must agree (MPG-P9).", prediction_id="MPG-P9",
                         details={"min_decades_from_tolerance": margin})]
 
     def numbers(self, d, pred, obs):

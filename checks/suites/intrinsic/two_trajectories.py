@@ -133,7 +133,8 @@ class TwoTrajectories(Check):
         resid = max(row["newton_residual"] for row in obs["rows"])
         out = [holds("θ′ has the same z and S as θ (Newton residual ≤ 1e-10)", resid <= 1e-10,
                      "The test compares θ and θ′ on one level set {φ = z, h = S}: the projection must land on it "
-                     "to round-off (it reaches ~1e-15), else the pair proves nothing.", value=resid, tolerance="≤ 1e-10")
+                     "to round-off (it reaches ~1e-15), else the pair proves nothing.", value=resid,
+                     tolerance="≤ 1e-10")
                if resid <= 1e-10 else undecided("θ′ has the same z and S as θ", "the Newton projection did not "
                                                 "converge (residual > 1e-10)", value=resid)]
         out.append(at_most("max_t |z(t) − z′(t)| where z is predicted intrinsic", max(gaps_same), 1e-8,

@@ -1,7 +1,8 @@
 """Racing, mutual alignment and unlocking (Pinson 2026; PIN-2…PIN-10) on E6 XOR clusters and on real digits.
 
 Every prediction is a reconstructed formula of `theory.racing` [R], verified symbolically there, or a calibrated
-threshold [C] of docs/theory/pinson-racing.md#e6; each check declares the formulas it uses, its alternatives and its mutants.
+threshold [C] of docs/theory/pinson-racing.md#e6; each check declares the formulas it uses, its alternatives and its
+mutants.
 """
 from checks.suites.racing.angle_norm_laws import AngleNormLaws, cone_problem, flow
 from checks.suites.racing.fixed_gating import FixedGatingLinearity

@@ -1,5 +1,5 @@
-"""The fixed-gating linearity of the racing flow (PIN-2) and its growth rate (PIN-5): under a fixed activation pattern the
-neuron flow is linear, checked against theory.racing over fixed gatings drawn by Hypothesis."""
+"""The fixed-gating linearity of the racing flow (PIN-2) and its growth rate (PIN-5): under a fixed activation pattern
+the neuron flow is linear, checked against theory.racing over fixed gatings drawn by Hypothesis."""
 from __future__ import annotations
 
 import dataclasses

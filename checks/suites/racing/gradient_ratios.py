@@ -55,8 +55,9 @@ class RatioDesign(Design):
                       run=lambda d: "balanced, per-weight std λ/√d, a = ±‖w‖"),
         "judged at": Paper("t = 0", "Pinson Fig. 3 caption", run=lambda d: "t = 0 (the engine's gradient at init)",
                            compare=False)}
-    paper_source: ClassVar = ("Pinson Fig. 3 (caption; docs/theory/pinson-racing.md#e6, PIN-12): 1000 hidden neurons at t = 0 on "
-                              "the paper-like XOR construction, d = 2 (two-output net for the Fig. 3 ratio)")
+    paper_source: ClassVar = ("Pinson Fig. 3 (caption; docs/theory/pinson-racing.md#e6, PIN-12): 1000 hidden neurons "
+                              "at t = 0 on the paper-like XOR construction, d = 2 "
+                              "(two-output net for the Fig. 3 ratio)")
     sources: ClassVar = {"m": "paper: Fig. 3 uses 1000 hidden neurons at t = 0 (docs/theory/pinson-racing.md#pin-12)",
                          "norms": "E6 prior construction, race run (docs/theory/pinson-racing.md#e6)"}
 
@@ -167,8 +168,8 @@ class GradientRatios(Check):
         return np.abs(np.mod(x + np.pi / 2, np.pi) - np.pi / 2)
 
     def criteria(self, d, pred, obs):
-        ident = ("The engine's gradient is −a m_j, −w·m_j exactly (F1.1), so per neuron the chain rule to (ρ, φ) leaves "
-                 "float64 round-off only, amplified near cos θ = 0; ≤ 1e-8 relative is ~1e6× round-off, while a "
+        ident = ("The engine's gradient is −a m_j, −w·m_j exactly (F1.1), so per neuron the chain rule to (ρ, φ) "
+                 "leaves float64 round-off only, amplified near cos θ = 0; ≤ 1e-8 relative is ~1e6× round-off, while a "
                  "missing factor |a| or ρ (O(λ) = 1e-4…1e-1 here) or tan↔sin (off by 1/|cos θ|) misses by ≥ 1e-2.")
         out = [at_most(f"max rel. error per neuron of {label}", self._errors(pred, obs, key), 1e-8, ident)
                for key, label in (("ratio_a", "|∂L/∂φ|/|∂L/∂a| vs |a||tan θ|"),
@@ -200,7 +201,8 @@ class GradientRatios(Check):
                                     min_abs_cos_theta=float(np.min(np.abs(np.cos(st["theta"])))))
                                for st in obs["states"]],
                 "fig3_max_abs_ratio": float(np.max(np.abs(obs["fig3"]["ratio"]))),
-                "fig3_max_angle_miss": float(np.max(self._angle_miss(pred, obs))), "fig3_h_over_e": obs["fig3"]["h_over_e"]}
+                "fig3_max_angle_miss": float(np.max(self._angle_miss(pred, obs))),
+                "fig3_h_over_e": obs["fig3"]["h_over_e"]}
 
     def figures(self, d, pred, obs, verdict):
         import matplotlib.pyplot as plt
@@ -211,7 +213,8 @@ class GradientRatios(Check):
         ax.plot(x, f3["ratio"], ".", ms=3, label="engine gradient (observed)")
         xs = np.linspace(-1.45, 1.45, 200)
         ax.plot(xs, np.median(f3["r"]) * np.tan(xs), "k-", lw=1, label="median ‖a‖ · tan(3π/4 − φ_a)")
-        ax.set(xlabel=r"$3\pi/4 - \varphi_a$ (mod π)", ylabel=r"$\partial L/\partial\varphi_a \,/\, \partial L/\partial\|a\|$",
+        ax.set(xlabel=r"$3\pi/4 - \varphi_a$ (mod π)",
+               ylabel=r"$\partial L/\partial\varphi_a \,/\, \partial L/\partial\|a\|$",
                title=f"Fig. 3 at t = 0, m = {d.m}, λ = {d.fig3_lam:g} (PIN-12)", ylim=(-20 * np.median(f3["r"]),
                                                                                      20 * np.median(f3["r"])))
         ax.legend(fontsize=8)

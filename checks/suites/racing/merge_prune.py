@@ -13,7 +13,8 @@ from checks.frame.core import Check, Variant, register
 from checks.frame.criteria import at_least, at_most, gated, holds, measured, undecided
 from checks.frame.design import Design, positive
 from checks.frame.errors import CheckError
-from checks.suites.racing.runs import (DIGITS_PAPER, DIGITS_SOURCES, RACE_DATA, XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES,
+from checks.suites.racing.runs import (DIGITS_PAPER, DIGITS_SOURCES, RACE_DATA, XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE,
+                   XOR_PAPER_SOURCES,
                    check_dim, design_run, digits_paper_needs, digits_protocol, faithful_regime, loss_drop_regime,
                    refinement, xor_protocol)
 from checks.frame.protocol import Paper
@@ -83,8 +84,9 @@ class MergeDesign(Design):
         cluster_cos=Paper(0.99, "Pinson Fig. 1 v2: clusters at cos_sim > 0.99"))
     sources: ClassVar = {**XOR_PAPER_SOURCES,
                          "cluster_cos": "the paper's v2 criterion cos_sim > 0.99 (docs/theory/index.md#protocol)"}
-    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6): the paper-like XOR construction, "
-                              "d = 2, m = 1000, 4-norm clusters, Fig. 4's init-scale scan; " + XOR_PAPER_SCOPE)
+    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6): the paper-like XOR "
+                              "construction, d = 2, m = 1000, 4-norm clusters, Fig. 4's init-scale scan; "
+                              + XOR_PAPER_SCOPE)
 
     def validate(self):
         positive(self, "lams", "small_lam", "large_lam", "m", "lr", "steps", "prune_mass", "prune_rel", "compress_k")
@@ -109,8 +111,8 @@ class MergeDigitsDesign(MergeDesign):
     sources: ClassVar = {**DIGITS_SOURCES, "cluster_cos": MergeDesign.sources["cluster_cos"]}
     protocol: ClassVar = digits_protocol(MergeDesign.protocol["judged at"].value, MergeDesign.protocol["judged at"].run,
                                          lam=None, cluster_cos=MergeDesign.protocol["cluster_cos"])
-    paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; docs/theory/pinson-racing.md#e7): N = 200 CIFAR-10 samples (3 vs 5 "
-                              "from $CIFAR10_DIR), 300 neurons, clusters at cos_sim > 0.99; the digits 3 vs 8 "
+    paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; docs/theory/pinson-racing.md#e7): N = 200 CIFAR-10 samples "
+                              "(3 vs 5 from $CIFAR10_DIR), 300 neurons, clusters at cos_sim > 0.99; the digits 3 vs 8 "
                               "stand-in when $CIFAR10_DIR is unset")
     paper_needs: ClassVar = staticmethod(digits_paper_needs)
 
@@ -185,7 +187,8 @@ class MergePruneXor(Check):
         top = np.argsort(pm)[::-1][: d.compress_k]
         loss = 0.5 * np.mean((neurons.predict(Wm[top], am[top], r["X"]) - r["y"]) ** 2)
         gain = max(float(r["loss_curve"][0]) - r["loss"], 1e-300)
-        return dict(change=float(abs(loss - r["loss"]) / gain), change_rel_loss=float(abs(loss - r["loss"]) / r["loss"]),
+        return dict(change=float(abs(loss - r["loss"]) / gain),
+                    change_rel_loss=float(abs(loss - r["loss"]) / r["loss"]),
                     neurons=len(r["a"]), kept=int(len(top)),
                     dropped_mass=float(1 - pm[top].sum() / max(pm.sum(), 1e-300)))
 
@@ -295,7 +298,8 @@ class MergePruneXor(Check):
             if small and any(removed) else
             undecided(f"loss change after the spec's rule p_j < {d.prune_rel:g}·max p",
                       "the rule removes nothing (smallest p_j / max p: "
-                      + (", ".join(f"{r['min_p_over_max']:.3g}" for r in small) or "—") + "); raise prune_rel to judge it",
+                      + (", ".join(f"{r['min_p_over_max']:.3g}" for r in small) or "—")
+                      + "); raise prune_rel to judge it",
                       prediction_id="PIN-9", level="refinement", tag="C"))
         if pruned:
             pin9 += [measured("relative loss change after pruning the bottom neurons holding prune_mass of Σ p",

@@ -15,7 +15,8 @@ from checks.frame.core import Check, Variant, register
 from checks.frame.criteria import at_least, at_most, gated, holds, measured, regime
 from checks.frame.design import Design, positive
 from checks.frame.errors import CheckError
-from checks.suites.racing.runs import (DIGITS_PAPER, DIGITS_SOURCES, RACE_DATA, XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES,
+from checks.suites.racing.runs import (DIGITS_PAPER, DIGITS_SOURCES, RACE_DATA, XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE,
+                   XOR_PAPER_SOURCES,
                    check_dim, design_run, digits_paper_needs, digits_protocol, drop_index, faithful_regime,
                    loss_drop_regime, refinement, spearman, xor_protocol)
 from checks.suites.racing.shrinkage import away_neurons, pin5_criteria
@@ -109,8 +110,8 @@ class RaceDigitsDesign(RaceDesign):
     protocol: ClassVar = digits_protocol(
         "before the loss drop, against t = 0 (Fig. 1c: t = 0 and t = 500, 'before the loss drops')",
         RaceDesign.protocol["judged at"].run)
-    paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; docs/theory/pinson-racing.md#e7): N = 200 CIFAR-10 samples (classes "
-                              "3 vs 5 from $CIFAR10_DIR), 300 neurons, small init; the digits 3 vs 8 stand-in "
+    paper_source: ClassVar = ("Pinson Fig. 1 v2 (caption; docs/theory/pinson-racing.md#e7): N = 200 CIFAR-10 samples "
+                              "(classes 3 vs 5 from $CIFAR10_DIR), 300 neurons, small init; the digits 3 vs 8 stand-in "
                               "when $CIFAR10_DIR is unset")
     paper_needs: ClassVar = staticmethod(digits_paper_needs)
 
@@ -235,7 +236,8 @@ class RaceXor(Check):
                           f"{d.pre_drop_fraction:g}× the drop time in every run (regime reached)",
                           all(r["angles_large"] for r in obs["runs"]),
                           "no checkpoint after t = 0 has a median angle δ to the final cluster direction above "
-                          f"{d.judge_angle_deg:g}° (at t = 0: {min(r['median_delta_deg'][0] for r in obs['runs']):.3g}°)"
+                          f"{d.judge_angle_deg:g}° "
+                          f"(at t = 0: {min(r['median_delta_deg'][0] for r in obs['runs']):.3g}°)"
                           ", so the race is never judged while angles are large; lower judge_angle_deg",
                           "PIN-7 is a claim about the race while the angles are still large: at small δ every "
                           "p·cosᵏ(δ/2) ranks alike, so the judging time needs median δ above the threshold.",

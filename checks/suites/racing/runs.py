@@ -92,8 +92,9 @@ def check_device(device: str) -> None:
 # --------------------------------------------------------------------------- shared runs (cached per process)
 def train_race(ds, seed: int, lam: float, m: int = 300, lr: float = 0.05, steps: int = 1500, device: str = "cpu",
                refinements: int = REFINEMENTS):
-    """Balanced init at scale λ (spec convention: std λ/√d, see `engine_scale`), full-batch GD, checkpoints log-spaced and every 5 steps; the record keeps the
-    engine's gradient and the outputs at every checkpoint (the checks never call the engine again on a state).
+    """Balanced init at scale λ (spec convention: std λ/√d, see `engine_scale`), full-batch GD, checkpoints log-spaced
+    and every 5 steps; the record keeps the engine's gradient and the outputs at every checkpoint (the checks never call
+    the engine again on a state).
 
     Protected signs (BF-P3): gradient flow cannot flip sign(a_j) of a neuron with a_j² ≥ ‖w_j‖² at init (every
     neuron of the balanced init), so a GD run that does is not tracking the flow; the run is repeated at the step
@@ -277,7 +278,8 @@ _INIT = Paper("balanced, per-weight std λ/√d, a = ±‖w‖",
               "spec E6 (prior construction) and PIN-8: 'w Gaussian scaled by λ/√d and a = ±‖w‖'", run=_init_run)
 _LOSS = Paper("square loss, full-batch GD", "spec E6, E7 (the paper states neither)",
               run=lambda d: "square loss, full-batch GD")
-_WHY_DIM = "the E6 prior construction (d = 10) that the spec's calibrated [C] numbers come from; the paper tier runs d = 2"
+_WHY_DIM = ("the E6 prior construction (d = 10) that the spec's calibrated [C] numbers come from; the paper tier runs "
+            "d = 2")
 _WHY_M = "the E6 prior construction (m = 300) that the spec's [C] numbers come from; the paper tier runs m = 1000"
 
 

@@ -20,8 +20,8 @@ from checks.frame.criteria import at_least, measured
 from checks.frame.design import Design, positive
 from checks.frame.errors import CheckError
 from checks.suites.racing.escape import EARLY_RESIDUAL, ESCAPE_SHARE, escape, mass_trajectory, mean_direction
-from checks.suites.racing.runs import (XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES, check_dim, race_run, train_race,
-                   xor_protocol)
+from checks.suites.racing.runs import (XOR_DIM, XOR_PAPER, XOR_PAPER_SCOPE, XOR_PAPER_SOURCES, check_dim, race_run,
+                   train_race, xor_protocol)
 
 DATASETS = ("xor", "simplex")
 COS_TOL = 0.99  # PIN-11: "expect cos > 0.99 on tight-cluster data"
@@ -78,8 +78,9 @@ class TargetDesign(Design):
         "at each cluster's escape, with the gating and residual there (Theorem 4.1: for a fixed gating pattern)",
         lambda d: f"at each cluster's escape (the checkpoint where it first holds {ESCAPE_SHARE:g} of its final "
                   "mass), its gating and residual e = y − h there", data=None)
-    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6): the paper-like XOR construction, "
-                              "d = 2, m = 1000 (the simplex control keeps d = 10: no paper setting); " + XOR_PAPER_SCOPE)
+    paper_source: ClassVar = ("Pinson Figs. 2–5 (captions; docs/theory/pinson-racing.md#e6): the paper-like XOR "
+                              "construction, d = 2, m = 1000 (the simplex control keeps d = 10: no paper setting); "
+                              + XOR_PAPER_SCOPE)
 
     def validate(self):
         positive(self, "noise", "m", "lam", "lr", "steps", "min_mass", "gate_share")

@@ -18,8 +18,8 @@ from checks.frame.design import Design, positive
 from checks.frame.errors import CheckError
 from checks.frame.protocol import Paper
 from checks.suites.racing.escape import EARLY_RESIDUAL, ESCAPE_SHARE, escape, mass_trajectory, mean_direction
-from checks.suites.racing.runs import (XOR_PAPER_SOURCES, check_device, check_dim, loss_drop_regime, race_dataset, racing_init,
-                   xor_protocol)
+from checks.suites.racing.runs import (XOR_PAPER_SOURCES, check_device, check_dim, loss_drop_regime, race_dataset,
+                   racing_init, xor_protocol)
 
 IN_TOL = 0.99  # PIN-11: "expect cos > 0.99 on tight-cluster data" (8°)
 OUT_TOL = 0.99  # PIN-11's 0.99 for the outgoing direction too, judged at escape
@@ -170,7 +170,8 @@ class TargetDirectionVector(Check):
         runs = []
         for i in range(int(d.seeds)):
             ds, Y, tr = vector_run(d.seed + i, d.lam, d.m, d.lr, d.steps, d.dim, d.device)
-            runs.append(dict(seed=d.seed + i, X=ds.inputs, Y=Y, loss=np.asarray(tr.loss), clusters=_clusters(d, ds, Y, tr),
+            runs.append(dict(seed=d.seed + i, X=ds.inputs, Y=Y, loss=np.asarray(tr.loss),
+                             clusters=_clusters(d, ds, Y, tr),
                              W0=tr.W[0], a0=tr.a[0], W=tr.W[-1], a=tr.a[-1],
                              labels=neurons.parameter_clusters(tr.W[-1], tr.a[-1])))
         return {"runs": runs}

@@ -46,7 +46,8 @@ def unlock_run(norms: tuple, lam: float, seed: int, n_per: int = 50, d: int = 10
 
 @dataclass(frozen=True)
 class UnlockDesign(Design):
-    """E6 init-scale scan (docs/theory/pinson-racing.md#e6, prior construction): XOR clusters, m = 300, η = 0.05, 4000 steps.
+    """E6 init-scale scan (docs/theory/pinson-racing.md#e6, prior construction): XOR clusters, m = 300, η = 0.05,
+    4000 steps.
 
     Arguments:
         norms: the four cluster norms of the scan (distinct rates s_c).
@@ -81,8 +82,9 @@ class UnlockDesign(Design):
         "judged at": Paper("fit step of each cluster (its loss below half its initial value), against ln(1/λ)",
                            "spec E6 'fit step', PIN-10", run=lambda d: "fit step of each cluster, slope against "
                            "ln(1/λ)", compare=False)}
-    paper_source: ClassVar = ("Pinson Figs. 2 and 4 (captions; docs/theory/pinson-racing.md#e6): 4 norms → 4 drops, init scale "
-                              "varied; paper-like XOR construction d = 2, m = 1000 (scalar output: no such setting)")
+    paper_source: ClassVar = ("Pinson Figs. 2 and 4 (captions; docs/theory/pinson-racing.md#e6): 4 norms → 4 drops, "
+                              "init scale varied; paper-like XOR construction d = 2, m = 1000 "
+                              "(scalar output: no such setting)")
 
     def validate(self):
         positive(self, "norms", "equal_norms", "n_per", "d", "m", "lr", "steps", "every", "lams", "control_lam")

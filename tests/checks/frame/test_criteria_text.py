@@ -58,7 +58,8 @@ def test_every_criterion_of_a_quick_run_renders_without_holes(name):
     texts.append(v.headline())
     assert texts
     for c, t in zip(out.criteria, texts):
-        want = "reported: " if c.level == "measure" else {True: "held: ", False: "FAILED: ", None: "undecided: "}[c.passed]
+        want = ("reported: " if c.level == "measure"
+                else {True: "held: ", False: "FAILED: ", None: "undecided: "}[c.passed])
         assert t.startswith(want), t
     bad = {t: _holes(t) for t in texts if _holes(t)}
     assert not bad, bad

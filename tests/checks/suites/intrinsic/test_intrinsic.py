@@ -1,4 +1,5 @@
-"""Intrinsic-dynamics suite: theory identities, helpers, strategies, designs and figures (teeth: tests/checks/suites/test_teeth.py)."""
+"""Intrinsic-dynamics suite: theory identities, helpers, strategies, designs and figures (teeth:
+tests/checks/suites/test_teeth.py)."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -22,8 +23,8 @@ def test_symbolic_and_autograd_jacobians_agree():
 def test_theory_identities():
     assert all(intrinsic.verify().values())
     assert all(intrinsic.verify_chain().values())
-    assert [intrinsic.intersection_dim(n, r, m) for n, r, m in ((2, 2, 2), (3, 3, 3), (1, 1, 1), (4, 3, 2), (2, 5, 2))] == \
-        [1, 3, 0, 4, None]
+    assert [intrinsic.intersection_dim(n, r, m)
+            for n, r, m in ((2, 2, 2), (3, 3, 3), (1, 1, 1), (4, 3, 2), (2, 5, 2))] == [1, 3, 0, 4, None]
 
 
 def test_chain_rate_formula_matches_chain_rate():

@@ -1,4 +1,5 @@
-"""Racing race/merge checks: figures, own data, the merge and prune helpers, design validation (teeth: test_teeth.py)."""
+"""Racing race/merge checks: figures, own data, the merge and prune helpers, design validation (teeth:
+test_teeth.py)."""
 import numpy as np
 import pytest
 from hypothesis import given
