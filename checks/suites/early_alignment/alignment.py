@@ -202,7 +202,8 @@ class Alignment(Check):
         e = d.eps_judged
         if any(r["max_h"] is None for r in rows):
             why = f"ε = {e} not reached within steps = {d.steps} at some λ; raise steps or leave it unset"
-            return [undecided(f"aligned fraction at ε = {e}", why), undecided("max|h| trend", why, prediction_id="BF-P2"),
+            return [undecided(f"aligned fraction at ε = {e}", why),
+                    undecided("max|h| trend", why, prediction_id="BF-P2"),
                     undecided("log-log slope of max|h| against λ", why, prediction_id="BF-P2"),
                     undecided("negative neurons", why, prediction_id="BF-P4")]
         f = [r["fraction"][e] for r in rows]
@@ -222,10 +223,12 @@ class Alignment(Check):
             at_least(f"aligned fraction at ε = {e}, smallest λ", f[-1], 0.9,
                      rationale="BF-P1's limit is 1 as λ → 0; the [C] table reaches 1.00 at λ = 1e-8, so ≥ 0.9 at the "
                                "smallest λ leaves room for finite m; a wrong direction gives ≈ 0."),
-            holds(f"max_k |h(x_k)| at ε = {e} strictly decreasing as λ decreases", all(b < a for a, b in zip(hs, hs[1:])),
+            holds(f"max_k |h(x_k)| at ε = {e} strictly decreasing as λ decreases",
+                  all(b < a for a, b in zip(hs, hs[1:])),
                   value=hs, prediction_id="BF-P2",
-                  rationale="BF-P2: the output is O(λ^c) during the phase, so it must shrink at each smaller λ of a grid "
-                            "spanning decades ([C] ≤ 4e-2 at λ = 1e-4, ≤ 4e-6 at 1e-8); no tolerance beyond strictness."),
+                  rationale="BF-P2: the output is O(λ^c) during the phase, so it must shrink at each smaller λ of a "
+                            "grid spanning decades ([C] ≤ 4e-2 at λ = 1e-4, ≤ 4e-6 at 1e-8); no tolerance beyond "
+                            "strictness."),
         ]
         out += output_size.criteria(d, pred, obs, rows)
         if obs.get("separation") is not None and pred.get("separating_extremals") is not None:
@@ -253,10 +256,11 @@ class Alignment(Check):
             out.append(undecided("negative neurons die", "BF-P4 assumes all labels ≥ 0; these data have labels of both "
                                  "signs, so it does not apply", prediction_id="BF-P4"))
         else:
-            out.append(at_least(f"fraction of alive negative neurons within cos > 0.99 of a negative extremal vector, "
-                                f"ε = {e}, smallest λ", rows[-1]["fraction_negative"], 0.9,
-                                rationale="Labels of both signs: negative neurons align to the negative extremal vectors "
-                                          "(maxima of G_n), the mirror image of BF-P1 [R]; same ≥ 0.9 bound as BF-P1."))
+            out.append(at_least("fraction of alive negative neurons within cos > 0.99 of a negative extremal "
+                                f"vector, ε = {e}, smallest λ", rows[-1]["fraction_negative"], 0.9,
+                                rationale="Labels of both signs: negative neurons align to the negative extremal "
+                                          "vectors (maxima of G_n), the mirror image of BF-P1 [R]; same ≥ 0.9 "
+                                          "bound as BF-P1."))
             out.append(undecided("negative neurons die", "BF-P4 assumes all labels ≥ 0; these data have labels of both "
                                  "signs, so it does not apply", prediction_id="BF-P4"))
         return out

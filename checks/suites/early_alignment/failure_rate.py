@@ -65,10 +65,10 @@ class FailureRateDesign(Design):
     paper_cpu: ClassVar = cpu_estimate([(2_000_000, 3781)] * 7, 2, "full count: 7 λ cells × 2·10⁶ GD steps at 3.8·10³ "
                                        "steps/s, the kernel's rate at (3, 20000, 2) × 3 seeds; the early exit "
                                        "stopped the λ = 1e-2 cell at 18 % of the count (BENCHMARKS.md)")
-    sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, horizon ≥ 2000 "
-                                   "(standard: 100 and 500; full: up to 2000. From m = 500 GD needs step 0.00128 — "
-                                   "three refinements — to keep every protected sign, 1.6·10⁶ steps a run: ≈ 20 s per "
-                                   "width on a loaded core at m = 500, ≈ 70 s at m = 2000)"}
+    sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, "
+                                   "horizon ≥ 2000 (standard: 100 and 500; full: up to 2000. From m = 500 GD needs "
+                                   "step 0.00128 — three refinements — to keep every protected sign, 1.6·10⁶ steps a "
+                                   "run: ≈ 20 s per width on a loaded core at m = 500, ≈ 70 s at m = 2000)"}
 
     def validate(self):
         positive(self, "lams", "widths", "seeds", "lr", "horizon")
@@ -117,7 +117,8 @@ class FailureRate(Check):
         out = []
         for m in d.widths:
             rate = [t["failure_rate"] for t in table if t["m"] == m]
-            out.append(holds(f"m = {m}: stuck rate non-decreasing as λ decreases", all(b >= a for a, b in zip(rate, rate[1:])),
+            out.append(holds(f"m = {m}: stuck rate non-decreasing as λ decreases",
+                             all(b >= a for a, b in zip(rate, rate[1:])),
                              value=rate,
                              rationale="A run is stuck if |L_final − L_OLS| ≤ 1e-6 (BF-P8); λ* is tiny because y_2 is "
                                        "small (F2.7), so moderate λ may interpolate, which is no failure; but the rate "

@@ -80,8 +80,9 @@ class FixedPointsDesign(Design):
     paper_source: ClassVar = ("BF-EA code defaults (E4): width m = 20000 beside BF-P5's 100 and 1000, step 2e-3 on L, "
                               "balanced init; on the design's ring data (E4's Stewart data has one extremal vector)")
     sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#bf-p5: m ∈ {100, 1000, 10000}",
-                         "labels": "docs/theory/bf-early-alignment.md#bf-p6: labels of both signs, so that a negative cluster at a maximum of G_n is "
-                                   "judged (BF-P6's sign rule is vacuous with all labels positive)"}
+                         "labels": "docs/theory/bf-early-alignment.md#bf-p6: labels of both signs, so that a negative "
+                                   "cluster at a maximum of G_n is judged (BF-P6's sign rule is vacuous with all "
+                                   "labels positive)"}
 
     def validate(self):
         positive(self, "lam", "lr", "eps_max", "widths")
@@ -119,8 +120,8 @@ class ExtremalFixedPoints(Check):
     claim = ("After the early phase the neuron directions form between 2 and #extremal-vectors clusters, each at an "
              "extremal vector of its sign (positive clusters at minima of G_n, negative ones at maxima), and the count "
              "does not grow with m (three-point ring with labels of both signs: three minima, one maximum)")
-    claims = {"BF-P6": "Each cluster direction u is a fixed point, res(u) = ‖(I − uuᵀ)g_n(u)‖/‖g_n(u)‖ ~ 0, with the sign "
-                       "rule: positive clusters at G_n(u) < 0, negative clusters at G_n(u) > 0"}
+    claims = {"BF-P6": "Each cluster direction u is a fixed point, res(u) = ‖(I − uuᵀ)g_n(u)‖/‖g_n(u)‖ ~ 0, with the "
+                       "sign rule: positive clusters at G_n(u) < 0, negative clusters at G_n(u) > 0"}
     provenance = "[R]"
     design = FixedPointsDesign
     uses = {"extremals": lambda: extremal.enumerate_extremal, "G": lambda: extremal.G_n,
@@ -208,9 +209,10 @@ class ExtremalFixedPoints(Check):
         n_neg = min(r["n_negative"] for r in rows)
         neg_offset = max(r["max_negative_offset"] for r in rows)
         maxima = (at_most("largest angle (rad) from a negative cluster to the nearest maximum of G_n", neg_offset,
-                          ANGLE_TOL, "BF-P5/P6 for the negative neurons: a < 0 neurons align with a maximising extremal "
-                          "vector (G_n > 0); 0.02 rad as for every cluster, while the maximum (120°) is ≥ 55° from every "
-                          "minimum and 60° from its antipode's cell. Judged at every width.", details={"maxima": n_max})
+                          ANGLE_TOL, "BF-P5/P6 for the negative neurons: a < 0 neurons align with a maximising "
+                          "extremal vector (G_n > 0); 0.02 rad as for every cluster, while the maximum (120°) is ≥ 55° "
+                          "from every minimum and 60° from its antipode's cell. Judged at every width.",
+                          details={"maxima": n_max})
                   if n_neg >= 1 and np.isfinite(neg_offset) else
                   holds("largest angle (rad) from a negative cluster to the nearest maximum of G_n", False,
                         "a width with no negative cluster, or no maximum of G_n to put it at", value=neg_offset)
@@ -231,7 +233,8 @@ class ExtremalFixedPoints(Check):
             enough, flips, maxima,
             at_most("largest cluster count over the widths", max(counts), n_ext,
                     "BF-P5: at most one cluster per extremal vector of G_n (exact enumeration, F2.4); the count is an "
-                    "integer, no tolerance. Clusters at angle 1e-2 with mass ≥ 1e-3·max (docs/theory/index.md#protocol)."),
+                    "integer, no tolerance. Clusters at angle 1e-2 with mass ≥ 1e-3·max "
+                    "(docs/theory/index.md#protocol)."),
             at_least("smallest cluster count over the widths", min(counts), 2,
                      "Quantisation onto more than one direction: with ≥ 2 extremal vectors of comparable rate (here "
                      "0.90–1.00 of g*) and 60° basins, every basin holds neurons at m ≥ 100; an integer, exact."),

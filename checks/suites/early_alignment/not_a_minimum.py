@@ -112,8 +112,8 @@ class NotAMinimum(Check):
                     Variant("F2.7's literal neuron: a = −ϵ on the middle point (w = ϵx̂₂)", {"descent": _literal_f27},
                             why="the spec's construction, read as buildable: a negative neuron on the over-predicted "
                                 "middle point; on E1 x₂ = ½(x₁ + x₃), so it is active on all three points"))
-    mutants = (Variant("added neuron of the wrong sign", {"descent": lambda f: (lambda X, r: (lambda s, v, dl: (-s, v, -dl))(
-                   *f(X, r)))}),
+    mutants = (Variant("added neuron of the wrong sign", {"descent": lambda f: (lambda X, r: (
+                   lambda s, v, dl: (-s, v, -dl))(*f(X, r)))}),
                Variant("missing 1/n in G_r", {"descent": lambda f: (lambda X, r: (lambda s, v, dl: (s, v, dl * len(r)))(
                    *f(X, r)))}),
                Variant("direction v rotated by 90°", {"descent": lambda f: (lambda X, r: (

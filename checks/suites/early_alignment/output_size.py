@@ -50,8 +50,8 @@ def criteria(d, pred, obs, rows):
                                        f"(eps = {d.eps}); BF-P2's [C] bound is stated there", prediction_id="BF-P2"))
             continue
         out.append(at_most(name, at["max_h"], bound, prediction_id="BF-P2",
-                           rationale="BF-P2 [C] (docs/theory/bf-early-alignment.md#bf-p2): at ε = 0.5 max|h| ≤ 4e-2 for λ = 1e-4 and "
-                                     "≤ 4e-6 for λ = 1e-8 on E2 (m = 2000, balanced init), i.e. still ≪ the labels "
-                                     "(0.1–1.1) half-way through the phase; h grows like m^ε at fixed λ, so the "
-                                     "bound holds a fortiori at smaller m."))
+                           rationale="BF-P2 [C] (docs/theory/bf-early-alignment.md#bf-p2): at ε = 0.5 max|h| ≤ 4e-2 "
+                                     "for λ = 1e-4 and ≤ 4e-6 for λ = 1e-8 on E2 (m = 2000, balanced init), i.e. "
+                                     "still ≪ the labels (0.1–1.1) half-way through the phase; h grows like m^ε at "
+                                     "fixed λ, so the bound holds a fortiori at smaller m."))
     return out

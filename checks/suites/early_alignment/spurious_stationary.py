@@ -68,7 +68,8 @@ class SpuriousDesign(Design):
                                        "3.8·10³ steps/s, the kernel at (3, 20000, 2) × 3 seeds; a step refined for "
                                        "sign flips costs 2.5× more; the early exit usually stops far sooner")
     sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e2, #bf-p7: m = 500–2000 for the failure checks",
-                         "seeds": "docs/theory/bf-early-alignment.md#e2: 3 seeds per λ", "horizon": "docs/theory/bf-early-alignment.md#e2: 3000 time units"}
+                         "seeds": "docs/theory/bf-early-alignment.md#e2: 3 seeds per λ",
+                         "horizon": "docs/theory/bf-early-alignment.md#e2: 3000 time units"}
 
     def validate(self):
         positive(self, "seeds", "widths", "small_lams", "large_lam", "gaussian_lam", "lr", "horizon")
@@ -141,9 +142,11 @@ class SpuriousStationaryPoint(Check):
                      "BF-P7: the gap is strict; 1e-6 is the same resolution as the stuck test, so a reference of 0 "
                      "cannot pass both."),
             at_least("fraction of Gaussian-init small-λ runs that interpolate", float(np.mean(gauss <= 1e-3 * L)), 0.5,
-                     f"BF-P10: 'interpolation is typical' read as a majority of seeds ([C] 8 of 9 on E2); {interp_rule}.",
+                     "BF-P10: 'interpolation is typical' read as a majority of seeds ([C] 8 of 9 on E2); "
+                     f"{interp_rule}.",
                      prediction_id="BF-P10"),
-            at_most("max L_final / L_OLS over balanced large-λ runs", float(np.max(large)) / L if L > 0 else np.inf, 1e-3,
+            at_most("max L_final / L_OLS over balanced large-λ runs",
+                    float(np.max(large)) / L if L > 0 else np.inf, 1e-3,
                     f"BF-P11: every seed interpolates ([C] 3/3 on E2); {interp_rule}. At λ = 1 step 0.05 flips signs, "
                     "so faithful_train refines the step.", prediction_id="BF-P11"),
         ]
