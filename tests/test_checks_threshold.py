@@ -156,11 +156,11 @@ def test_flips_left_at_a_deciding_point_make_n_star_undecided():
 def test_alignment_time_matches_the_plateau_unit():
     """theory.references.alignment_time (F2.5 with F2.8) equals plateau_time / 2, and grows ≈ (d + 2)."""
     from checks.suites.threshold.dependence import scaled_horizon, time_unit
-    from theory.references import alignment_time
+    from theory.references import alignment_time, plateau_time
 
     f = alignment_time()
     for dim, m, lam in ((5, 200, 1e-3), (10, 200, 1e-3), (5, 50, 1e-6)):
-        assert time_unit(f, dim, m, lam) == pytest.approx(suite.plateau_time(lam, m, dim) / 2, rel=1e-12)
+        assert time_unit(f, dim, m, lam) == pytest.approx(plateau_time(lam, m, dim, suite.e5_teacher(dim)) / 2, rel=1e-12)
     d = suite.DependenceDesign.build("standard")
     assert scaled_horizon(d, dict(d=10, m=d.m, lam=d.lam)) == pytest.approx(d.horizon * 201.7349 / 122.5307, rel=1e-5)
 

@@ -5,13 +5,18 @@ The theorem's constants are not available: every prediction here is [R] (a recon
 (`numerics.sweep`): two processes, one cached JSON row per (n, seed, …), so a rerun skips finished points and
 the sweep and two-direction checks share their runs.
 
-Modules: `common` (sweep points, cache, OLS references, the shared sweep design), `convergence` (the regime gates:
+Modules: `points` (the sweep points: CPU and the batched GPU path), `sweep_cache` (the cached sweep rows),
+`references` (the OLS and two-half-space references), `sweep_design` (the shared sweep design), `locate` (the n*
+locator), `convergence` (the regime gates:
 width to interpolate, stationarity, n* at two horizons, Theorem 2's regime; the OLS and capacity-limited estimator
 alternatives), `population` (BF-P12/P13),
 `sweep` (BF-P14/P16/P17/P18), `directions` (BF-P15), `dependence` (BF-P17: d, λ, m), `robustness` (BF-P19).
 """
-from .common import (INTERPOLATING, REFERENCE_USES, SIGMA, SweepDesign, cache_dir, e5_teacher, locate_threshold,
-                     plateau_time, references, sigma_ball, sweep_rows, test_points, threshold_point, threshold_seeds)
+from .locate import INTERPOLATING, locate_threshold
+from .points import SIGMA, e5_teacher, sigma_ball, test_points, threshold_point, threshold_seeds
+from .references import REFERENCE_USES, references
+from .sweep_cache import cache_dir, sweep_rows
+from .sweep_design import SweepDesign
 from .population import FAMILY_RUN, ExtremalDesign, PopulationExtremal
 from .sweep import ThresholdSweep
 from .directions import TwoDirections
@@ -21,5 +26,5 @@ from .robustness import RobustnessDesign, ThresholdRobustness
 __all__ = ["FAMILY_RUN", "INTERPOLATING", "REFERENCE_USES", "SIGMA", "DependenceDesign", "ExtremalDesign",
            "PopulationExtremal", "RobustnessDesign", "SweepDesign", "ThresholdDependence", "ThresholdRobustness",
            "ThresholdSweep", "TwoDirections", "VARIABLES", "cache_dir", "e5_teacher", "locate_threshold", "n_star",
-           "plateau_time", "references", "sigma_ball", "sweep_rows", "test_points", "threshold_point",
+           "references", "sigma_ball", "sweep_rows", "test_points", "threshold_point",
            "threshold_seeds"]

@@ -8,12 +8,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from theory.references import alignment_time, elasticity, evaluate, sufficient_threshold
+from theory.references import alignment_time, elasticity, evaluate, plateau_time, sufficient_threshold
 
 from ...core import Check, Variant, loglog_fit, register
 from ...criteria import Criterion, at_most, undecided, within
 from ...errors import CheckError
-from .common import SweepDesign, e5_teacher, locate_threshold, sweep_rows
+from .locate import locate_threshold
+from .points import e5_teacher
+from .sweep_cache import sweep_rows
+from .sweep_design import SweepDesign
 
 VARIABLES = {"d": "d", "lambda": "lam", "m": "m"}  # variable (symbol of theory's formula) → design field
 
@@ -156,7 +159,8 @@ def d_scan(design) -> dict:
     Returns {d: dict(ns, rows, horizon)}."""
     from numerics.sweep import run_sweep
 
-    from .common import cache_dir, plateau_time, point_options, threshold_point
+    from .points import threshold_point
+    from .sweep_cache import cache_dir, point_options
 
     f, seeds = alignment_time(), [design.seed + s for s in range(design.d_seeds)]
     base = time_unit(f, design.d, design.d_m, design.lam)
@@ -176,7 +180,7 @@ def d_scan(design) -> dict:
             break
         configs = [dict(n=n, seed=s, d=dim, m=design.d_m, lam=design.lam, horizon=state[dim]["horizon"], lr=design.lr,
                         sigma=design.sigma, n_test=design.n_test,
-                        plateau=plateau_time(design.lam, design.d_m, dim, design.init), refine=int(design.refine),
+                        plateau=plateau_time(design.lam, design.d_m, dim, e5_teacher(dim), design.init), refine=int(design.refine),
                         **point_options(design)) for dim, n in todo for s in seeds]
         for c, r in zip(configs, run_sweep(threshold_point, configs, cache=cache_dir(design), workers=2,
                                            desc="threshold d scan")):

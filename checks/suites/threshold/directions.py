@@ -10,8 +10,11 @@ from theory import references as ref
 from ... import neurons
 from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, gated, holds, regime, undecided
-from .common import (TWO_HALF_SPACE_USES, SweepDesign, expected_gap, locate_threshold, references,
-                     sweep_rows, test_points)
+from .locate import locate_threshold
+from .points import test_points
+from .references import TWO_HALF_SPACE_USES, expected_gap, references
+from .sweep_cache import sweep_rows
+from .sweep_design import SweepDesign
 from .convergence import CAPACITY, capacity_width, parameters
 from .sweep import _no_split, excess_ratio
 

@@ -17,7 +17,7 @@ from ...criteria import at_least, gated, regime, within
 from ...design import Design, positive
 from ...errors import CheckError
 from ...strategies import teachers
-from .common import SIGMA, e5_teacher, sigma_ball
+from .points import SIGMA, e5_teacher, sigma_ball
 
 
 @dataclass(frozen=True)

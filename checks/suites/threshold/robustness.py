@@ -11,7 +11,10 @@ from numerics.sweep import run_sweep
 from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, gated, regime, within
 from ...design import Design, positive
-from .common import INTERPOLATING, REFERENCE_USES, SIGMA, cache_dir, references, threshold_point
+from .locate import INTERPOLATING
+from .points import SIGMA, threshold_point
+from .references import REFERENCE_USES, references
+from .sweep_cache import cache_dir
 from .convergence import (CAPACITY, STATIONARY_WHY, capacity_reading, capacity_width, is_stationary,
                           network_reading, ols_reading, parameters)
 

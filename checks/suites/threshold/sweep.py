@@ -5,8 +5,10 @@ import numpy as np
 
 from ...core import Check, Variant, register
 from ...criteria import at_least, at_most, gated, holds, regime, undecided, within
-from .common import (INTERPOLATING, TWO_HALF_SPACE_USES, SweepDesign, expected_gap, locate_threshold, references,
-                     sweep_rows)
+from .locate import INTERPOLATING, locate_threshold
+from .references import TWO_HALF_SPACE_USES, expected_gap, references
+from .sweep_cache import sweep_rows
+from .sweep_design import SweepDesign
 from .convergence import (CAPACITY, EARLY, SMALL_LAMBDA, STATIONARY_WHY, WELL_ABOVE, capacity_reading, capacity_width,
                           clusters_per_sign, grad_sq, horizon_fix, is_stationary, network_reading, ols_reading,
                           parameters)
