@@ -165,10 +165,13 @@ def sufficient_threshold() -> Formula:
                    c * d ** 3, (d, m, lam, c), sp.Symbol("n_suff"))
 
 
-@mutant("F2.10-threshold", "n_suff ∝ d² instead of d³")
-def _threshold_d_squared(f: Formula) -> Formula:
+# The bound is sufficient and may be loose: what a check can test is the direction of each dependence (n* increases
+# with d) and that the observed n* does not outgrow d³; a d² bound is not told from d³ by either (the observed
+# exponent on d = 3 … 6 is ≈ 2.2 ± 0.4), so the declared wrong formula flips the direction instead.
+@mutant("F2.10-threshold", "n_suff ∝ d⁻³ instead of d³ (exponent sign)")
+def _threshold_d_inverse(f: Formula) -> Formula:
     d = f.args[0]
-    return f.with_rhs(f.rhs / d)
+    return f.with_rhs(f.rhs / d ** 6)
 
 
 def alignment_time() -> Formula:
