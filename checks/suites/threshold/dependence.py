@@ -8,15 +8,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from theory.references import alignment_time, elasticity, evaluate, plateau_time, sufficient_threshold
+from theory.references import alignment_time, elasticity, sufficient_threshold
 
 from ...core import Check, Variant, loglog_fit, register
 from ...criteria import Criterion, at_most, gated, holds, measured, regime, undecided, within
 from ...errors import CheckError
 from .convergence import (CAPACITY, EARLY, STATIONARY, capacity_reading, capacity_width, network_reading, parameters,
                           train_at)
+from .dimension_scan import crossing, d_scan, time_unit
 from .locate import INTERPOLATING, locate_threshold
-from .points import e5_teacher
 from .sweep_cache import sweep_rows
 from .sweep_design import SweepDesign
 
@@ -106,11 +106,6 @@ class DependenceDesign(SweepDesign):
                 "m": (self.m, self.m_changed, self.ns)}[v]
 
 
-def time_unit(formula, d: int, m: int, lam: float) -> float:
-    """T_λ of the E5 run (d, m, λ) from the alignment-time formula (F2.5 with F2.8, theory.references)."""
-    return evaluate(formula, d=d, m=m, **{"lambda": lam}, beta_norm=float(np.linalg.norm(e5_teacher(d))))
-
-
 def scaled_horizon(design, config: dict, formula=None) -> float:
     """The design's horizon kept fixed in units of T_λ: horizon · T_λ(config)/T_λ(base), so a changed d (T_λ ∝ d + 2)
     trains as far, in the theory's time unit, as the base run."""
@@ -123,40 +118,6 @@ def n_star(d, rows, ns) -> tuple:
     """(n*, lower bracket, medians) of the median final train MSE over seeds (threshold.sweep's locator)."""
     med = [float(np.median([r["end"]["train_mse"] for r in rows if r["n"] == n])) for n in ns]
     return locate_threshold(list(ns), med, d.sigma ** 2, d.fraction) + (med,)
-
-
-def crossing(ns, med, level) -> tuple[float | None, int | None]:
-    """(n*, i): n* as the last upward crossing of `level` by the median train MSE, log-linear between the last point
-    below (index i) and the next one; (None, None) when no point is below or the last point is below."""
-    below = [i for i, v in enumerate(med) if v < level]
-    if not below or below[-1] == len(med) - 1:
-        return None, None
-    i = below[-1]
-    t = (level - med[i]) / (med[i + 1] - med[i])
-    return float(ns[i] * (ns[i + 1] / ns[i]) ** t), i
-
-
-def d_scan(design) -> dict:
-    """Every d of `design.d_values` on its grid and width (`DependenceDesign.d_grid`), `design.seeds` seeds, for
-    d_horizon of its own T_λ: one cached sweep (2 CPU processes). Returns {d: dict(ns, m, rows, horizon)}."""
-    f, out = alignment_time(), {}
-    for dim in design.d_values:
-        ns, m = design.d_grid(dim)
-        h = design.d_horizon * time_unit(f, dim, m, design.d_lam)
-        out[dim] = dict(ns=ns, m=m, horizon=h)
-    from numerics.sweep import run_sweep
-
-    from .points import threshold_point
-    from .sweep_cache import cache_dir, point_options
-
-    configs = [dict(n=n, seed=design.seed + s, d=dim, m=run["m"], lam=design.d_lam, horizon=run["horizon"],
-                    lr=design.lr, sigma=design.sigma, n_test=design.n_test, refine=int(design.refine),
-                    plateau=plateau_time(design.d_lam, run["m"], dim, e5_teacher(dim), design.init),
-                    **point_options(design)) for dim, run in out.items() for n in run["ns"] for s in range(design.seeds)]
-    rows = run_sweep(threshold_point, configs, cache=cache_dir(design), workers=2, desc="threshold d scan")
-    for c, r in zip(configs, rows):
-        out[c["d"]].setdefault("rows", []).append(r["result"])
-    return out
 
 
 GRID_STEP = 2 ** 0.5  # the direction criterion's effect size: n* moves by at least one step of the standard grid
@@ -401,7 +362,8 @@ class ThresholdDependence(Check):
         if scan:  # the d scan: medians at H (solid) and at H/4 (dashed), each d at its own width
             for i, r in enumerate(self._d_table(d, pred, obs)["per_d"]):
                 ax.semilogx(r["ns"], r["train_median"], "o-", color=f"C{i}", label=f"d={r['d']}, m={r['m']} (at H)")
-                ax.semilogx(r["ns"], r["train_median_early"], "--", color=f"C{i}", lw=0.8, alpha=0.7)
+                ax.semilogx(r["ns"], r["train_median_early"], "--", color=f"C{i}", lw=0.8, alpha=0.7,
+                            label=f"dashed: at H/{EARLY}" if i == 0 else None)
         runs = []
         if "base" in obs:
             runs += [("base", obs["base"], dict(d=d.d, m=d.m, lam=d.lam))] + [
