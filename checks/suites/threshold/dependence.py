@@ -57,13 +57,18 @@ class DependenceDesign(SweepDesign):
     d_span: int = 16
     d_ratio: float = 2 ** 0.5
     d_lam: float = 1e-6
-    d_horizon: float = 18.0
+    d_horizon: float = 72.0
     d_changed: int = 10
     d_ns: tuple[int, ...] = (160, 320, 640, 1280)
     lam_changed: float = 1e-6
     m_changed: int = 50
-    # quick (tests only; the check's tiers are standard, full, paper): the same d scan on a doubling grid (4 n per d)
-    presets: ClassVar = {"quick": dict(d_ratio=2.0),
+    # Horizon: n* read at 18 and 72 T_λ. At 4.5 and 18 T_λ the standard scan reads the same brackets at every d
+    # (n* = 11.9, 28.2, 58.5, stationary), but d = 6 moves between 18 and 72 T_λ (its n = 96 median falls from 0.217
+    # to 0.121 < ½σ²), so the standard verdict is the longer pair's (≈ 16 s; interpolating runs stop early).
+    # quick (tests only; the check's tiers are standard, full, paper): the 4.5/18 T_λ pair on a doubling grid (4 n per
+    # d, a subset of the standard grid's points), where every gate is reached: the observation the mutants are
+    # judged on (tests/test_teeth.py), not a verdict on the claim.
+    presets: ClassVar = {"quick": dict(d_ratio=2.0, d_horizon=18.0),
                          "full": dict(variables=("d", "lambda", "m"), d_values=(3, 4, 6, 8, 12), d_span=64),
                          "paper": dict(variables=("d", "lambda", "m"), d_values=(3, 4, 6, 8, 12), d_span=64,
                                        m=10_000)}
@@ -393,7 +398,7 @@ class ThresholdDependence(Check):
         centre_d, centre_n = np.exp(np.mean(np.log(dims))), np.exp(np.mean(np.log(ns)))
         grid = np.geomspace(dims.min() * 0.9, dims.max() * 1.1, 50)
         ax.loglog(dims, ns, "ko", label="observed n* at H (crossing of ½σ²)")
-        early = [(r["d"], r["n_star_early"]) for r in ok if r["n_star_early"] is not None]
+        early = [(r["d"], r["n_star_early"]) for r in t["per_d"] if r["n_star_early"] is not None]
         if early:
             ax.loglog(*zip(*early), "kx", label=f"n* at H/{EARLY}")
         if t["exponent"] is not None:
@@ -404,7 +409,7 @@ class ThresholdDependence(Check):
         ax.loglog(grid, ns[0] * (grid / dims[0]) ** t["predicted_exponent"], color="C3", ls="-",
                   label=f"sufficient bound's growth ∝ d{sup} (a bound; c unknown)")
         ax.loglog(grid, centre_n + 0 * grid, color="grey", ls=":", label="alternative: n* independent of d")
-        ax.set_xticks(dims, [f"{x:g}" for x in dims])
+        ax.set_xticks([r["d"] for r in t["per_d"]], [f"{r['d']:g}" for r in t["per_d"]])
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.set(xlabel="d", ylabel="n*", title="n* against d (fit reported, d³ a bound)")
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(fontsize=7, loc="lower right")
