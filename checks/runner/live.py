@@ -3,7 +3,8 @@
 On a terminal (stdout is a TTY) it is a `rich` live display, redrawn four times a second and erased when the run
 ends (the verdict table follows); a line per finished check stays above it. Elsewhere (CI logs, pipes, notebooks)
 it prints one plain line per finished check on stderr. The engine reports its phase through
-`numerics.progress.notify(desc, done, total)`; while the view listens, numerics' own tqdm bar is switched off.
+`numerics.progress.notify(desc, done, total)`; numerics' own tqdm bar is switched off while a view is open, in every
+mode (off a terminal its carriage-return frames would clutter the log).
 
 A sweep (`numerics.sweep.run_sweep`) reports its points as an outer phase ("… (points)"), shown on its own line
 above the steps of the run in progress, so a check that trains many points shows both, each with its rate.
@@ -98,14 +99,16 @@ class Live:
 
     # ------------------------------------------------------------------ context
     def __enter__(self) -> "Live":
+        # numerics' own tqdm bar is off in every mode: the rich view replaces it on a terminal, and off a terminal
+        # (plain, off) a bar's carriage-return frames would only clutter a log (the runner's non-terminal rule)
+        self._env = os.environ.get("NUMERICS_PROGRESS")
+        os.environ["NUMERICS_PROGRESS"] = "0"
         if self.mode == "rich":
             from rich.console import Console
             from rich.live import Live as RichLive
 
             from numerics import progress
 
-            self._env = os.environ.get("NUMERICS_PROGRESS")
-            os.environ["NUMERICS_PROGRESS"] = "0"                # the view replaces numerics' tqdm bar
             self._live = RichLive(self, console=Console(file=sys.stdout), refresh_per_second=4, transient=True)
             self._live.__enter__()
             self._listen = progress.listen(self.update)
@@ -119,10 +122,10 @@ class Live:
         if self._live is not None:
             self._live.__exit__(*exc)
             self._live = None
-            if self._env is None:
-                os.environ.pop("NUMERICS_PROGRESS", None)
-            else:
-                os.environ["NUMERICS_PROGRESS"] = self._env
+        if self._env is None:
+            os.environ.pop("NUMERICS_PROGRESS", None)
+        else:
+            os.environ["NUMERICS_PROGRESS"] = self._env
 
     # ------------------------------------------------------------------ events
     def begin(self, i: int, name: str) -> None:

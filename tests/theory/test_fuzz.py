@@ -148,6 +148,8 @@ def _registry() -> dict:
         "references.two_half_space_ols": (st.tuples(X, vec).map(lambda t: ((*t[0], t[1]), {})), 15),
         "references.expected_mse": (NOARGS, 1), "references.sufficient_threshold": (NOARGS, 1),
         "references.alignment_time": (NOARGS, 1), "references.formulas": (NOARGS, 1),
+        "references.plateau_time": (call(reals(), ints(), ints(), vec,
+                                         st.sampled_from(["balanced", "uniform-default", "nope"])), 15),
         "references.evaluate": (call(Fo, **{"d": reals(), "m": reals(), "lambda": reals(), "beta_norm": reals()}), 15),
         "references.elasticity": (call(Fo, st.sampled_from(["d", "m", "lambda", "nope", 3])), 8),
         # racing

@@ -10,8 +10,11 @@ from theory import references as ref
 from checks.observe import neurons
 from checks.frame.core import Check, Variant, register
 from checks.frame.criteria import at_least, at_most, gated, holds, regime, undecided
-from checks.suites.threshold.common import (TWO_HALF_SPACE_USES, SweepDesign, expected_gap, locate_threshold, references,
-                     sweep_rows, test_points)
+from checks.suites.threshold.locate import locate_threshold
+from checks.suites.threshold.points import test_points
+from checks.suites.threshold.references import TWO_HALF_SPACE_USES, expected_gap, references
+from checks.suites.threshold.sweep_cache import sweep_rows
+from checks.suites.threshold.sweep_design import SweepDesign
 from checks.suites.threshold.convergence import CAPACITY, capacity_width, parameters
 from checks.suites.threshold.sweep import _no_split, excess_ratio
 

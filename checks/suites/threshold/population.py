@@ -17,7 +17,7 @@ from checks.frame.criteria import at_least, gated, regime, within
 from checks.frame.design import Design, positive
 from checks.frame.errors import CheckError
 from checks.strategies import teachers
-from checks.suites.threshold.common import SIGMA, e5_teacher, sigma_ball
+from checks.suites.threshold.points import SIGMA, e5_teacher, sigma_ball
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,10 @@ from numerics.sweep import run_sweep
 from checks.frame.core import Check, Variant, register
 from checks.frame.criteria import at_least, at_most, gated, regime, within
 from checks.frame.design import Design, positive
-from checks.suites.threshold.common import INTERPOLATING, REFERENCE_USES, SIGMA, cache_dir, references, threshold_point
+from checks.suites.threshold.locate import INTERPOLATING
+from checks.suites.threshold.points import SIGMA, threshold_point
+from checks.suites.threshold.references import REFERENCE_USES, references
+from checks.suites.threshold.sweep_cache import cache_dir
 from checks.suites.threshold.convergence import (CAPACITY, STATIONARY_WHY, capacity_reading, capacity_width, is_stationary,
                           network_reading, ols_reading, parameters)
 
@@ -110,6 +113,7 @@ class ThresholdRobustness(Check):
             rd = {n: [pred["reading"](r, pred["refs"][(n, r["seed"])], P) for r in rows if r["n"] == n] for n in (lo, hi)}
             per.append(dict(variant=f"{act}+{opt}", lr=lr, steps=steps, n_below=lo, n_above=hi,
                             train_below=[x["train"] for x in rd[lo]], train_above=[x["train"] for x in rd[hi]],
+                            run_train_above=[r["end"]["train_mse"] for r in rows if r["n"] == hi],  # the run's own
                             ols_train_above=[pred["refs"][(hi, x["seed"])]["ols_train"] for x in rd[hi]],
                             test_below=[x["test"] for x in rd[lo]], test_above=[x["test"] for x in rd[hi]],
                             change_above=[x["change"] for x in rd[hi]], flow_above=[x["flow"] for x in rd[hi]],
@@ -132,20 +136,32 @@ class ThresholdRobustness(Check):
                             f"{4 * p['steps']} (flow time {4 * H:g}), or run the full tier",
                             STATIONARY_WHY, value=sum(not x for x in p["stationary_above"]),
                             tolerance="0 seeds still moving")]
+            med_above = float(np.median(p["run_train_above"]))  # the run's, whatever the reading scored
+            beyond = regime(f"{v}: n_above = {p['n_above']} is beyond this protocol's threshold (regime reached: the "
+                            "median train MSE there does not interpolate)", med_above > INTERPOLATING * s2,
+                            f"median train MSE {med_above:.4g} ≤ {INTERPOLATING:g} σ² at n = {p['n_above']} (seeds "
+                            f"{[round(x, 5) for x in p['run_train_above']]}): the protocol still interpolates there, so its "
+                            f"threshold lies above the grid; the next n needs the width m ≥ "
+                            f"{capacity_width(2 * p['n_above'], d.d)} (--tier full: n_above = 640 at m = 427)",
+                            "The claim is that beyond some n the network stops interpolating: an 'above' point where "
+                            "the protocol still interpolates is below that n (the grid does not reach its threshold) "
+                            "and cannot test the claim either way.", value=med_above,
+                            tolerance=f"median > {INTERPOLATING:g} σ²")
+            gates.append(beyond)
             out += gated(gates, [
                 at_most(f"{v}: max train MSE at n = {p['n_below']}", max(p["train_below"]), INTERPOLATING * s2,
                         "Interpolating = train MSE ≤ 0.1 σ² (threshold.sweep's stated fraction)."),
                 at_least(f"{v}: min train MSE at n = {p['n_above']}", min(p["train_above"]), d.fraction * s2,
                          f"Not interpolating = train MSE ≥ {d.fraction:g} σ² (threshold.sweep's n* fraction).")])
             for i, (tr, ols, ok) in enumerate(zip(p["train_above"], p["ols_train_above"], p["stationary_above"])):
-                out += gated(gates[:2] + [regime(f"{v}: seed {i} of n = {p['n_above']} stationary (regime reached)", ok,
-                                                 f"last-half change {p['change_above'][i]:.1%}: still moving",
-                                                 STATIONARY_WHY)],
+                seed_gate = regime(f"{v}: seed {i} of n = {p['n_above']} stationary (regime reached)", ok,
+                                   f"last-half change {p['change_above'][i]:.1%}: still moving", STATIONARY_WHY)
+                out += gated(gates[:2] + [beyond, seed_gate],
                              [within(f"{v}: train MSE at n = {p['n_above']} (seed {i})", tr, ols, 0.4 * ols,
                                      "Within a factor [0.6, 1.4] of the OLS train MSE on the same sample ([C]); each "
                                      "variant is one fixed protocol (step, steps), the paper gives no constants. A "
                                      "reference of 0 (no threshold) or ×2 (σ for σ²) falls outside. Read per seed "
-                                     "where that seed is stationary.")])[2:]  # the width and seed gates: above
+                                     "where that seed is stationary.")])[3:]  # the width, seed, beyond gates: above
         return out
 
     def numbers(self, d, pred, obs):

@@ -5,8 +5,10 @@ import numpy as np
 
 from checks.frame.core import Check, Variant, register
 from checks.frame.criteria import at_least, at_most, gated, holds, regime, undecided, within
-from checks.suites.threshold.common import (INTERPOLATING, TWO_HALF_SPACE_USES, SweepDesign, expected_gap, locate_threshold, references,
-                     sweep_rows)
+from checks.suites.threshold.locate import INTERPOLATING, locate_threshold
+from checks.suites.threshold.references import TWO_HALF_SPACE_USES, expected_gap, references
+from checks.suites.threshold.sweep_cache import sweep_rows
+from checks.suites.threshold.sweep_design import SweepDesign
 from checks.suites.threshold.convergence import (CAPACITY, EARLY, SMALL_LAMBDA, STATIONARY_WHY, WELL_ABOVE, capacity_reading, capacity_width,
                           clusters_per_sign, grad_sq, horizon_fix, is_stationary, network_reading, ols_reading,
                           parameters)
@@ -285,24 +287,28 @@ class ThresholdSweep(Check):
                     plateau_ends={f"{lam:g}": ends for lam, (ends, _) in self._plateau_ends(d, pred, obs).items()})
 
     def figures(self, d, pred, obs, verdict):
+        """BF-ST Fig. 1's layout: train and test loss at the horizon against n (log n, linear loss), σ² and the OLS
+        test loss marked; medians as lines, seeds as points, the OLS train loss faint, n* where located."""
         import matplotlib.pyplot as plt
 
         per, (n_star, _), _ = self._table(d, pred, obs)
         sigma2, ns = pred["sigma2"], [p["n"] for p in per]
         fig, ax = plt.subplots(figsize=(8.4, 4.2))
-        for key, color, label in (("train", "tab:blue", "train MSE"), ("test", "tab:red", "test MSE")):
+        for key, color, marker, label in (("train", "tab:blue", "o", "train loss (MSE)"),
+                                          ("test", "tab:red", "s", "test loss (MSE)")):
             for p in per:
-                ax.scatter([p["n"]] * len(p[f"seeds_{key}"]), p[f"seeds_{key}"], s=12, color=color, alpha=0.5)
-            ax.plot(ns, [p[key] for p in per], "-", color=color, label=f"{label} (median, seeds as points)")
-            ax.plot(ns, [p[f"ols_{key}"] for p in per], "--", color=color, lw=1, label=f"OLS {key}")
-        ax.axhline(sigma2, color="k", ls=":", lw=1, label="σ²")
+                ax.scatter([p["n"]] * len(p[f"seeds_{key}"]), p[f"seeds_{key}"], s=10, color=color, alpha=0.35)
+            ax.plot(ns, [p[key] for p in per], marker + "-", color=color, label=f"{label}, median over seeds")
+        ax.plot(ns, [p["ols_test"] for p in per], ":", color="tab:red", lw=1.5, label="OLS test loss")
+        ax.plot(ns, [p["ols_train"] for p in per], ":", color="tab:blue", lw=1, alpha=0.6, label="OLS train loss")
+        ax.axhline(sigma2, color="k", ls="--", lw=1, label=f"σ² = {sigma2:g}")
         if n_star:
             ax.axvline(n_star, color="grey", ls="-.", lw=1, label=f"n* = {n_star}")
-        ax.set(xscale="log", yscale="log", xlabel="sample size n", ylabel="MSE",
-               title="Optimization threshold (BF-ST Fig. 1 analogue)")
+        top = max(max(p["seeds_test"]) for p in per)
+        ax.set(xscale="log", xlabel="sample size n", ylabel="loss (MSE)", ylim=(0, 1.08 * max(top, sigma2)),
+               title=f"Optimization threshold (BF-ST Fig. 1 layout: d = {d.d}, m = {d.m}, at t = {d.horizon:g})")
+        ax.set_xticks(ns, [str(n) for n in ns])
         ax.xaxis.set_minor_formatter(plt.NullFormatter())  # labelled minor ticks collide on a narrow n-range
-        floor = min(min(p["seeds_train"]) for p in per)
-        ax.set_ylim(max(1e-6, floor / 3), None)
-        ax.text(ns[0], sigma2 * 1.15, f"σ² = {sigma2:g}", fontsize=8)
         ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+        fig.tight_layout()
         return {"": fig}

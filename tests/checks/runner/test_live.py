@@ -62,3 +62,19 @@ def test_eta_uses_the_previous_runs_wall_time_per_check(tmp_path):
                                                               "status": "PASS"}))
     assert live.recorded_seconds([run], "quick") == {"a.b": 12.5, "c.d": 3.0}
     assert live.recorded_seconds([run], "standard") == {}
+
+
+def test_numerics_bar_is_off_in_every_mode_and_restored(monkeypatch):
+    """Off a terminal (plain, off) numerics' tqdm bar is switched off as under the rich view, and restored after."""
+    import io
+    import os
+
+    monkeypatch.setenv("NUMERICS_PROGRESS", "1")
+    for mode in ("plain", "off"):
+        with live.Live(["a"], mode=mode, stream=io.StringIO()):
+            assert os.environ["NUMERICS_PROGRESS"] == "0"
+        assert os.environ["NUMERICS_PROGRESS"] == "1"
+    monkeypatch.delenv("NUMERICS_PROGRESS")
+    with live.Live(["a"], mode="plain", stream=io.StringIO()):
+        assert os.environ["NUMERICS_PROGRESS"] == "0"
+    assert "NUMERICS_PROGRESS" not in os.environ

@@ -6,7 +6,8 @@ import pytest
 
 from checks.frame.errors import CheckError
 from checks.suites import threshold as suite
-from checks.suites.threshold.common import point_options
+from checks.suites.threshold.sweep_cache import point_options
+from theory.references import plateau_time
 
 TINY = dict(d=3, m=20, lam=1.0, horizon=2.0, plateau=1.0, lr=0.01, n_test=200)
 
@@ -50,5 +51,6 @@ def test_sweep_design_optimizer_options_and_paper_preset():
     assert (p.d, p.m, p.optimizer, p.init, p.lam) == (5, 10_000, "sgd", "uniform-default", 1.0)
     assert "[C]" in suite.SweepDesign.paper_source and "bf-threshold.md#e5" in suite.SweepDesign.paper_source
     assert p.not_run_reason("paper") == "" and suite.SweepDesign.paper_cpu.startswith("≈ ")  # runs on the CPU (#27)
-    assert suite.plateau_time(1.0, 10_000, 5, "uniform-default") >= 1.0
-    assert suite.plateau_time(1e-3, 200, 5) == suite.plateau_time(1e-3, 200, 5, "balanced")
+    beta = suite.e5_teacher(5)
+    assert plateau_time(1.0, 10_000, 5, beta, "uniform-default") >= 1.0
+    assert plateau_time(1e-3, 200, 5, beta) == plateau_time(1e-3, 200, 5, beta, "balanced")

@@ -157,11 +157,11 @@ def test_flips_left_at_a_deciding_point_make_n_star_undecided():
 def test_alignment_time_matches_the_plateau_unit():
     """theory.references.alignment_time (F2.5 with F2.8) equals plateau_time / 2, and grows ≈ (d + 2)."""
     from checks.suites.threshold.dependence import scaled_horizon, time_unit
-    from theory.references import alignment_time
+    from theory.references import alignment_time, plateau_time
 
     f = alignment_time()
     for dim, m, lam in ((5, 200, 1e-3), (10, 200, 1e-3), (5, 50, 1e-6)):
-        assert time_unit(f, dim, m, lam) == pytest.approx(suite.plateau_time(lam, m, dim) / 2, rel=1e-12)
+        assert time_unit(f, dim, m, lam) == pytest.approx(plateau_time(lam, m, dim, suite.e5_teacher(dim)) / 2, rel=1e-12)
     d = suite.DependenceDesign.build("standard")
     assert scaled_horizon(d, dict(d=10, m=d.m, lam=d.lam)) == pytest.approx(d.horizon * 201.7349 / 122.5307, rel=1e-5)
 
@@ -175,3 +175,42 @@ def test_population_count_merges_endpoints_at_any_angle():
     found = [(e[0], 1.0), (near, 0.9), (-e[0], 0.8), (e[1], 0.5)]
     assert [merged_count(found, np.radians(a)) for a in (0.1, 1.0, 100.0)] == [4, 3, 2]
     assert abs(search_spread(found, np.radians(1.0)) - np.radians(0.573)) < 1e-4
+
+
+def test_dependence_judges_the_direction_with_its_gates():
+    """threshold.dependence (quick): n* increases with d at every d's width to interpolate, over 3 seeds, with a
+    horizon-stable bracket; the flat and capacity-limited alternatives fail; a moved bracket, a moving deciding point
+    or a narrow width make it INCONCLUSIVE with both readings shown; the exponent is reported, not scored."""
+    from quick_outcomes import quick_outcome
+
+    check, d, out = quick_outcome("threshold.dependence")
+    for dim in d.d_values:
+        ns, m = d.d_grid(dim)
+        assert m * (dim + 1) >= 4 * ns[-1] and ns[0] == 2 * dim
+    for tier in ("standard", "full", "paper"):
+        b = suite.DependenceDesign.build(tier)
+        assert len(b.d_values) >= 3 and b.seeds >= 3
+    (v,) = check.verdicts(out, "quick")
+    assert v.status == "PASS" and {a["status"] for a in v.alternatives} == {"FAIL"}
+    levels = {c.name: c.level for c in out.criteria}
+    assert levels[next(n for n in levels if n.startswith("fitted exponent ∂ln"))] == "measure"
+    assert levels[next(n for n in levels if n.startswith("fitted exponent ≤"))] == "refinement"
+    per = out.numbers["per_variable"]["d"]["per_d"]
+    assert [r["n_star"] for r in per] == sorted(r["n_star"] for r in per)
+    from checks.frame.criteria import status_of
+
+    def status(obs):
+        return status_of(check.criteria(d, out.predicted, obs))
+
+    scan = out.observed["d_scan"]
+    last = max(scan)  # the n = largest of the last d reads 0 at H/4 only: its bracket moves with the horizon
+    early = {k: dict(v, rows=[dict(r, time=r["time"], train_mse=[0.0] * len(r["train_mse"])) if r["n"] != v["ns"][0]
+                              else r for r in v["rows"]]) if k == last else v for k, v in scan.items()}
+    for r in early[last]["rows"]:  # the end reading stays what it was
+        if r["n"] != early[last]["ns"][0]:
+            r["train_mse"][-1] = r["end"]["train_mse"]
+    crit = check.criteria(d, out.predicted, dict(out.observed, d_scan=early))
+    moved = next(c for c in crit if "horizon-stable" in c.name)
+    assert moved.passed is None and status_of([c for c in crit if c.level in ("regime", "claim")]) == "INCONCLUSIVE"
+    narrow = {k: dict(v, m=2) for k, v in scan.items()}
+    assert status(dict(out.observed, d_scan=narrow)) == "INCONCLUSIVE"
