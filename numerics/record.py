@@ -91,16 +91,21 @@ class Trajectory:
         """Δ_j = ‖a_j‖² − ‖w_j‖² (F3.1); with bias the last input column is the bias b_j."""
         return self.a_norm ** 2 - self.w_norm ** 2
 
-    def frozen_sign_violations(self) -> int:
+    def frozen_sign_violations(self, seed: int | None = None) -> int:
         """Neurons with Δ_j(0) ≥ 0 (balanced/dominated) whose sign(a_j) changed at some checkpoint (BF-P3).
 
         Gradient flow forbids it (F3.1); under GD it signals a step too large for the O(η²) defect.
-        Scalar outputs only (0 for vector outputs).
+        Scalar outputs only (0 for vector outputs). The one way checks count them (the rule: `protected`).
+
+        Arguments:
+            seed: for a run batched over seeds, count only this seed (index on the seed axis); None: all seeds.
 
         Returns:
             the number of such neurons (summed over seeds).
         """
-        return sign_violations(self.W, self.a)
+        if seed is None:
+            return sign_violations(self.W, self.a)
+        return sign_violations(self.W[:, seed], self.a[:, seed])
 
     def at_time(self, t: float) -> int:
         """Index of the checkpoint nearest to flow time t (requested times are rounded to whole steps).

@@ -17,9 +17,9 @@ from checks.suites.threshold.points import SIGMA, e5_teacher, sigma_ball, test_p
 from checks.suites.threshold.references import REFERENCE_USES, references
 from checks.suites.threshold.sweep_cache import cache_dir, sweep_rows
 from checks.suites.threshold.sweep_design import SweepDesign
-from checks.suites.threshold.population import FAMILY_RUN, ExtremalDesign, PopulationExtremal
+from checks.suites.threshold.population_extremal import FAMILY_RUN, ExtremalDesign, PopulationExtremal
 from checks.suites.threshold.sweep import ThresholdSweep
-from checks.suites.threshold.directions import TwoDirections
+from checks.suites.threshold.two_directions import TwoDirections
 from checks.suites.threshold.dependence import VARIABLES, DependenceDesign, ThresholdDependence, n_star
 from checks.suites.threshold.robustness import RobustnessDesign, ThresholdRobustness
 

@@ -9,7 +9,6 @@ import torch
 
 import numerics
 from numerics import data
-from numerics.record import sign_violations
 from theory import extremal
 from theory.references import mse
 
@@ -57,11 +56,12 @@ def threshold_point(n: int, seed: int, d: int = 5, m: int = 200, lam: float = 1e
             tr = numerics.train(X, y, W, a, lr=step, horizon=horizon, activation=activation,
                                 optimizer=optimizer, n_checkpoints=40, record_at_times=[plateau],
                                 record_patterns=False, progress=False, **_sgd_options(optimizer, batch_size, seed))
-        flips = sign_violations(tr.W, tr.a) if optimizer == "gd" else 0
+        flips = tr.frozen_sign_violations() if optimizer == "gd" else 0
         first = flips if first is None else first
         if flips == 0:
             break
-    out = _summary(n, seed, d, tr.time, tr.loss, tr.W, tr.a, plateau, activation, optimizer, sigma, n_test)
+    out = _summary(n, seed, d, tr.time, tr.loss, tr.W, tr.a, tr.frozen_sign_violations(), plateau, activation,
+                   optimizer, sigma, n_test)
     return dict(out, sign_flips_first=first, lr_used=step, halvings=i)
 
 
@@ -91,8 +91,8 @@ def threshold_seeds(n: int, seeds, d: int = 5, m: int = 200, lam: float = 1e-3, 
                                 n_checkpoints=40, record_at_times=[plateau], record_patterns=False, progress=False)
         again = []
         for b, k in enumerate(todo):
-            row = _summary(n, seeds[k], d, tr.time, tr.loss[:, b], tr.W[:, b], tr.a[:, b], plateau, activation,
-                           optimizer, sigma, n_test)
+            row = _summary(n, seeds[k], d, tr.time, tr.loss[:, b], tr.W[:, b], tr.a[:, b],
+                           tr.frozen_sign_violations(b), plateau, activation, optimizer, sigma, n_test)
             first.setdefault(k, row["sign_flips"])
             rows[k] = dict(row, sign_flips_first=first[k], lr_used=step, halvings=i)
             if row["sign_flips"] > 0:
@@ -108,11 +108,11 @@ def _sgd_options(optimizer, batch_size, seed) -> dict:
     return dict(batch_size=batch_size, seed_batch=int(seed)) if optimizer == "sgd" else {}
 
 
-def _summary(n, seed, d, time, loss, Ws, As, plateau, activation, optimizer, sigma, n_test) -> dict:
+def _summary(n, seed, d, time, loss, Ws, As, flips, plateau, activation, optimizer, sigma, n_test) -> dict:
     """Train/test MSE along the run, and (W, a) with their MSEs at the plateau and at the end."""
     te = test_points(d, seed, n_test, sigma)
     out = {"n": n, "seed": seed, "time": np.asarray(time).tolist(), "train_mse": mse(loss).tolist(),
-           "sign_flips": sign_violations(Ws, As) if optimizer == "gd" else 0}
+           "sign_flips": flips if optimizer == "gd" else 0}
     for tag, i in (("plateau", int(np.argmin(np.abs(np.asarray(time) - plateau)))), ("end", len(time) - 1)):
         h = numerics.forward(torch.tensor(Ws[i]), torch.tensor(As[i]), torch.tensor(te.X),
                              activation=activation).numpy()

@@ -168,7 +168,7 @@ def test_alignment_time_matches_the_plateau_unit():
 
 def test_population_count_merges_endpoints_at_any_angle():
     """BF-P13's count at several de-duplication angles: greedy merging of the ascent endpoints, best first."""
-    from checks.suites.threshold.population import merged_count, search_spread
+    from checks.suites.threshold.population_extremal import merged_count, search_spread
 
     e = np.eye(3)
     near = np.array([1.0, 0.01, 0.0]) / np.linalg.norm([1.0, 0.01, 0.0])  # 0.57° from e₀
