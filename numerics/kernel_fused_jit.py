@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from .kernel_jit import JIT, dot
-from .kernel_tiles_jit import residual, group_pass, tile_pass
+from .kernel_tiles_jit import group_pass, residual, tile_pass, tile_pass_z
 
 JIT_FMA = dict(JIT, fastmath={"contract"})  # a·b + c may be one FMA (one rounding); no reassociation, IEEE NaN/inf
 
@@ -320,14 +320,18 @@ def fused_sgd_advance(X, Y, W, A, lr, IDX, logistic, dims, cap):
     out = np.empty(3)
     zero = np.zeros(d)
     HSUM = np.zeros(b)
+    ZB = np.empty((WB.shape[1], 4, B)) if b <= 4 else np.empty((1, 4, B))
     for s in range(S):
         if K == 0:
             break
-        tile_pass(XB[0], R, XB[0], YB[0], R, WB[s], AB[s], lr, False, True, logistic, HSUM, dims, zero, out)
+        if b <= 4:
+            tile_pass_z(XB[0], R, XB[0], YB[0], R, WB[s], AB[s], ZB, lr, False, logistic, HSUM, dims, zero, out)
+        else:
+            tile_pass(XB[0], R, XB[0], YB[0], R, WB[s], AB[s], lr, False, True, logistic, HSUM, dims, zero, out)
         for q in range(K):
             nq = min(q + 1, K - 1)  # the last sweep's forward is not used
             if b <= 4:
-                tile_pass(XB[q], R, XB[nq], YB[nq], R, WB[s], AB[s], lr, True, True, logistic, HSUM, dims, zero, out)
+                tile_pass_z(XB[q], R, XB[nq], YB[nq], R, WB[s], AB[s], ZB, lr, True, logistic, HSUM, dims, zero, out)
             else:
                 group_pass(XB[q], R, XB[nq], YB[nq], R, WB[s], AB[s], lr, logistic, HSUM, G, GA, dims, zero, out)
     from_blocks(WB, AB, W, A)

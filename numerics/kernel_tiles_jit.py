@@ -3,7 +3,9 @@
 For a scalar output and up to four samples per sweep, one loop over a block's neurons does a sample group's whole
 work with the pre-activations in registers: `_tile_step` recomputes z at the old block, applies the pending update
 and runs the next batch's forward on the new block in the same sweep; `_tile_fwd` is the forward alone and
-`_tile_bwd` a backward into gradient rows (batches of 4 < b ≤ 16, `group_pass`). The sample count and the input
+`_tile_bwd` a backward into gradient rows (batches of 4 < b ≤ 16, `group_pass`); `_tile_step_z` (SGD, b ≤ 4) reads
+the pending batch's z from the previous sweep instead of recomputing it (d multiply-adds per sample and neuron saved
+for one store and one load). The sample count and the input
 dimension are compile-time constants (tuple lengths: `grp`, and `dims` or the length of the input tuples), so the
 inner loops unroll and the neuron loop vectorises; the sums over neurons use `reassoc` (vector lanes, a fixed order
 for a given build). Each (d, group size) pair compiles once and is cached on disk.
@@ -157,6 +159,75 @@ def _tile_step(wb, ab, xs, rs, xn, lr, grp):
 
 
 @numba.njit(**JIT_SUM)
+def _tile_step_z(wb, ab, Z, xs, rs, xn, lr, grp):
+    """`_tile_step` with z of the pending batch read from Z (4, B) (the previous sweep's forward) instead of
+    recomputed, and the next batch's z written there.
+
+    Pending update and next forward of up to four samples each (len(grp), compile-time) on one block in one sweep:
+    z at the old block (recomputed), w_j −= lr·a_j Σ_k 1[z_kj > 0] r_k x_k, a_j −= lr Σ_k relu(z_kj) r_k, then the
+    next batch's z at the new block; returns the block's four sums Σ_j a_j relu(z_kj) of the next batch."""
+    D = len(xs[0])
+    G = len(grp)
+    B = wb.shape[1]
+    x0, x1, x2, x3 = xs
+    r0, r1, r2, r3 = rs
+    y0, y1, y2, y3 = xn
+    s0 = s1 = s2 = s3 = 0.0
+    for j in range(B):
+        z0 = Z[0, j]
+        z1 = Z[1, j] if G > 1 else 0.0
+        z2 = Z[2, j] if G > 2 else 0.0
+        z3 = Z[3, j] if G > 3 else 0.0
+        p0 = r0 if z0 > 0.0 else 0.0  # relu'(0) = 0
+        p1 = r1 if z1 > 0.0 else 0.0
+        p2 = r2 if z2 > 0.0 else 0.0
+        p3 = r3 if z3 > 0.0 else 0.0
+        gaj = max(z0, 0.0) * r0
+        if G > 1:
+            gaj += max(z1, 0.0) * r1
+        if G > 2:
+            gaj += max(z2, 0.0) * r2
+        if G > 3:
+            gaj += max(z3, 0.0) * r3
+        aj = ab[j]
+        v0 = v1 = v2 = v3 = 0.0
+        for t in range(D):
+            s = x0[t] * p0
+            if G > 1:
+                s += x1[t] * p1
+            if G > 2:
+                s += x2[t] * p2
+            if G > 3:
+                s += x3[t] * p3
+            w = wb[t, j] - lr * (aj * s)
+            wb[t, j] = w
+            v0 += y0[t] * w
+            if G > 1:
+                v1 += y1[t] * w
+            if G > 2:
+                v2 += y2[t] * w
+            if G > 3:
+                v3 += y3[t] * w
+        an = aj - lr * gaj
+        ab[j] = an
+        Z[0, j] = v0
+        if G > 1:
+            Z[1, j] = v1
+        if G > 2:
+            Z[2, j] = v2
+        if G > 3:
+            Z[3, j] = v3
+        s0 += an * max(v0, 0.0)
+        if G > 1:
+            s1 += an * max(v1, 0.0)
+        if G > 2:
+            s2 += an * max(v2, 0.0)
+        if G > 3:
+            s3 += an * max(v3, 0.0)
+    return s0, s1, s2, s3
+
+
+@numba.njit(**JIT_SUM)
 def _tile_fwd(wb, ab, xs, grp):
     """Forward of up to four samples (len(grp), inputs xs) on one block in one sweep: their sums Σ_j a_j relu(z_kj)."""
     D = len(xs[0])
@@ -251,6 +322,31 @@ def _step_group(wb, ab, xs, rs, xn, lr, g):
 
 
 @numba.njit(**JIT_FMA)
+def _step_group_z(wb, ab, Z, xs, rs, xn, lr, g):
+    """`_tile_step_z` for a run-time count g ≤ 4."""
+    if g == 4:
+        return _tile_step_z(wb, ab, Z, xs, rs, xn, lr, (0, 0, 0, 0))
+    if g == 3:
+        return _tile_step_z(wb, ab, Z, xs, rs, xn, lr, (0, 0, 0))
+    if g == 2:
+        return _tile_step_z(wb, ab, Z, xs, rs, xn, lr, (0, 0))
+    return _tile_step_z(wb, ab, Z, xs, rs, xn, lr, (0,))
+
+
+@numba.njit(**JIT_FMA)
+def _zrows(wb, Z, xs, g):
+    """Z[k] = the block's z of the samples xs (k < g ≤ 4), for `_tile_step_z`."""
+    B = wb.shape[1]
+    for k in range(g):
+        x = xs[k]
+        for j in range(B):
+            v = 0.0
+            for t in range(len(x)):
+                v += x[t] * wb[t, j]
+            Z[k, j] = v
+
+
+@numba.njit(**JIT_FMA)
 def tile_pass(Xp, Rp, Xn, Yn, Rn, WB, AB, lr, bwd, fwd, logistic, HSUM, dims, zero, out):
     """One sweep over the blocks of one network with a scalar output: with `bwd`, for batches of b ≤ 4 (Xp, Xn
     (b, d)), the pending update of Xp with residuals Rp and the forward of Xn in one register tile per block
@@ -276,6 +372,25 @@ def tile_pass(Xp, Rp, Xn, Yn, Rn, WB, AB, lr, bwd, fwd, logistic, HSUM, dims, ze
                 h = _fwd_group(WB[q], AB[q, 0], _rows(Xn, k0, b, dims, zero), g)
                 for k in range(g):
                     HSUM[k0 + k] += h[k]
+    out[0] = _loss_h(HSUM, Yn, Rn, logistic, b)
+
+
+@numba.njit(**JIT_FMA)
+def tile_pass_z(Xp, Rp, Xn, Yn, Rn, WB, AB, ZB, lr, bwd, logistic, HSUM, dims, zero, out):
+    """`tile_pass` for b ≤ 4 with the pending batch's z kept in ZB (nb, 4, B) between sweeps (`_tile_step_z`): the
+    forward alone (not `bwd`) also fills ZB."""
+    nb = AB.shape[0]
+    b = Xn.shape[0]
+    xp, rp, xn = _rows(Xp, 0, b, dims, zero), _res(Rp, 0, b), _rows(Xn, 0, b, dims, zero)
+    HSUM[:] = 0.0
+    for q in range(nb):
+        if bwd:
+            h = _step_group_z(WB[q], AB[q, 0], ZB[q], xp, rp, xn, lr, b)
+        else:
+            h = _fwd_group(WB[q], AB[q, 0], xn, b)
+            _zrows(WB[q], ZB[q], xn, b)
+        for k in range(b):
+            HSUM[k] += h[k]
     out[0] = _loss_h(HSUM, Yn, Rn, logistic, b)
 
 
