@@ -244,7 +244,9 @@ def fused_advance(X, Y, W, A, lr, i0, i1, logistic, stop_tol, check_every, dims,
     sweep per step, for a scalar output and n ≤ 4 samples (dims: a tuple of length d, the compile-time input count).
     Between two test steps each seed runs alone (its blocks stay in cache); at a test step every seed's loss is known
     before any seed takes that step's update, and with stop_tol > 0 every seed takes that one update (and its norms)
-    before any goes on. The last step's sweep also runs a forward that is not used (one sweep fewer to compile).
+    before any goes on. The last step's sweep also runs a forward that is not used (one sweep fewer to compile). The
+    pending step's z is the previous sweep's forward (the same X), kept per seed in ZB instead of recomputed; a test
+    step's sweep (the norms, by `fused_pass`) refills it.
     """
     S, m, d = W.shape
     SX, n = X.shape[0], X.shape[1]
@@ -259,12 +261,14 @@ def fused_advance(X, Y, W, A, lr, i0, i1, logistic, stop_tol, check_every, dims,
     out = np.empty(3)
     zero = np.zeros(d)
     HSUM = np.zeros(n)
+    ZB = np.empty((S, WB.shape[1], 4, B))  # z of each seed's pending step (the forward of the previous sweep)
     status = 0
     i = i0
     if i0 < i1:
         for s in range(S):
             xs = s if SX > 1 else 0
-            tile_pass(X[xs], R[s], X[xs], Y[xs], R[s], WB[s], AB[s], lr, False, True, logistic, HSUM, dims, zero, out)
+            tile_pass_z(X[xs], R[s], X[xs], Y[xs], R[s], WB[s], AB[s], ZB[s], lr, False, logistic, HSUM, dims, zero,
+                        out)
             L[s] = out[0]
     while i < i1:
         test = i % check_every == 0
@@ -287,9 +291,11 @@ def fused_advance(X, Y, W, A, lr, i0, i1, logistic, stop_tol, check_every, dims,
                                HS, H4, P4, G, GA, out)
                     if not lr * lr * out[1] <= stop_tol * stop_tol * out[2]:
                         done = False
+                    tile_pass_z(X[xs], R[s], X[xs], Y[xs], R[s], WB[s], AB[s], ZB[s], lr, False, logistic, HSUM, dims,
+                                zero, out)  # z of the next step into ZB (the same loss and residuals)
                 else:
-                    tile_pass(X[xs], R[s], X[xs], Y[xs], R[s], WB[s], AB[s], lr, True, True, logistic, HSUM, dims,
-                              zero, out)
+                    tile_pass_z(X[xs], R[s], X[xs], Y[xs], R[s], WB[s], AB[s], ZB[s], lr, True, logistic, HSUM, dims,
+                                zero, out)
                 L[s] = out[0]
         i = nxt
         if check and done:
