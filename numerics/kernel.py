@@ -16,6 +16,10 @@ a hidden bias is the appended input column of `model.with_bias`, so it needs not
 divergence and convergence tests across seeds as in the torch loop. float64, one thread,
 `fastmath=False` (IEEE semantics: NaN and inf propagate as in torch).
 
+For a scalar output with n ≤ 4 samples (GD) or batches ≤ 16 (SGD) the step is the fused one-sweep step of
+`kernel_fused_jit` (W and a read and written once per step; see BENCHMARKS.md), which compiles per input dimension
+on first use (10–20 s, then cached); elsewhere the two-pass kernels of `kernel_jit` and `kernel_sgd_jit`.
+
 numba is optional: `available()` says whether it imports; `numerics.train(backend="auto")` then falls back to
 torch. The compiled function is cached on disk (`cache=True`); the first call in a fresh environment compiles it
 (about 2 s, see BENCHMARKS.md), later processes load it from the cache.
