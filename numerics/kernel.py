@@ -16,6 +16,10 @@ a hidden bias is the appended input column of `model.with_bias`, so it needs not
 divergence and convergence tests across seeds as in the torch loop. float64, one thread,
 `fastmath=False` (IEEE semantics: NaN and inf propagate as in torch).
 
+For a scalar output with n ≤ 4 samples (GD) or batches ≤ 16 (SGD) the step is the fused one-sweep step of
+`kernel_fused_jit` (W and a read and written once per step; see BENCHMARKS.md), which compiles per input dimension
+on first use (10–20 s, then cached); elsewhere the two-pass kernels of `kernel_jit` and `kernel_sgd_jit`.
+
 numba is optional: `available()` says whether it imports; `numerics.train(backend="auto")` then falls back to
 torch. The compiled function is cached on disk (`cache=True`); the first call in a fresh environment compiles it
 (about 2 s, see BENCHMARKS.md), later processes load it from the cache.
@@ -29,21 +33,28 @@ import numpy as np
 from . import validate
 from .validate import InputError
 
-__all__ = ["available", "require", "advance", "advance_sgd", "loss_and_grad", "REACHED", "STOPPED", "DIVERGED", "LOSS_CODES"]
+__all__ = ["available", "require", "advance", "advance_sgd", "loss_and_grad", "copy_bandwidth", "REACHED", "STOPPED",
+           "DIVERGED", "LOSS_CODES"]
 
 REACHED, STOPPED, DIVERGED = 0, 1, 2  # status of `advance`
 LOSS_CODES = {"square": 0, "logistic": 1}
+# the fused one-sweep step (`kernel_fused_jit`): scalar output, GD on n ≤ FUSED_MAX_N samples with S·m ≥
+# FUSED_MIN_WIDTH neurons (below it the two kernels run at the same rate, BENCHMARKS.md), SGD batches ≤ FUSED_MAX_BATCH
+FUSED_MAX_N, FUSED_MIN_WIDTH, FUSED_MAX_BATCH = 4, 1000, 16
+FUSED_BLOCK_DOUBLES = 65536  # a block's share of the cache: its Wᵀ, aᵀ and work rows (512 KB, L2)
 
 
 @functools.lru_cache(maxsize=1)
 def _compiled():
-    """(grad, advance, empty_loop) of `kernel_jit` and sgd_advance of `kernel_sgd_jit`, compiled or loaded from the
-    cache; None without numba."""
+    """(grad, advance, empty_loop) of `kernel_jit`, sgd_advance of `kernel_sgd_jit`, (fused_advance,
+    fused_sgd_advance) of `kernel_fused_jit` and copy_loop of `kernel_jit`, compiled or loaded from the cache; None
+    without numba."""
     try:
-        from . import kernel_jit, kernel_sgd_jit
+        from . import kernel_fused_jit, kernel_jit, kernel_sgd_jit
     except ImportError:  # optional dependency: the torch engine does everything without it
         return None
-    return kernel_jit.grad, kernel_jit.advance, kernel_jit.empty_loop, kernel_sgd_jit.sgd_advance
+    return (kernel_jit.grad, kernel_jit.advance, kernel_jit.empty_loop, kernel_sgd_jit.sgd_advance,
+            kernel_fused_jit.fused_advance, kernel_fused_jit.fused_sgd_advance, kernel_jit.copy_loop)
 
 
 def available() -> bool:
@@ -93,7 +104,7 @@ def _check_in_place(W, a, Wn, An, loss: str) -> None:
 
 
 def advance(X, y, W, a, *, lr: float, start: int, stop: int, loss: str = "square", stop_tol: float = 0.0,
-            check_every: int = 16) -> tuple[int, int]:
+            check_every: int = 16, fused: bool | None = None) -> tuple[int, int]:
     """Run GD steps start … stop − 1 in place on (W, a), with train's finiteness and convergence tests.
 
     With a seed axis the S networks step in lock-step, as in the torch loop of `numerics.train`: the run diverges
@@ -107,6 +118,8 @@ def advance(X, y, W, a, *, lr: float, start: int, stop: int, loss: str = "square
         lr: step size.  start, stop: the step indices (the loop runs i = start … stop − 1).
         loss: "square" or "logistic" (scalar output only).  stop_tol: relative-update tolerance (0 disables).
         check_every: the finiteness and convergence tests run when i % check_every == 0.
+        fused: take the fused one-sweep step (`kernel_fused_jit`: scalar output, n ≤ FUSED_MAX_N) or not; None: when
+            it fits and S·m ≥ FUSED_MIN_WIDTH. Both give the same steps to round-off.
 
     Returns:
         (status, step): REACHED with step = stop; STOPPED with the step after the converged update; DIVERGED with
@@ -119,12 +132,21 @@ def advance(X, y, W, a, *, lr: float, start: int, stop: int, loss: str = "square
     if int(check_every) < 1 or int(stop) < int(start):
         raise InputError(f"need check_every ≥ 1 and stop ≥ start, got check_every={check_every}, "
                          f"start={start}, stop={stop}")
-    status, step = fns[1](Xn, Yn, Wn, An, float(lr), int(start), int(stop), LOSS_CODES[loss] == 1,
-                          float(stop_tol), int(check_every))
+    S, m, d = Wn.shape
+    fits = An.shape[2] == 1 and Xn.shape[1] <= FUSED_MAX_N
+    if fused and not fits:
+        raise InputError(f"fused=True needs a scalar output and n ≤ {FUSED_MAX_N} samples, got a {An.shape[1:]} "
+                         f"and n = {Xn.shape[1]}; use fused=None")
+    if fused or (fused is None and fits and S * m >= FUSED_MIN_WIDTH):
+        status, step = fns[4](Xn, Yn, Wn, An, float(lr), int(start), int(stop), LOSS_CODES[loss] == 1,
+                              float(stop_tol), int(check_every), (0,) * d, FUSED_BLOCK_DOUBLES)
+    else:
+        status, step = fns[1](Xn, Yn, Wn, An, float(lr), int(start), int(stop), LOSS_CODES[loss] == 1,
+                              float(stop_tol), int(check_every))
     return int(status), int(step)
 
 
-def advance_sgd(X, y, W, a, *, lr: float, indices, loss: str = "square") -> None:
+def advance_sgd(X, y, W, a, *, lr: float, indices, loss: str = "square", fused: bool | None = None) -> None:
     """Run len(indices) mini-batch steps in place on (W, a): step q takes the gradient of the mean loss over the
     samples indices[q] (the batch `numerics.train`'s SGD draws) at the parameters before the step.
 
@@ -135,6 +157,8 @@ def advance_sgd(X, y, W, a, *, lr: float, indices, loss: str = "square") -> None
         X, y: one data set, X (n, d) with y (n,) or (n, k), shared by all seeds.
         W, a: parameters as in `advance` (updated in place).  lr: step size.
         indices: int array (K, b), each row b distinct sample indices in [0, n).  loss: "square" or "logistic".
+        fused: take the fused one-sweep step (`kernel_fused_jit`: scalar output, b ≤ FUSED_MAX_BATCH) or the
+            two-pass one (`kernel_sgd_jit`); None: the fused one where it fits. Both give the same steps to round-off.
     """
     fns = require()
     validate.choice("loss", loss, LOSS_CODES)
@@ -147,7 +171,14 @@ def advance_sgd(X, y, W, a, *, lr: float, indices, loss: str = "square") -> None
     if idx.ndim != 2 or idx.shape[1] < 1 or (idx.size and (idx.min() < 0 or idx.max() >= n)):
         raise InputError(f"indices must be an int array (steps, batch) with entries in [0, n={n}), got shape "
                          f"{idx.shape}")
-    fns[3](Xn[0], Yn[0], Wn, An, float(lr), idx, LOSS_CODES[loss] == 1)
+    fits = An.shape[2] == 1 and idx.shape[1] <= FUSED_MAX_BATCH
+    if fused and not fits:
+        raise InputError(f"fused=True needs a scalar output and batches of ≤ {FUSED_MAX_BATCH} samples, got a "
+                         f"{An.shape[1:]} and batch {idx.shape[1]}; use fused=None")
+    if fits and fused is not False:
+        fns[5](Xn[0], Yn[0], Wn, An, float(lr), idx, LOSS_CODES[loss] == 1, (0,) * Wn.shape[2], FUSED_BLOCK_DOUBLES)
+    else:
+        fns[3](Xn[0], Yn[0], Wn, An, float(lr), idx, LOSS_CODES[loss] == 1)
 
 
 def loss_and_grad(W, a, X, y, loss: str = "square"):
@@ -194,3 +225,28 @@ def empty_loop_seconds(steps: int = 1_000_000) -> float:
         fn(int(steps))
         best = min(best, (time.perf_counter() - t0) / steps)
     return best
+
+
+def copy_bandwidth(nbytes: int, repeats: int = 5) -> float:
+    """Bytes/s (read + write) of a compiled copy between two float64 buffers of `nbytes` each, repeated in one call
+    (no per-copy dispatch): the bandwidth of the cache level two such buffers fit in.
+
+    Arguments:
+        nbytes: size of each buffer.  repeats: timings (best kept).
+
+    Returns:
+        bytes per second.
+    """
+    import time
+
+    fn = require()[6]
+    n = max(8, nbytes // 8)
+    src, dst = np.ones(n), np.empty(n)
+    reps = max(4, int(2e8 // (16 * n)))  # about 0.2 GB moved per timing
+    fn(src, dst, 2)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(src, dst, reps)
+        best = min(best, time.perf_counter() - t0)
+    return 16 * n * reps / best

@@ -231,3 +231,18 @@ def empty_loop(steps):
     for i in range(steps):
         acc += i * 1e-300
     return acc
+
+
+@numba.njit(**JIT)
+def copy_loop(src, dst, reps):
+    """dst[:] = src, `reps` times (the copy bandwidth of the cache level the two buffers fit in).
+
+    Arguments:
+        src, dst: 1-d float64 arrays of one length.  reps: copies.
+    """
+    n = src.shape[0]
+    for r in range(reps):
+        for j in range(n):
+            dst[j] = src[j]
+        src, dst = dst, src
+    return dst[0]

@@ -317,8 +317,9 @@ def _kernel_sgd_loop(recorder, W, a, X, y, lr, loss, ckpts, bar, n, batch_size, 
         if nxt is None:
             break
         while i < nxt:
-            k = min(chunk, nxt - i)
-            idx = np.stack([torch.randperm(n, generator=gen)[:batch_size].numpy() for _ in range(k)])
+            k = min(chunk, nxt - i, max(1, 2 ** 20 // n))
+            # the same draws, one torch call per step (slicing and converting each draw cost more than the step)
+            idx = torch.stack([torch.randperm(n, generator=gen) for _ in range(k)])[:, :batch_size].numpy()
             kernel.advance_sgd(X, y, W, a, lr=lr, indices=idx, loss=loss)
             bar.update(k)
             i += k

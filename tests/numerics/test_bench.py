@@ -16,6 +16,10 @@ def test_bench_rows_and_table_on_tiny_sizes():
     table = bench.format_rows(rows)
     assert "kern/train" in table and "of roofline" in table and len(table.splitlines()) == 3 + 3
     assert "target auto never slower" in table
+    if bench.kernel.available():
+        assert all(r["two_pass_sps"] > 0 and r["cache_fraction"] > 0 and r["state_us"] > 0 for r in rows)
+        fake = [dict(rows[0], n=3, m=2000, d=2)]  # the issue #27 line names the shapes it judges
+        assert "(3, 2000, 2)" in bench.verdicts(fake)[-1] and "cache-level limit" in bench.verdicts(fake)[-1]
     md = bench.format_rows(rows, markdown=True).splitlines()
     assert md[0].startswith("| ") and set(md[1]) <= set("|-:")
     assert torch.get_num_threads() == 1
@@ -111,4 +115,5 @@ def test_bench_sgd_rows_and_table_on_a_tiny_width():
         assert r["kernel_vs_torch"] > 0 and r["clock"] == "cpu" and r["auto_backend"] in ("kernel", "torch")
     text = bench_sgd.format_sgd_rows(rows)
     assert "kern/torch" in text and "target SGD kernel" in text and len(text.splitlines()) == 1 + 2 + 1
+    assert all(r["two_pass_sps"] > 0 for r in rows) and "batch 4" in text
     torch.set_num_threads(1)
