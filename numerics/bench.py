@@ -34,6 +34,7 @@ import time
 import torch
 
 from . import kernel, model
+from .bench_table import rate as _sps, table, times as _x
 from .train import _use_kernel, train
 
 SIZES = ((3, 100, 2), (3, 2000, 2), (3, 20000, 2), (20, 200, 5), (160, 200, 5), (1280, 200, 5), (200, 300, 64),
@@ -210,16 +211,6 @@ def run(sizes=SIZES, steps: int = 20, dtype=torch.float64, threads: int = 1) -> 
     return rows
 
 
-def _sps(v) -> str:
-    if v is None:
-        return "—"
-    return f"{v / 1e6:.2f} M" if v >= 1e6 else f"{v / 1e3:.1f} k" if v >= 1e3 else f"{v:.0f}"
-
-
-def _x(v) -> str:
-    return "—" if v is None else f"{v:.1f}×"
-
-
 def format_rows(rows: list[dict], markdown: bool = False) -> str:
     """The rows of `run` as a table (one header line, one line per size; `markdown` adds the separator line).
 
@@ -240,23 +231,6 @@ def format_rows(rows: list[dict], markdown: bool = False) -> str:
               f"{r['roofline_fraction']:.0%}",
               "—" if r.get("cache_fraction") is None else f"{r['cache_fraction']:.0%}"] for r in rows]
     return "\n".join(table(cols, cells, markdown) + verdicts(rows))
-
-
-def table(cols: list[str], cells: list[list[str]], markdown: bool = False) -> list[str]:
-    """Right-aligned text table lines: a header and one line per row (`markdown` adds the `|---:|` separator).
-
-    Arguments:
-        cols: column headings.  cells: rows of cell strings, one per heading.  markdown: a Markdown table.
-
-    Returns:
-        the lines.
-    """
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    if markdown:
-        lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(cols, widths)) + " |",
-                 "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"]
-        return lines + ["| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |" for row in cells]
-    return [" ".join(c.rjust(w) for c, w in zip(row, widths)) for row in [cols, *cells]]
 
 
 def verdicts(rows: list[dict]) -> list[str]:

@@ -97,7 +97,7 @@ def sgd_rows(batches=BATCHES, m: int = 10_000, d: int = 5, repeats: int = 5, cpu
 
 def format_sgd_rows(rows: list[dict], markdown: bool = False) -> str:
     """The rows of `sgd_rows` as a table and the target line of issue #27."""
-    from .bench import _sps, _x, table
+    from .bench_table import rate as _sps, table, times as _x
 
     cols = ["batch", "n", "m", "d", "kernel", "2-pass", "torch", "auto", "autograd", "kern/torch", "2-pass/torch",
             "kern/autograd", "clock"]

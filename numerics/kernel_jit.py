@@ -161,7 +161,7 @@ def advance(X, Y, W, A, lr, i0, i1, logistic, stop_tol, check_every):
         stop_tol, check_every: the tests of `numerics.train`.
     """
     S, m, d = W.shape
-    SX, n = X.shape[0], X.shape[1]
+    SX = X.shape[0]
     kout = A.shape[2]
     WT = np.empty((S, d, m))
     AT = np.empty((S, kout, m))
