@@ -62,8 +62,8 @@ class FailureRateDesign(Design):
                          "paper": dict(widths=(20000,), lr=2e-3, horizon=4000.0)}
     paper_source: ClassVar = ("BF-EA code defaults (E4) on E1's Assumption-3 instance: m = 20000, step 2e-3 on L, "
                               "2·10⁶ iterations (flow time 4000), balanced init; the design's λ grid and 3 seeds (E1)")
-    paper_cpu: ClassVar = cpu_estimate([(2_000_000, 3781)] * 7, 2, "full count: 7 λ cells × 2·10⁶ GD steps at 3.8·10³ "
-                                       "steps/s, the kernel's rate at (3, 20000, 2) × 3 seeds; the early exit "
+    paper_cpu: ClassVar = cpu_estimate([(2_000_000, 7911)] * 7, 2, "full count: 7 λ cells × 2·10⁶ GD steps at 7.9·10³ "
+                                       "steps/s, the fused kernel's rate at (3, 20000, 2) × 3 seeds; the early exit "
                                        "stopped the λ = 1e-2 cell at 18 % of the count (BENCHMARKS.md)")
     sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, "
                                    "horizon ≥ 2000 (standard: 100 and 500; full: up to 2000. From m = 500 GD needs "

@@ -98,9 +98,9 @@ class SweepDesign(Design):
                               "(or 20) with a wider ns")
     # numerics.train's SGD steps/s per n at m = 10⁴, d = 5 (batch n // 10; the kernel to batch 16, torch above;
     # CPU time, BENCHMARKS.md "Paper tier on the CPU")
-    paper_cpu: ClassVar = cpu_estimate([(200_000, r) for r in (23324, 15743, 9720, 5226, 2657, 1258, 534, 269)
+    paper_cpu: ClassVar = cpu_estimate([(200_000, r) for r in (38300, 33100, 20800, 10400, 6000, 1471, 804, 381)
                                         for _ in range(3)], 2, "8 n × 3 seeds × 2·10⁵ SGD steps at the measured rate "
-                                       "per batch, 2.3·10⁴ (batch 1) … 269 (batch 128) steps/s; "
+                                       "per batch, 3.8·10⁴ (batch 1, fused kernel) … 381 (batch 128) steps/s; "
                                        "threshold.two_directions then reads the same cached points")
 
     def validate(self):
