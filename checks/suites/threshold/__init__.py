@@ -10,7 +10,8 @@ Modules: `points` (the sweep points: CPU and the batched GPU path), `sweep_cache
 locator), `convergence` (the regime gates:
 width to interpolate, stationarity, n* at two horizons, Theorem 2's regime; the OLS and capacity-limited estimator
 alternatives), `population` (BF-P12/P13),
-`sweep` (BF-P14/P16/P17/P18), `directions` (BF-P15), `dependence` (BF-P17: d, λ, m) with `dimension_scan` (its d scan), `robustness` (BF-P19).
+`sweep` (BF-P14/P16/P17/P18), `directions` (BF-P15), `dependence` (BF-P17: d, λ, m) with `dimension_scan` (its d
+scan), `robustness` (BF-P19).
 """
 from checks.suites.threshold.locate import INTERPOLATING, locate_threshold
 from checks.suites.threshold.points import SIGMA, e5_teacher, sigma_ball, test_points, threshold_point, threshold_seeds

@@ -69,8 +69,8 @@ def network_reading(row: dict, ref: dict, P: int) -> dict:
     H = row["time"][-1]
     end = row["end"]["train_mse"]
     change = abs(end - train_at(row, H / 2)) / max(end, 1e-300)
-    return dict(n=row["n"], seed=row["seed"], train=end, test=row["end"]["test_mse"], train_early=train_at(row, H / EARLY),
-                change=change, flow=descent_rate(row),
+    return dict(n=row["n"], seed=row["seed"], train=end, test=row["end"]["test_mse"],
+                train_early=train_at(row, H / EARLY), change=change, flow=descent_rate(row),
                 grad_flow=row.get("grad_sq", float("nan")) * H / max(end / 2, 1e-300))
 
 

@@ -13,8 +13,8 @@ from theory.references import alignment_time, elasticity, sufficient_threshold
 from checks.frame.core import Check, Variant, loglog_fit, register
 from checks.frame.criteria import Criterion, at_most, gated, holds, measured, regime, undecided, within
 from checks.frame.errors import CheckError
-from checks.suites.threshold.convergence import (CAPACITY, EARLY, STATIONARY, capacity_reading, capacity_width, network_reading, parameters,
-                          train_at)
+from checks.suites.threshold.convergence import (CAPACITY, EARLY, STATIONARY, capacity_reading, capacity_width,
+                                                  network_reading, parameters, train_at)
 from checks.suites.threshold.dimension_scan import crossing, d_scan, time_unit
 from checks.suites.threshold.locate import INTERPOLATING, locate_threshold
 from checks.suites.threshold.sweep_cache import sweep_rows
@@ -274,9 +274,11 @@ class ThresholdDependence(Check):
                 claim.append(undecided(name, "no n* at one of the two dimensions"))
                 continue
             ratio = b["n_star"] / a["n_star"]
-            good = ratio >= GRID_STEP if p > 0 else ratio <= 1 / GRID_STEP if p < 0 else                 1 / GRID_STEP < ratio < GRID_STEP
+            good = (ratio >= GRID_STEP if p > 0 else ratio <= 1 / GRID_STEP if p < 0
+                    else 1 / GRID_STEP < ratio < GRID_STEP)
             claim.append(Criterion(name, ratio, f"≥ {GRID_STEP:.3g} if n* increases with d; ≤ {1 / GRID_STEP:.3g} "
-                                   f"if it decreases; inside ({1 / GRID_STEP:.3g}, {GRID_STEP:.3g}) if flat", bool(good),
+                                   f"if it decreases; inside ({1 / GRID_STEP:.3g}, {GRID_STEP:.3g}) if flat",
+                                   bool(good),
                                    "BF-P17's direction: n* increases with d. n* is the interpolated crossing of "
                                    f"{d.fraction:g}·σ² by the median train MSE over {d.seeds} seeds; one step of the "
                                    "standard grid (√2) is the effect size, so n* must grow by at least that much "
@@ -403,7 +405,8 @@ class ThresholdDependence(Check):
             ax.loglog(*zip(*early), "kx", label=f"n* at H/{EARLY}")
         if t["exponent"] is not None:
             k, se = t["exponent"], t["exponent_se"]
-            ax.fill_between(grid, centre_n * (grid / centre_d) ** (k - 2 * se), centre_n * (grid / centre_d) ** (k + 2 * se),
+            ax.fill_between(grid, centre_n * (grid / centre_d) ** (k - 2 * se),
+                            centre_n * (grid / centre_d) ** (k + 2 * se),
                             color="C0", alpha=0.2, label=f"fit: slope {k:.2f} ± 2·{se:.2f}")
         sup = f"{t['predicted_exponent']:g}".translate(str.maketrans("0123456789.-", "⁰¹²³⁴⁵⁶⁷⁸⁹·⁻"))
         ax.loglog(grid, ns[0] * (grid / dims[0]) ** t["predicted_exponent"], color="C3", ls="-",

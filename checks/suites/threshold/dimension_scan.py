@@ -41,7 +41,8 @@ def d_scan(design) -> dict:
     configs = [dict(n=n, seed=design.seed + s, d=dim, m=run["m"], lam=design.d_lam, horizon=run["horizon"],
                     lr=design.lr, sigma=design.sigma, n_test=design.n_test, refine=int(design.refine),
                     plateau=plateau_time(design.d_lam, run["m"], dim, e5_teacher(dim), design.init),
-                    **point_options(design)) for dim, run in out.items() for n in run["ns"] for s in range(design.seeds)]
+                    **point_options(design))
+               for dim, run in out.items() for n in run["ns"] for s in range(design.seeds)]
     rows = run_sweep(threshold_point, configs, cache=cache_dir(design), workers=2, desc="threshold d scan")
     for c, r in zip(configs, rows):
         out[c["d"]].setdefault("rows", []).append(r["result"])

@@ -55,7 +55,8 @@ class ExtremalDesign(Design):
     presets: ClassVar = {"quick": dict(ns=(20, 80, 320, 640, 1280), seeds=3, instances=3),
                          "full": dict(seeds=9, instances=50)}
     paper_source: ClassVar = "BF-ST Fig. 1's data (E5: d = 5, σ = 0.5); no training, so the full design's seeds"
-    sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5", "cos_n": "docs/theory/bf-threshold.md#bf-p12 [C]: cos ≈ 0.95 at n = 640"}
+    sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5",
+                         "cos_n": "docs/theory/bf-threshold.md#bf-p12 [C]: cos ≈ 0.95 at n = 640"}
 
     def validate(self):
         positive(self, "ns", "seeds", "d", "sigma", "starts", "ascent_steps")
@@ -154,7 +155,8 @@ class PopulationExtremal(Check):
                             why="dropping the ½ of relu(t) = (t + |t|)/2 in G(w) = −½ wᵀΣβ*"),
                     Variant("angle ∝ n^(−1) (slope −1)", {"angle_law": _angle_power(1)},
                             why="a parametric 1/n rate instead of the √n concentration"),
-                    Variant("one extremal vector at large n (u₊ only)", {"population": lambda f: (lambda S, b: f(S, b)[:1])},
+                    Variant("one extremal vector at large n (u₊ only)",
+                            {"population": lambda f: (lambda S, b: f(S, b)[:1])},
                             against="BF-P13", why="for linear data G(−u) = −G(u), so ±u₊ may be taken for one "
                                                   "direction: the threshold's 'single direction'"),
                     Variant("two per sign at large n (count 4)", {"population": lambda f: (lambda S, b: 2 * f(S, b))},
@@ -296,7 +298,8 @@ class PopulationExtremal(Check):
                          label=f"merged within {np.degrees(f * np.arccos(COS_MERGE)):.2f}°")
         ax2.legend(fontsize=8)
         ax2.axhline(pred["count"], ls=":", c="k")
-        ax2.set(xlabel="n", ylabel="distinct certified maximisers (median)", title=f"the count falls to {pred['count']} (BF-P13)")
+        ax2.set(xlabel="n", ylabel="distinct certified maximisers (median)",
+                title=f"the count falls to {pred['count']} (BF-P13)")
         return {"": fig}
 
 

@@ -15,8 +15,8 @@ from checks.suites.threshold.locate import INTERPOLATING
 from checks.suites.threshold.points import SIGMA, threshold_point
 from checks.suites.threshold.references import REFERENCE_USES, references
 from checks.suites.threshold.sweep_cache import cache_dir
-from checks.suites.threshold.convergence import (CAPACITY, STATIONARY_WHY, capacity_reading, capacity_width, is_stationary,
-                          network_reading, ols_reading, parameters)
+from checks.suites.threshold.convergence import (CAPACITY, STATIONARY_WHY, capacity_reading, capacity_width,
+                                                  is_stationary, network_reading, ols_reading, parameters)
 
 MIN_SEEDS = 3  # BF-P19 is judged over ≥ 3 seeds per point
 
@@ -92,7 +92,8 @@ class ThresholdRobustness(Check):
                             why="'no interpolation because parameters < n': a representation limit"))
     mutants = (Variant("interpolation persists (OLS train reference 0)",
                        {"train_loss": lambda f: (lambda b, X, y: 0.0)}),
-               Variant("σ not squared (OLS train × 1/σ = 2)", {"train_loss": lambda f: (lambda b, X, y: 2 * f(b, X, y))}))
+               Variant("σ not squared (OLS train × 1/σ = 2)",
+                       {"train_loss": lambda f: (lambda b, X, y: 2 * f(b, X, y))}))
 
     def predict(self, d, th):
         seeds = [d.seed + s for s in range(d.seeds)]
@@ -110,7 +111,8 @@ class ThresholdRobustness(Check):
         per, P = [], parameters(d.m, d.d)
         for act, opt, lr, steps, lo, hi in d.protocols():
             rows = [r for r in obs["rows"] if r["activation"] == act and r["optimizer"] == opt]
-            rd = {n: [pred["reading"](r, pred["refs"][(n, r["seed"])], P) for r in rows if r["n"] == n] for n in (lo, hi)}
+            rd = {n: [pred["reading"](r, pred["refs"][(n, r["seed"])], P) for r in rows if r["n"] == n]
+                  for n in (lo, hi)}
             per.append(dict(variant=f"{act}+{opt}", lr=lr, steps=steps, n_below=lo, n_above=hi,
                             train_below=[x["train"] for x in rd[lo]], train_above=[x["train"] for x in rd[hi]],
                             run_train_above=[r["end"]["train_mse"] for r in rows if r["n"] == hi],  # the run's own
@@ -140,7 +142,8 @@ class ThresholdRobustness(Check):
             beyond = regime(f"{v}: n_above = {p['n_above']} is beyond this protocol's threshold (regime reached: the "
                             "median train MSE there does not interpolate)", med_above > INTERPOLATING * s2,
                             f"median train MSE {med_above:.4g} ≤ {INTERPOLATING:g} σ² at n = {p['n_above']} (seeds "
-                            f"{[round(x, 5) for x in p['run_train_above']]}): the protocol still interpolates there, so its "
+                            f"{[round(x, 5) for x in p['run_train_above']]}): the protocol still interpolates there, "
+                            "so its "
                             f"threshold lies above the grid; the next n needs the width m ≥ "
                             f"{capacity_width(2 * p['n_above'], d.d)} (--tier full: n_above = 640 at m = 427)",
                             "The claim is that beyond some n the network stops interpolating: an 'above' point where "

@@ -9,9 +9,10 @@ from checks.suites.threshold.locate import INTERPOLATING, locate_threshold
 from checks.suites.threshold.references import TWO_HALF_SPACE_USES, expected_gap, references
 from checks.suites.threshold.sweep_cache import sweep_rows
 from checks.suites.threshold.sweep_design import SweepDesign
-from checks.suites.threshold.convergence import (CAPACITY, EARLY, SMALL_LAMBDA, STATIONARY_WHY, WELL_ABOVE, capacity_reading, capacity_width,
-                          clusters_per_sign, grad_sq, horizon_fix, is_stationary, network_reading, ols_reading,
-                          parameters)
+from checks.suites.threshold.convergence import (CAPACITY, EARLY, SMALL_LAMBDA, STATIONARY_WHY, WELL_ABOVE,
+                                                  capacity_reading, capacity_width, clusters_per_sign, grad_sq,
+                                                  horizon_fix, is_stationary, network_reading, ols_reading,
+                                                  parameters)
 
 
 def _missing_noise_floor(f):
@@ -86,12 +87,14 @@ class ThresholdSweep(Check):
                        {"test_mse": lambda f: (lambda b, bs, S, s: f(b, bs, S * (len(bs) + 2), s))}, against="*"),)
     # BF-P14's references are read only inside its regime (λ ≤ 1e-6, stationary, one cluster per sign at the largest
     # n), which the quick tier's seed 0 does not reach (its n = 320 run splits): these mutants are judged on an
-    # observation inside the regime (tests/checks/suites/threshold/test_threshold.py: the quick design at seed 1, where it is reached).
+    # observation inside the regime (tests/checks/suites/threshold/test_threshold.py: the quick design at seed 1,
+    # where it is reached).
     regime_mutants = (
         Variant("σ instead of σ² in the test risk", {"test_mse": lambda f: (lambda b, bs, S, s: f(b, bs, S, s)
                                                                            - s ** 2 + s)}),
         Variant("test risk without the noise floor σ²", {"test_mse": _missing_noise_floor}),
-        Variant("loss L instead of MSE 2L (missing factor 2)", {"train_loss": lambda f: (lambda b, X, y: f(b, X, y) / 2)}),
+        Variant("loss L instead of MSE 2L (missing factor 2)",
+                {"train_loss": lambda f: (lambda b, X, y: f(b, X, y) / 2)}),
         Variant("OLS on the wrong sign of y", {"ols": lambda f: (lambda X, y: f(X, -np.asarray(y)))}),
         Variant("two-half-space reference without its cut (global OLS)", {"two_half_space": _no_split}))
 
@@ -216,13 +219,15 @@ class ThresholdSweep(Check):
         ends = self._plateau_ends(d, pred, obs)
         if len(ends) >= 2:
             meds = [m for _, m in ends.values()]
-            out.append(holds(f"median plateau end non-decreasing as λ decreases (λ = {', '.join(f'{x:g}' for x in ends)}, "
+            out.append(holds("median plateau end non-decreasing as λ decreases "
+                             f"(λ = {', '.join(f'{x:g}' for x in ends)}, "
                              f"n = {hi['n']})", all(b >= a for a, b in zip(meds, meds[1:])),
                              "Theorem 2's mechanism at finite λ: the network sits at the two-half-space fit until "
                              "components of size ~λ grow, so the plateau lasts longer as λ → 0 (T_λ ∝ ln 1/λ). Plateau "
                              "end = first checkpoint at which the train MSE falls below the two-half-space train MSE − "
                              "σ²d/n (one F2.10 unit), after it reached OLS + σ²d/n; runs that never leave it count as "
-                             f"≥ H = {d.horizon:g} (inf). Judged on the medians over seeds (the claim is the direction).",
+                             f"≥ H = {d.horizon:g} (inf). "
+                             "Judged on the medians over seeds (the claim is the direction).",
                              value=[m if np.isfinite(m) else f"≥ {d.horizon:g}" for m in meds],
                              tolerance="non-decreasing (censored at H)"))
         out += gate("BF-P16", [
@@ -283,7 +288,8 @@ class ThresholdSweep(Check):
                     two_half_space_ratio=excess_ratio(hi["hs_test"], hi["ols_test"], s2),
                     test_over_ols_units=(hi["test"] - hi["ols_test"]) / unit,
                     test_over_hs_units=(hi["test"] - hi["hs_test"]) / unit,
-                    sign_flips_before=[p["sign_flips_first"] for p in per], sign_flips_after=[p["sign_flips"] for p in per],
+                    sign_flips_before=[p["sign_flips_first"] for p in per],
+                    sign_flips_after=[p["sign_flips"] for p in per],
                     plateau_ends={f"{lam:g}": ends for lam, (ends, _) in self._plateau_ends(d, pred, obs).items()})
 
     def figures(self, d, pred, obs, verdict):

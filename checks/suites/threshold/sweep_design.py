@@ -82,13 +82,15 @@ class SweepDesign(Design):
                                        horizon=1000.0)}
     sources: ClassVar = {"d": "E5 / BF-ST Fig. 1: d = 5 (appendix: d = 10, 20 via --set d=)",
                          "m": "BF-ST Fig. 1: m = 10000 (paper preset)",
-                         "optimizer": "docs/theory/bf-threshold.md#e5: 'Training used SGD' (paper preset); batch n // 10 [C]",
+                         "optimizer": "docs/theory/bf-threshold.md#e5: 'Training used SGD' (paper preset); "
+                                      "batch n // 10 [C]",
                          "init": "docs/theory/bf-threshold.md#e5: 'a default init scheme (App. A.1)' (paper preset); "
                                  "reconstructed as PyTorch's nn.Linear default [C]",
                          "lam": "paper preset: λ = 1, the PyTorch default scale of the uniform-default init [C]",
                          "lr": "paper preset: 0.005 [C] (not given; below SGD's stability bound ≈ 0.0076 at m = 10000)",
                          "horizon": "paper preset: 1000 [C] (iterations not given; 2·10⁵ SGD steps at lr 0.005)"}
-    paper_source: ClassVar = ("BF-ST Fig. 1 (docs/theory/bf-threshold.md#e5, from the review thread): 'Figure 1: d = 5, m = 10000; "
+    paper_source: ClassVar = ("BF-ST Fig. 1 (docs/theory/bf-threshold.md#e5, from the review thread): "
+                              "'Figure 1: d = 5, m = 10000; "
                               "train and test loss at convergence against n, with σ² marked. Training used SGD with a "
                               "default init scheme (App. A.1)'; the authors: 'our experiments are run with SGD and a "
                               "general default initialization scheme'. Reconstructed [C]: the init as PyTorch's "

@@ -112,7 +112,8 @@ class TwoDirections(Check):
                  hs_consistent=[bool(refs[r["seed"]]["hs_consistent"]) for r in rows],
                  gap=pred["gap"]["train_gap"], expected=pred["gap"])
         s2 = pred["sigma2"]
-        t.update(ratio=excess_ratio(t["test"], t["ols_test"], s2), hs_ratio=excess_ratio(t["hs_test"], t["ols_test"], s2))
+        t.update(ratio=excess_ratio(t["test"], t["ols_test"], s2),
+                 hs_ratio=excess_ratio(t["hs_test"], t["ols_test"], s2))
         return t
 
     def _n_star(self, d, obs):
@@ -152,7 +153,8 @@ class TwoDirections(Check):
         per = self._table(d, pred, obs)
         n_star, _ = self._n_star(d, obs)
         hi = per[-1]["plateau"]
-        cos = ("[C] cos > 0.99 of BF-P15 (docs/theory/bf-threshold.md#bf-p15), at the plateau 2 T_λ of the largest n, clusters cut at "
+        cos = ("[C] cos > 0.99 of BF-P15 (docs/theory/bf-threshold.md#bf-p15), at the plateau 2 T_λ of the largest n, "
+               "clusters cut at "
                "cos 0.99; a swapped pair u₊ⁿ ↔ u₋ⁿ gives cos ≈ −1.")
         above = [r for r in obs["shares"] if n_star is not None and r["n"] >= 2 * n_star]
         share = min((min(r["mass_pos"], r["mass_neg"]) for r in above), default=float("nan"))
@@ -162,7 +164,8 @@ class TwoDirections(Check):
                at_least(f"min mass share of the heaviest cluster of a sign, every seed and n ≥ 2n* = "
                         f"{2 * n_star if n_star else '—'} (plateau)", share, 0.9,
                         "[C] one cluster per sign: the heaviest cluster of each sign carries ≥ 90% of that sign's mass "
-                        "|a_j|‖w_j‖, at every grid n ≥ 2n* and every seed (not only at the largest n): the plateau of a "
+                        "|a_j|‖w_j‖, at every grid n ≥ 2n* and every seed (not only at the largest n): "
+                        "the plateau of a "
                         f"network that had kept fitting splits into several clusters (worst: {worst.get('n')}, seed "
                         f"{worst.get('seed')}, clusters (+, −) = ({worst.get('clusters_pos')}, "
                         f"{worst.get('clusters_neg')}))."),
