@@ -9,8 +9,8 @@ Modules: `points` (the sweep points: CPU and the batched GPU path), `sweep_cache
 `references` (the OLS and two-half-space references), `sweep_design` (the shared sweep design), `locate` (the n*
 locator), `convergence` (the regime gates:
 width to interpolate, stationarity, n* at two horizons, Theorem 2's regime; the OLS and capacity-limited estimator
-alternatives), `population` (BF-P12/P13),
-`sweep` (BF-P14/P16/P17/P18), `directions` (BF-P15), `dependence` (BF-P17: d, λ, m) with `dimension_scan` (its d
+alternatives), `population_extremal` (BF-P12/P13),
+`sweep` (BF-P14/P16/P17/P18), `two_directions` (BF-P15), `dependence` (BF-P17: d, λ, m) with `dimension_scan` (its d
 scan), `robustness` (BF-P19).
 """
 from checks.suites.threshold.locate import INTERPOLATING, locate_threshold

@@ -161,7 +161,8 @@ def test_alignment_time_matches_the_plateau_unit():
 
     f = alignment_time()
     for dim, m, lam in ((5, 200, 1e-3), (10, 200, 1e-3), (5, 50, 1e-6)):
-        assert time_unit(f, dim, m, lam) == pytest.approx(plateau_time(lam, m, dim, suite.e5_teacher(dim)) / 2, rel=1e-12)
+        half_plateau = plateau_time(lam, m, dim, suite.e5_teacher(dim)) / 2
+        assert time_unit(f, dim, m, lam) == pytest.approx(half_plateau, rel=1e-12)
     d = suite.DependenceDesign.build("standard")
     assert scaled_horizon(d, dict(d=10, m=d.m, lam=d.lam)) == pytest.approx(d.horizon * 201.7349 / 122.5307, rel=1e-5)
 
