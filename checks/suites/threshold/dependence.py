@@ -69,9 +69,11 @@ class DependenceDesign(SweepDesign):
     # d, a subset of the standard grid's points), where every gate is reached: the observation the mutants are
     # judged on (tests/checks/suites/test_teeth.py), not a verdict on the claim.
     presets: ClassVar = {"quick": dict(d_ratio=2.0, d_horizon=18.0),
-                         "full": dict(variables=("d", "lambda", "m"), d_values=(3, 4, 6, 8, 12), d_span=64),
+                         # the λ and m arms at the width to interpolate their largest n (m(d + 1) ≥ 4·1280 at d = 5)
+                         "full": dict(variables=("d", "lambda", "m"), d_values=(3, 4, 6, 8, 12), d_span=64, m=854,
+                                      m_changed=1708),
                          "paper": dict(variables=("d", "lambda", "m"), d_values=(3, 4, 6, 8, 12), d_span=64,
-                                       m=10_000)}
+                                       m=10_000, m_changed=20_000)}
     sources: ClassVar = {"d_changed": "BF-ST appendix: d = 10 preliminary runs"}
     paper_source: ClassVar = ("BF-ST Fig. 1 width m = 10000 at d = 5 and the appendix's d = 10 (preliminary; d = 20 "
                               "announced); n* against d, λ and m. Full-batch GD from the small balanced init, the "
@@ -88,6 +90,13 @@ class DependenceDesign(SweepDesign):
             raise CheckError(f"variables={self.variables!r}: use some of {', '.join(VARIABLES)}")
         if self.d_changed <= 0 or self.lam_changed <= 0 or self.m_changed <= 0:
             raise CheckError("d_changed, lam_changed and m_changed must be > 0")
+        arms = [v for v in self.variables if v != "d"]
+        widths = [self.m] + ([self.m_changed] if "m" in arms else [])
+        if arms and min(widths) * (self.d + 1) < CAPACITY * max(self.ns):
+            raise CheckError(f"the {' and '.join(arms)} arm{'s' if len(arms) > 1 else ''} cannot interpolate n = "
+                             f"{max(self.ns)}: m = {min(widths)} gives m(d + 1) = {min(widths) * (self.d + 1)} < "
+                             f"{CAPACITY}·{max(self.ns)}; set m (and m_changed) ≥ "
+                             f"{capacity_width(max(self.ns), self.d)} or a smaller largest n")
         if len(set(self.d_values)) < 3 or min(self.d_values) < 1 or list(self.d_values) != sorted(set(self.d_values)):
             raise CheckError(f"d_values={self.d_values!r}: give ≥ 3 increasing dimensions (a fit with a standard "
                              "error), e.g. d_values=3,4,6")
