@@ -1,7 +1,12 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# tests/ holds shared helpers (kernel_cases, quick_outcomes, ...). Its folders mirror the packages (tests/theory,
+# tests/numerics, tests/checks) and have no __init__.py, so with an editable install (a meta-path finder, found after
+# sys.path) a bare `import theory` would resolve to the namespace folder tests/theory. The repository root goes
+# first, so the real packages always win.
+_TESTS = Path(__file__).resolve().parent
+sys.path[:0] = [str(_TESTS.parent), str(_TESTS)]
 import os
 
 import torch

@@ -180,3 +180,14 @@ def test_public_packages_expose_their_submodules():
             "[getattr(theory, m) for m in ('racing', 'extremal', 'lie', 'references', 'intrinsic', 'network')]; "
             "[getattr(numerics, m) for m in ('flow', 'fidelity', 'sweep', 'data')]; print('ok')")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("pkg", ["theory", "numerics", "checks"])
+def test_tests_import_the_real_packages_not_their_mirror_folders(pkg):
+    """tests/<pkg> mirrors <pkg> without an __init__.py: a test session must still import <pkg> from the repository
+    (a regression of CI run 32, where an editable install let tests/theory shadow theory)."""
+    import importlib
+
+    module = importlib.import_module(pkg)
+    assert module.__file__ is not None, f"{pkg} resolved to a namespace folder: {list(module.__path__)}"
+    assert Path(module.__file__).resolve() == ROOT / pkg / "__init__.py"
