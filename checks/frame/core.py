@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, ClassVar
@@ -157,10 +157,14 @@ class Check:
     def _of(self, crit, pid):
         return [c for c in crit if (c.prediction_id or self.prediction_id) == pid]
 
-    def score_variant(self, variant: Variant, d: Design, th, obs, truth_failed=(), every_level: bool = False) -> dict:
+    def score_variant(self, variant: Variant, d: Design, th, obs, truth_failed=(), every_level: bool = False,
+                      truth_undecided=()) -> dict:
         """Judge `variant` on the same observation: its status on the criteria of the ID it targets, at its level
         (regime + claim, or regime + refinement; every judged criterion with `every_level`, as for mutants). A
-        criterion in `truth_failed` (one the prediction itself fails) cannot reject it."""
+        criterion in `truth_failed` (one the prediction itself fails) cannot reject it; nor can one in
+        `truth_undecided` (one the run left undecided for the prediction, e.g. gated by a regime it did not reach):
+        the variant's failure there is undecided too, so an alternative is never "rejected" by a run that does not
+        decide the claim."""
         pid = variant.against or self.prediction_id
         level = "refinement" if variant.level == "refinement" else "claim"
         try:
@@ -168,6 +172,8 @@ class Check:
             crit = crit if pid == "*" else self._of(crit, pid)
             judged = crit if every_level else [c for c in crit if c.level in ("regime", level)]
             judged = [c for c in judged if c.name not in set(truth_failed)]
+            judged = [replace(c, passed=None) if c.passed is False and c.name in set(truth_undecided) else c
+                      for c in judged]
             return dict(name=variant.name, against=pid, why=variant.why, level=level, status=status_of(judged),
                         failed=[c.name for c in judged if c.passed is False],
                         scores={c.name: c.value for c in crit})
@@ -191,7 +197,9 @@ class Check:
         obs = self.observe(d)
         pred, crit = self.judge(d, th, obs)
         failed = [c.name for c in crit if c.passed is False]  # cannot reject an alternative (see score_variant)
-        alts = [self.score_variant(v, d, th, obs, truth_failed=failed) for v in self.alternatives]
+        undecided = [c.name for c in crit if c.passed is None and c.level != "measure"]  # nor can these
+        alts = [self.score_variant(v, d, th, obs, truth_failed=failed, truth_undecided=undecided)
+                for v in self.alternatives]
         fam = None
         n = int(getattr(d, "instances", 0) or 0)
         if type(self).family is not None and n > 0:

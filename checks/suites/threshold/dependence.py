@@ -11,7 +11,7 @@ import numpy as np
 from theory.references import alignment_time, elasticity, sufficient_threshold
 
 from checks.frame.core import Check, Variant, loglog_fit, register
-from checks.frame.criteria import Criterion, at_most, gated, holds, measured, regime, undecided, within
+from checks.frame.criteria import Criterion, at_most, gated, holds, measured, regime, undecided
 from checks.frame.errors import CheckError
 from checks.suites.threshold.convergence import (CAPACITY, EARLY, STATIONARY, capacity_reading, capacity_width,
                                                   network_reading, parameters, train_at)
@@ -157,26 +157,29 @@ class ThresholdDependence(Check):
     provenance = "[V] direction from the bound n ≳ d³; [R] the d³ bound as an upper growth rate; [C] grid step"
     design = DependenceDesign
     tiers = ("standard", "full", "paper")
-    uses = {"threshold": sufficient_threshold, "time_unit": alignment_time, "reading": lambda: network_reading}
+    # T_λ (F2.5 with F2.8, theory.references.alignment_time) only sets the protocol's horizons (scaled_horizon,
+    # d_scan) and is shown in units of it; no criterion here judges it, so it is not one of the theory objects this
+    # check's prediction reads (and no T_λ mutant is declared: a "kill" through the horizon spread was true by
+    # construction; docs/mutants.md).
+    uses = {"threshold": sufficient_threshold, "reading": lambda: network_reading}
     alternatives = (Variant("n* independent of d (flat)", {"threshold": _d_power(0)},
                             why="a threshold set by the protocol (step, horizon) alone, not by the dimension"),
                     Variant("a capacity-limited net (n* ∝ m(d + 1): train MSE σ²(1 − P/n)₊)",
                             {"reading": lambda f: capacity_reading},
                             why="'no interpolation because parameters < n': its n* would be set by P = m(d + 1), "
                                 "beyond every grid built at the width to interpolate"))
-    mutants = (Variant("n* shrinking with d (d⁻¹)", {"threshold": _d_power(-1)}),
-               Variant("T_λ without the d + 2 of Σ = I/(d + 2) (rate ½‖β*‖)",
-                       {"time_unit": lambda f: dataclasses.replace(f, rhs=f.rhs / (2 * (f.args[0] + 2)))}))
+    mutants = (Variant("n* shrinking with d (d⁻¹)", {"threshold": _d_power(-1)}),)
 
     def predict(self, d, th):
         exps = {v: float(elasticity(th.threshold, v)) for v in d.variables}
-        units = {"base": time_unit(th.time_unit, d.d, d.m, d.lam)}
+        unit = alignment_time()  # the protocol's time unit, as observe sets the horizons from it
+        units = {"base": time_unit(unit, d.d, d.m, d.lam)}
         for v in d.variables:
             if v == "d":  # the d scan: T_λ at every d of the scan, at its own width
-                units["d"] = {dim: time_unit(th.time_unit, dim, d.d_grid(dim)[1], d.d_lam) for dim in d.d_values}
+                units["d"] = {dim: time_unit(unit, dim, d.d_grid(dim)[1], d.d_lam) for dim in d.d_values}
                 continue
             kw = dict(m=d.m, lam=d.lam, d=d.d) | {VARIABLES[v]: d.changed(v)[1]}
-            units[v] = time_unit(th.time_unit, kw["d"], kw["m"], kw["lam"])
+            units[v] = time_unit(unit, kw["d"], kw["m"], kw["lam"])
         return {"exponent": exps, "time_unit": units, "reading": th.reading}
 
     def observe(self, d):
@@ -234,11 +237,11 @@ class ThresholdDependence(Check):
         # a time unit ≤ 0 is no time unit: the horizons cannot be "as many T_λ" (a sign-flipped T_λ would pass)
         spread = max(abs(u / units[0] - 1) for u in units) if min(units) > 0 else float("inf")
         dims = ", ".join(str(r["d"]) for r in per)
-        out = [at_most(f"spread of the d scan's horizons in units of T_λ (d = {dims})", spread, 1e-6,
-                       "Same protocol in the theory's time unit: every d trains for as many T_λ (F2.5 with F2.8: T_λ "
-                       "= 2(d + 2) ln(1/λ_eff)/‖β*‖) as the others, so a shift of n* is not unfinished training. "
-                       "1e-6: float round-off (the horizons are set from the formula); a T_λ without the d + 2 is off "
-                       "by ≥ 25% between d = 3 and 6.")]
+        out = [measured(f"spread of the d scan's horizons in units of T_λ (d = {dims})", spread,
+                        "The protocol in the theory's time unit: every d trains for as many T_λ (F2.5 with F2.8: T_λ = "
+                        "2(d + 2) ln(1/λ_eff)/‖β*‖) as the others, so a shift of n* is not unfinished training. Shown, "
+                        "not judged: the horizons are set from this formula, so the spread is 0 by construction and "
+                        "cannot test T_λ (the n* brackets at H/4 and H test that the budget does not set n*).")]
         narrow = [r["d"] for r in per if r["parameters"] < CAPACITY * r["ns"][-1]]
         moved = [(r["d"], r["bracket_early"], r["bracket"]) for r in per if r["bracket_early"] != r["bracket"]]
         moving = [(r["d"], m["n"], round(m["change"], 4)) for r in per for m in r["moving"]]
@@ -335,12 +338,11 @@ class ThresholdDependence(Check):
         per, _ = self._table(d, pred, obs)
         out = self._d_criteria(d, pred, obs) if "d" in pred["exponent"] else []
         for v, r in per.items():
-            out.append(within(f"horizon of the {v} = {r['value']:g} sweep in units of its T_λ", r["horizon_in_T"],
-                              r["base_horizon_in_T"], 1e-6 * r["base_horizon_in_T"],
-                              "Same protocol in the theory's time unit: the changed run trains for as many T_λ "
-                              "(F2.5 with F2.8: T_λ = 2(d + 2) ln(1/λ_eff)/‖β*‖) as the base run, so a shift of n* is "
-                              "not unfinished training. Relative 1e-6: a float round-off bound (the horizon is set "
-                              "from the formula); a T_λ without the d + 2 misses by ≈ 40% at d = 5 → 10."))
+            out.append(measured(f"horizon of the {v} = {r['value']:g} sweep over the base's, in units of T_λ",
+                                r["horizon_in_T"] / r["base_horizon_in_T"],
+                                "The protocol in the theory's time unit: the changed run trains for as many T_λ (F2.5 "
+                                "with F2.8: T_λ = 2(d + 2) ln(1/λ_eff)/‖β*‖) as the base run. Shown, not judged: the "
+                                "horizon is set from this formula, so the ratio is 1 by construction."))
             if "observed_exponent" not in r:
                 out.append(undecided(f"exponent of n* in {v}", f"no n* on the grid for {v} or the base run"))
                 continue

@@ -166,3 +166,29 @@ def test_records_match_the_json_schema(tmp_path):
     csv = (tmp_path / "results.csv").read_text().splitlines()
     assert csv[0].startswith("check,prediction_id") and len(csv) == 1 + len(rec["criteria"])
     assert "The papers' claims, by prediction ID" in (tmp_path / "report.md").read_text()
+
+
+class GatedSum(SumCheck):
+    """The sum claim behind a regime the run does not reach (n ≥ 1000): the prediction is INCONCLUSIVE."""
+
+    name = "toy.gated_sum"
+    family = None
+
+    def criteria(self, d, pred, obs):
+        from checks.frame.criteria import gated, regime
+
+        return gated(regime("n ≥ 1000 (regime reached)", d.n >= 1000, f"n = {d.n}: set n ≥ 1000"),
+                     [within("sum", obs["total"], pred["total"], 1e-9, "exact integer identity")])
+
+
+def test_a_run_that_does_not_decide_the_claim_rejects_no_alternative():
+    """The n²/2 alternative misses the sum, but where the prediction's own criterion is gated (undecided) the run
+    rejects nothing: the alternative is INCONCLUSIVE, not FAIL (referee: a capacity alternative 'rejected' beside an
+    INCONCLUSIVE threshold claim). In the regime, the same alternative FAILs."""
+    c = GatedSum()
+    out = c.outcome(SumDesign.build("quick"))
+    (v,) = c.verdicts(out, "quick")
+    assert v.status == "INCONCLUSIVE" and [a["status"] for a in v.alternatives] == ["INCONCLUSIVE"]
+    out = c.outcome(SumDesign.build("quick", n=1000))
+    (v,) = c.verdicts(out, "quick")
+    assert v.status == "PASS" and [a["status"] for a in v.alternatives] == ["FAIL"]

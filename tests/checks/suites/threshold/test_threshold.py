@@ -23,7 +23,8 @@ def test_sweep_figure_and_threshold_locator(tmp_path):
     for pid in ("BF-P14", "BF-P17", "BF-P18"):
         assert v[pid].status == "INCONCLUSIVE", (pid, v[pid].headline())
         assert any(c["passed"] is None and "stationary" in c["name"] for c in v[pid].criteria)
-    assert all(a["status"] == "FAIL" for a in v["BF-P17"].alternatives)  # OLS and the capacity-limited net
+    # OLS and the capacity-limited net have no n* on the grid, but the claim is gated: the run rejects neither
+    assert all(a["status"] == "INCONCLUSIVE" for a in v["BF-P17"].alternatives)
     assert out.numbers["parameters"] >= 4 * d.ns[-1] and out.numbers["n_star"] == 80
     figs = check.figures(d, out.predicted, out.observed, v["BF-P14"])
     figs[""].savefig(tmp_path / "sweep.png")
