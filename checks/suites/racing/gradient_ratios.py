@@ -14,7 +14,7 @@ from numerics import data
 from theory import polar, racing
 
 from checks.frame.core import Check, Variant, register, relative_slope
-from checks.frame.criteria import at_most, measured, within
+from checks.frame.criteria import at_most, gated, measured, regime, within
 from checks.frame.design import Design, positive
 from checks.frame.errors import CheckError
 from checks.frame.protocol import Paper
@@ -88,7 +88,9 @@ def _polar_state(ds, d, lam):
     g_rho = np.sum(gw * w_hat, 1)
     g_phi = rho * np.linalg.norm(gw - g_rho[:, None] * w_hat, axis=1)  # |∂L/∂φ|, φ the angle in span(w, ∂L/∂w)
     alive = s > 0  # a neuron active on no sample has no gradient (0/0 ratios)
-    return dict(lam=lam, a=an[alive], rho=rho[alive], s=s[alive], theta=theta[alive], dead=int((~alive).sum()),
+    h_over_y = float(np.abs(ds.y - e).max() / np.abs(ds.y).max())  # the init's output against the target
+    return dict(lam=lam, h_over_y=h_over_y, a=an[alive], rho=rho[alive], s=s[alive], theta=theta[alive],
+                dead=int((~alive).sum()),
                 ratio_a=np.abs(g_phi / ga)[alive], ratio_rho=np.abs(g_phi / g_rho)[alive],
                 speed=(g_phi / rho ** 2)[alive])
 
@@ -111,6 +113,11 @@ def _fig3_state(ds, d):
     ok = np.abs(g_r) > 0
     return dict(r=r[ok], phi=phi[ok], psi=np.arctan2(v[:, 1], v[:, 0])[ok], ratio=(g_phi / g_r)[ok],
                 h_over_e=float(np.abs(h).max() / 0.5))
+
+
+# The λ-exponent is the homogeneity degree only while the init's output is small against the target (s and θ move
+# through h = O(λ²)): judged over the init scales with max|h(0)| ≤ 1e-2 · max|y|, at least two of them.
+SMALL_OUTPUT = 1e-2
 
 
 def _rel(obs, pred):
@@ -158,8 +165,16 @@ class GradientRatios(Check):
         return max(_rel(st[key], pred[key](st["a"], st["rho"], st["s"], st["theta"])) for st in obs["states"])
 
     @staticmethod
-    def _slope(obs, key):
-        return relative_slope([st["lam"] for st in obs["states"]], [np.median(st[key]) for st in obs["states"]])
+    def _small(obs):
+        """The states whose init output is small against the target (the regime of the λ-exponent)."""
+        return [st for st in obs["states"] if st["h_over_y"] <= SMALL_OUTPUT]
+
+    @classmethod
+    def _slope(cls, obs, key):
+        small = cls._small(obs)
+        if len(small) < 2:
+            return float("nan")
+        return relative_slope([st["lam"] for st in small], [np.median(st[key]) for st in small])
 
     @staticmethod
     def _angle_miss(pred, obs):
@@ -175,11 +190,27 @@ class GradientRatios(Check):
                for key, label in (("ratio_a", "|∂L/∂φ|/|∂L/∂a| vs |a||tan θ|"),
                                   ("ratio_rho", "|∂L/∂φ|/|∂L/∂ρ| vs ρ|tan θ|"),
                                   ("speed", "|φ̇| = ρ⁻²|∂L/∂φ| vs (|a|/ρ) s|sin θ|"))]
-        for key, label in (("ratio_a", "|∂L/∂φ|/|∂L/∂a|"), ("ratio_rho", "|∂L/∂φ|/|∂L/∂ρ|"), ("speed", "|φ̇|")):
-            out.append(within(f"λ-exponent of the median {label}", self._slope(obs, key), pred["exponents"][key], 0.05,
-                              "Log-log slope over the init scales; a, ρ ∝ λ exactly (same seed), and s, θ move only "
-                              "through h = O(λ²) ≤ 1e-2 relative to y, so the slope is the homogeneity degree to "
-                              "≲ 1e-2; ±0.05 separates it from the alternatives one unit away (O(1), O(λ²))."))
+        small = self._small(obs)
+        ratios = {st["lam"]: st["h_over_y"] for st in obs["states"]}
+        left_out = [lam for lam, r in ratios.items() if r > SMALL_OUTPUT]
+        exponents = [within(f"λ-exponent of the median {label}", self._slope(obs, key), pred["exponents"][key], 0.05,
+                            "Log-log slope over the init scales of the small-output regime; a, ρ ∝ λ exactly (same "
+                            "seed), and s, θ move only through h = O(λ²) ≤ 1e-2 relative to y, so the slope is the "
+                            "homogeneity degree to ≲ 1e-2; ±0.05 separates it from the alternatives one unit away "
+                            "(O(1), O(λ²)).")
+                     for key, label in (("ratio_a", "|∂L/∂φ|/|∂L/∂a|"), ("ratio_rho", "|∂L/∂φ|/|∂L/∂ρ|"),
+                                        ("speed", "|φ̇|"))]
+        out += gated(regime(f"≥ 2 init scales with max|h(0)| ≤ {SMALL_OUTPUT:g}·max|y| (regime reached)",
+                            len(small) >= 2,
+                            f"{len(small)} init scale(s) with a small init output (max|h(0)|/max|y| by λ: "
+                            + ", ".join(f"{lam:g}: {r:.2g}" for lam, r in ratios.items())
+                            + "); add smaller lams",
+                            "PIN-12's orders in λ are those of the small-init regime (λ → 0): at an init scale whose "
+                            "output is a sizable fraction of the target, s and θ move with λ and the slope is not the "
+                            "homogeneity degree. Init scales above the cut are shown, not fitted"
+                            + (f" (here: λ = {', '.join(f'{lam:g}' for lam in left_out)})" if left_out else "") + ".",
+                            value=len(small), details={"h_over_y": {f"{k:g}": v for k, v in ratios.items()}}),
+                     exponents)
         f3 = obs["fig3"]
         out.append(at_most("Fig. 3: max rel. error of (∂L/∂φ_a)/(∂L/∂‖a‖) vs ‖a‖ tan(ψ_a − φ_a)",
                            _rel(f3["ratio"], pred["outgoing"](f3["r"], f3["phi"], f3["psi"])), 1e-8,
@@ -195,7 +226,8 @@ class GradientRatios(Check):
         return out
 
     def numbers(self, d, pred, obs):
-        return {"per_lambda": [dict(lam=st["lam"], dead=st["dead"], median_ratio_a=float(np.median(st["ratio_a"])),
+        return {"per_lambda": [dict(lam=st["lam"], dead=st["dead"], h_over_y=st["h_over_y"],
+                                    median_ratio_a=float(np.median(st["ratio_a"])),
                                     median_ratio_rho=float(np.median(st["ratio_rho"])),
                                     median_speed=float(np.median(st["speed"])),
                                     min_abs_cos_theta=float(np.min(np.abs(np.cos(st["theta"])))))
