@@ -101,10 +101,10 @@ FINDINGS_START, FINDINGS_END = "<!-- findings:start (python -m checks.docs) -->"
 def findings() -> str:
     """The README's list of known findings, generated from checks/expected-status.toml (the same data the report's
     first table reads): one bullet per entry with its check, ID, level, tiers and reason."""
-    from checks.frame.predictions import load
+    from checks.frame.predictions import entries, load
 
     lines = []
-    for (check, pid), e in load().items():
+    for (check, pid), e in ((key, e) for key, first in load().items() for e in entries(first)):
         tiers = f", {', '.join(e['tiers'])} tier" if e.get("tiers") else ""
         what = " and ".join(x for x in (f"claim {e['status']}" if e["status"] != "PASS" else "",
                                        f"our refinement {e['refinement']}" if e["refinement"] != "PASS" else "") if x)

@@ -26,6 +26,9 @@ paper key declared nowhere with one error naming where to declare it.
     tiers = ["paper"]                  # optional: the tiers it applies to (default: all)
     reason = "in d = 2 the F1.7 ratio residual is 0.156 > 0.06: the gating changes while the neurons turn"
 
+A (check, id) may have several entries when their `tiers` are disjoint (e.g. FAIL at quick and standard, INCONCLUSIVE
+at the paper tier, each with its own reason); the entry that applies at a tier is the one listing it.
+
 `level` says what a finding is about: `paper claim` (the paper's claim did not hold on a faithful run),
 `our reconstruction` (a reconstructed law or refinement of ours did not hold), `calibration` (a calibrated
 expectation of ours), `regime` (the run cannot reach the theorem's regime within the tier's budget), `protocol` (a
@@ -216,7 +219,8 @@ _STATUSES = ("PASS", "FAIL", "INCONCLUSIVE")
 
 
 def load(path: Path = PATH) -> dict:
-    """(check, id) → entry dict (status, reason, tiers)."""
+    """(check, id) → entry dict (status, reason, tiers); further entries of the same (check, id), for other tiers,
+    under the first one's "others" (see `at_tier`)."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -232,30 +236,49 @@ def load(path: Path = PATH) -> dict:
                 or (e["status"], e["refinement"]) == ("PASS", "PASS")):
             raise CheckError(f"{path}: entry {e} needs check, id, reason, level (one of {', '.join(LEVELS)}) and a "
                              "status or refinement of FAIL or INCONCLUSIVE")
-        out[(e["check"], e["id"])] = e
+        key = (e["check"], e["id"])
+        if key not in out:
+            out[key] = e
+            continue
+        group = entries(out[key])
+        if not e.get("tiers") or any(not g.get("tiers") or set(g["tiers"]) & set(e["tiers"]) for g in group):
+            raise CheckError(f"{path}: {key[0]} {key[1]} has two entries for one tier; give each entry its own "
+                             "`tiers` (disjoint lists)")
+        out[key].setdefault("others", []).append(e)
     return out
+
+
+def entries(entry: dict | None) -> list[dict]:
+    """Every entry of one (check, id): `entry` and the ones for other tiers."""
+    return [] if entry is None else [entry, *entry.get("others", [])]
+
+
+def at_tier(entry: dict | None, tier: str) -> dict | None:
+    """The entry of one (check, id) that applies at `tier` (one without `tiers` applies at every tier), or None."""
+    return next((e for e in entries(entry) if not e.get("tiers") or tier in e["tiers"]), None)
 
 
 def applies(entry: dict | None, tier: str) -> bool:
     """Whether `entry` (or None) lists a finding at `tier`."""
-    return entry is not None and (not entry.get("tiers") or tier in entry["tiers"])
+    return at_tier(entry, tier) is not None
 
 
 def expected_status(entry: dict | None, tier: str) -> str:
     """The claim status the file expects at `tier` (PASS when it lists nothing)."""
-    return entry["status"] if applies(entry, tier) else "PASS"
+    e = at_tier(entry, tier)
+    return e["status"] if e else "PASS"
 
 
 def expected_refinement(entry: dict | None, tier: str) -> str:
     """The refinement status the file expects at `tier` (PASS when it lists nothing)."""
-    return entry["refinement"] if applies(entry, tier) else "PASS"
+    e = at_tier(entry, tier)
+    return e["refinement"] if e else "PASS"
 
 
 def finding(v, table: dict | None = None) -> dict | None:
     """The listed finding of verdict `v` at its tier (reason, level), or None."""
     table = load() if table is None else table
-    entry = table.get((v.check, v.prediction_id))
-    return entry if applies(entry, v.tier) else None
+    return at_tier(table.get((v.check, v.prediction_id)), v.tier)
 
 
 def compare(verdicts, tier: str, table: dict | None = None) -> tuple[list[str], list[str]]:
@@ -263,7 +286,7 @@ def compare(verdicts, tier: str, table: dict | None = None) -> tuple[list[str], 
     table = load() if table is None else table
     problems, notes = [], []
     for v in verdicts:
-        entry = table.get((v.check, v.prediction_id))
+        entry = at_tier(table.get((v.check, v.prediction_id)), tier)
         want = expected_status(entry, tier)
         if v.status == "ERROR":
             problems.append(f"{v.check} {v.prediction_id}: ERROR ({v.message})")

@@ -64,7 +64,8 @@ class FailureRateDesign(Design):
                               "2·10⁶ iterations (flow time 4000), balanced init; the design's λ grid and 3 seeds (E1)")
     paper_cpu: ClassVar = cpu_estimate([(2_000_000, 7911)] * 7, 2, "full count: 7 λ cells × 2·10⁶ GD steps at 7.9·10³ "
                                        "steps/s, the fused kernel's rate at (3, 20000, 2) × 3 seeds; the early exit "
-                                       "stopped the λ = 1e-2 cell at 18 % of the count (BENCHMARKS.md)")
+                                       "stopped the λ = 1e-2 cell at 18 % of the count (BENCHMARKS.md); measured "
+                                       "end to end 2026-12-06 on 2 cores with the early exit: 2.0 min")
     sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e1: m ∈ {500, 1000, 2000}, ≥ 3 seeds, "
                                    "horizon ≥ 2000 (standard: 100 and 500; full: up to 2000. From m = 500 GD needs "
                                    "step 0.00128 — three refinements — to keep every protected sign, 1.6·10⁶ steps a "

@@ -66,7 +66,8 @@ class NotAMinimumDesign(Design):
     paper_source: ClassVar = ("BF-EA code defaults (E4) on E1 (BF-P8's instance): m = 20000, step 2e-3 on L, 2·10⁶ "
                               "iterations (flow time 4000) to the spurious point and as many after")
     paper_cpu: ClassVar = cpu_estimate([(4_000_000, 27550)], 1, "full count: 2 × 2·10⁶ GD steps one after the other "
-                                       "at 2.8·10⁴ steps/s, the fused kernel at (3, 20000, 2)")
+                                       "at 2.8·10⁴ steps/s, the fused kernel at (3, 20000, 2); measured end to end "
+                                       "2026-12-06 with the early exit: 6 s")
     sources: ClassVar = {"data": "docs/theory/bf-early-alignment.md#bf-p9: 'At the failure point' (of BF-P8, E1)",
                          "lam": "BF-P8 on E1: every seed stuck for λ ≤ 1e-8 at m = 100–200 (1e-16: inside that range)"}
 

@@ -66,7 +66,8 @@ class SpuriousDesign(Design):
                               "2e-3 on L, 2·10⁶ iterations (flow time 4000), balanced init; 3 seeds per λ (E2)")
     paper_cpu: ClassVar = cpu_estimate([(2_000_000, 7911)] * 3, 2, "full count: 3 init cells × 2·10⁶ GD steps at "
                                        "7.9·10³ steps/s, the fused kernel at (3, 20000, 2) × 3 seeds; a step refined "
-                                       "for sign flips costs 2.5× more; the early exit usually stops far sooner")
+                                       "for sign flips costs 2.5× more; the early exit usually stops far sooner; "
+                                       "measured end to end 2026-12-06 on 2 cores: 1.1 min")
     sources: ClassVar = {"widths": "docs/theory/bf-early-alignment.md#e2, #bf-p7: m = 500–2000 for the failure checks",
                          "seeds": "docs/theory/bf-early-alignment.md#e2: 3 seeds per λ",
                          "horizon": "docs/theory/bf-early-alignment.md#e2: 3000 time units"}

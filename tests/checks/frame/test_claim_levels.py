@@ -109,6 +109,22 @@ def test_findings_file_requires_a_level(tmp_path):
     assert table and all(e["level"] in expected.LEVELS for e in table.values())
 
 
+def test_findings_file_takes_one_entry_per_tier(tmp_path):
+    """One (check, id) may be FAIL at some tiers and INCONCLUSIVE at others, each with its reason; two entries for
+    one tier are refused."""
+    entry = '[[expected]]\ncheck = "a.b"\nid = "PIN-1"\nstatus = "{}"\nlevel = "regime"\nreason = "{}"\n{}'
+    two = tmp_path / "two.toml"
+    two.write_text(entry.format("FAIL", "small", 'tiers = ["quick"]\n')
+                   + entry.format("INCONCLUSIVE", "paper", 'tiers = ["paper"]\n'))
+    e = expected.load(two)[("a.b", "PIN-1")]
+    assert [expected.expected_status(e, t) for t in ("quick", "standard", "paper")] == ["FAIL", "PASS", "INCONCLUSIVE"]
+    assert expected.at_tier(e, "paper")["reason"] == "paper" and len(expected.entries(e)) == 2
+    clash = tmp_path / "clash.toml"
+    clash.write_text(entry.format("FAIL", "x", "") + entry.format("INCONCLUSIVE", "y", 'tiers = ["paper"]\n'))
+    with pytest.raises(CheckError, match="disjoint"):
+        expected.load(clash)
+
+
 def test_readme_findings_come_from_the_findings_file():
     from checks import docs
 
