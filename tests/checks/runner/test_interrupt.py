@@ -51,12 +51,20 @@ sys.exit(checks_all.main(sys.argv[1:]))
 '''
 
 
+def _default_sigint():
+    """In the child before exec: SIGINT back to its default, so Python installs its Ctrl-C handler even when the test
+    session was started as a background job (`cmd &` without job control ignores SIGINT, and a process keeps an
+    inherited ignore — which made this test fail under a backgrounded CI script)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tmp_path, wait, *extra):
     script = tmp_path / "zz.py"
     script.write_text(SCRIPT)
     env = dict(os.environ, WAIT=wait, PYTHONPATH=str(ROOT), NUMERICS_PROGRESS="0", OMP_NUM_THREADS="1")
     return subprocess.Popen([sys.executable, str(script), "--quick", "--only", "zz.*", "--out", str(tmp_path / "run"),
-                             *extra], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             *extra], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
 
 
 def _wait_for(path: Path, proc, timeout=120.0):
